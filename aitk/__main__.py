@@ -1,0 +1,3 @@
+from aitk.cli import main
+
+main()

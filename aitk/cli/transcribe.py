@@ -1,0 +1,139 @@
+"""`aitk transcribe`: Whisper speech-to-text for audio and video files, folders, globs, or a watched folder."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from aitk.cli.ui import ProgressRenderer, error_line, handle_errors, print_json, stderr
+from aitk.engine.errors import UsageError
+from aitk.transcribe.config import BACKENDS, FORMATS, TranscribeConfig
+
+
+def parse_formats(value: str | None, to_stdout: bool) -> tuple[str, ...]:
+    if value is None:
+        return ("txt",) if to_stdout else FORMATS
+    names = [v.strip().lower() for v in value.split(",") if v.strip()]
+    if names == ["all"]:
+        names = list(FORMATS)
+    unknown = [n for n in names if n not in FORMATS]
+    if unknown or not names:
+        raise UsageError(f"unknown --format {','.join(unknown) or value!r}", hint=f"use {'|'.join(FORMATS)}|all, or a comma list")
+    if to_stdout and len(names) != 1:
+        raise UsageError("-o - writes one format to stdout", hint="pick one, e.g. --format srt")
+    return tuple(dict.fromkeys(names))
+
+
+@handle_errors
+def transcribe(
+    inputs: Annotated[Optional[list[str]], typer.Argument(help="Audio/video files, folders or globs.", show_default=False)] = None,
+    output_format: Annotated[Optional[str], typer.Option("--format", "-f", help="txt|srt|vtt|tsv|json|all, or a comma list. Default: all (txt with -o -).")] = None,
+    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-d", help="Write outputs here instead of beside each input.")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="'-' writes the transcript to stdout instead of files.")] = None,
+    model: Annotated[str, typer.Option("--model", "-m", help="tiny.en, base (offline), a CTranslate2 folder, a .pt file, or a name to download.")] = "tiny.en",
+    backend: Annotated[str, typer.Option(help="auto|faster-whisper|openai-whisper. auto: faster-whisper on CPU/CUDA, openai-whisper on MPS.")] = "auto",
+    device: Annotated[str, typer.Option(help="auto|cpu|cuda|cuda:N|mps.")] = "auto",
+    compute_type: Annotated[Optional[str], typer.Option(help="faster-whisper precision (int8, float16, float32...). Default follows the device.")] = None,
+    language: Annotated[Optional[str], typer.Option("--language", "-l", help="Spoken language (en, de, ...). Default: detect and report.")] = None,
+    task: Annotated[str, typer.Option(help="transcribe|translate (to English; multilingual models only).")] = "transcribe",
+    initial_prompt: Annotated[Optional[str], typer.Option(help="Text that primes vocabulary and style.")] = None,
+    beam_size: Annotated[int, typer.Option(min=1, help="Beam width; 1 is greedy and faster.")] = 5,
+    temperature: Annotated[float, typer.Option(min=0.0, max=1.0, help="First decoding temperature.")] = 0.0,
+    fallback: Annotated[bool, typer.Option("--fallback/--no-fallback", help="Retry a doubtful window at higher temperatures.")] = True,
+    vad: Annotated[bool, typer.Option("--vad/--no-vad", help="Skip silence with voice activity detection.")] = True,
+    word_timestamps: Annotated[bool, typer.Option("--word-timestamps", help="Times and probabilities per word (json).")] = False,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Redo inputs whose outputs exist (overwrites them).")] = False,
+    watch: Annotated[Optional[Path], typer.Option(help="Keep running: transcribe each new recording in this folder once it stops growing.")] = None,
+    settle: Annotated[float, typer.Option(min=0.0, help="Watch: seconds a file must stay unchanged before it is read.")] = 3.0,
+    threads: Annotated[int, typer.Option(min=0, help="CPU threads (0 = all available).")] = 0,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout (with the transcript).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or logs on stderr (errors still show).")] = False,
+) -> None:
+    """Transcribe (or translate) speech in audio and video with Whisper.
+
+    Writes INPUT.txt/.srt/.vtt/.tsv/.json beside each input (or in --output-dir). Inputs whose
+    outputs exist are skipped unless --force. Exit 0 all done, 1 some inputs failed, 2 bad usage.
+    """
+    from aitk.engine.inputs import expand_inputs
+    from aitk.transcribe.run import Transcriber, run_batch, run_watch
+
+    to_stdout = output == "-"
+    if output is not None and not to_stdout:
+        raise UsageError(f"-o {output}: only '-' (stdout) is supported", hint="use --output-dir for a folder")
+    if to_stdout and json_out:
+        raise UsageError("--json and -o - both write to stdout", hint="use -o - --format json for the transcript alone")
+    if watch is not None and inputs:
+        raise UsageError("give inputs or --watch DIR, not both")
+    if watch is None and not inputs:
+        raise UsageError("no inputs", hint="give files, folders or globs, or --watch DIR")
+    if watch is not None and to_stdout:
+        raise UsageError("--watch writes files; -o - is not supported with it")
+    config = TranscribeConfig(
+        model=model, backend=backend, device=device, compute_type=compute_type, language=language, task=task,
+        initial_prompt=initial_prompt, beam_size=beam_size, best_of=5, temperature=temperature,
+        temperature_fallback=fallback, vad=vad, word_timestamps=word_timestamps,
+        formats=parse_formats(output_format, to_stdout), threads=threads,
+    )
+    if backend not in BACKENDS:
+        raise UsageError(f"unknown --backend {backend}", hint="use auto, faster-whisper or openai-whisper")
+    transcriber = Transcriber(config)
+    failures: list[str] = []
+    with ProgressRenderer(quiet=quiet) as reporter:
+        if watch is not None:
+            results = run_watch(watch, transcriber, output_dir, recursive, settle, stop=_stop_on_sigterm(), reporter=reporter)
+        else:
+            files, problems = expand_inputs(inputs or [], recursive)
+            for problem in problems:
+                failures.append(problem.message)
+                if json_out:
+                    print_json({"input": problem.path, "status": "failed", "error": problem.message}, pretty=False)
+                else:
+                    error_line(problem.message)
+            results = run_batch(files, transcriber, output_dir, force, write=not to_stdout, reporter=reporter)
+        try:
+            for result in results:
+                if result.status == "failed":
+                    failures.append(result.error or str(result.input))
+                _show(result, json_out, to_stdout, config.formats[0], quiet)
+        except KeyboardInterrupt:
+            if watch is None:
+                raise
+            stderr.print("stopped watching", markup=False)
+    if failures:
+        error_line(f"{len(failures)} input(s) failed:")
+        for line in failures:
+            print(f"  {line}", file=sys.stderr)
+        raise typer.Exit(1)
+
+
+def _show(result, json_out: bool, to_stdout: bool, fmt: str, quiet: bool) -> None:
+    """Print one input's outcome: JSON object, the transcript itself (-o -), or a short line."""
+    from aitk.transcribe.writers import render
+
+    if json_out:
+        print_json(result.to_dict(), pretty=False)
+    elif result.status == "failed":
+        error_line(result.error)
+    elif to_stdout:
+        sys.stdout.write(render(result.transcript, fmt))
+        sys.stdout.flush()
+    elif result.status == "skipped":
+        if not quiet:
+            print(f"skipped {result.input} (outputs exist; --force redoes it)")
+    else:
+        t = result.transcript
+        names = ", ".join(p.name for p in result.outputs)
+        print(f"done    {result.input} -> {names} [{t.language}, {t.duration:.1f} s audio in {result.seconds:.1f} s]")
+
+
+def _stop_on_sigterm() -> threading.Event:
+    """SIGTERM (systemd, docker stop) ends a watch cleanly between files, like Ctrl-C."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    return stop

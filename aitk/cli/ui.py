@@ -1,0 +1,107 @@
+"""Rendering for every command: errors, progress bars and plain logs on stderr; results on stdout."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from aitk.engine.errors import AitkError
+from aitk.engine.progress import BATCH, Event, Log, TaskAdvanced, TaskFinished, TaskStarted
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def debug() -> bool:
+    return os.environ.get("AITK_DEBUG", "") not in ("", "0")
+
+
+def error_line(message: str) -> None:
+    stderr.print(f"[bold red]error:[/] {message}", markup=True, highlight=False) if stderr.is_terminal else print(
+        f"error: {message}", file=sys.stderr
+    )
+
+
+def handle_errors(command: Callable) -> Callable:
+    """Turn AitkError into one line and its exit code; anything else too, unless AITK_DEBUG=1."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except AitkError as exc:
+            if debug():
+                traceback.print_exc()
+            error_line(exc.message)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            error_line("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as exc:  # noqa: BLE001 - last line of defence for users
+            if debug():
+                raise
+            error_line(f"internal error: {type(exc).__name__}: {exc} (run with AITK_DEBUG=1 for the traceback)")
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def print_json(data: object, pretty: bool = True) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2 if pretty else None) + "\n")
+    sys.stdout.flush()
+
+
+class ProgressRenderer:
+    """A Reporter: rich bars (overall and per file, with ETA) on a terminal, plain log lines elsewhere."""
+
+    def __init__(self, quiet: bool = False, console: Console = stderr):
+        self.quiet = quiet
+        self.console = console
+        self.live = console.is_terminal and not quiet
+        self.progress: Progress | None = None
+        self.tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> ProgressRenderer:
+        if self.live:
+            self.progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def __call__(self, event: Event) -> None:
+        if self.quiet and not (isinstance(event, Log) and event.level == "error"):
+            return
+        if isinstance(event, Log):
+            self.console.print(f"{event.level}: {event.message}" if event.level != "info" else event.message, markup=False)
+        elif self.progress is None:
+            if isinstance(event, TaskStarted) and event.task != BATCH:
+                self.console.print(f"transcribing {event.label} ({event.total or 0:.1f} s)", markup=False)
+        elif isinstance(event, TaskStarted):
+            self.tasks[event.task] = self.progress.add_task(event.label, total=event.total)
+        elif isinstance(event, TaskAdvanced) and event.task in self.tasks:
+            self.progress.update(self.tasks[event.task], completed=event.completed)
+        elif isinstance(event, TaskFinished) and event.task in self.tasks:
+            task = self.tasks.pop(event.task)
+            if event.task != BATCH:
+                self.progress.remove_task(task)

@@ -1,0 +1,127 @@
+"""Media through ffmpeg (ffmpeg-python): probe, and decode any audio or video to 16 kHz mono float32.
+
+Decoding pipes raw samples from ffmpeg's stdout: no temp files. Errors carry ffmpeg's own message.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from aitk.engine.errors import DependencyError, MediaError
+
+SAMPLE_RATE = 16_000
+INSTALL_FFMPEG = "install ffmpeg: 'apt-get install ffmpeg', 'brew install ffmpeg' or 'winget install ffmpeg'"
+
+AUDIO_EXTENSIONS = frozenset(
+    ".wav .mp3 .m4a .aac .flac .ogg .oga .opus .wma .aif .aiff .amr .mka .ac3 .weba .caf".split()
+)
+VIDEO_EXTENSIONS = frozenset(".mp4 .mkv .mov .avi .webm .flv .wmv .m4v .mpg .mpeg .ts .mts .m2ts .3gp .ogv".split())
+MEDIA_EXTENSIONS = AUDIO_EXTENSIONS | VIDEO_EXTENSIONS
+
+
+def is_media_path(path: str | os.PathLike) -> bool:
+    """True for file names with a known audio/video extension, in any letter case."""
+    return Path(path).suffix.lower() in MEDIA_EXTENSIONS
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: str
+    duration: float  # seconds; 0.0 when the container does not say
+    has_audio: bool
+    has_video: bool
+    format_name: str
+
+
+def ffmpeg_version() -> str | None:
+    """ffmpeg's version string, or None when ffmpeg is not on PATH."""
+    exe = shutil.which("ffmpeg")
+    if exe is None:
+        return None
+    out = subprocess.run([exe, "-hide_banner", "-version"], capture_output=True, text=True, check=False).stdout
+    first = out.splitlines()[0] if out else ""
+    return first.split(" version ")[1].split(" ")[0] if " version " in first else first or "unknown"
+
+
+def require_ffmpeg() -> None:
+    if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
+        raise DependencyError("ffmpeg/ffprobe not found on PATH", hint=INSTALL_FFMPEG)
+
+
+def _check_readable(path: Path) -> None:
+    if not path.exists():
+        raise MediaError("no such file", path=path, hint="check the path")
+    if path.is_dir():
+        raise MediaError("is a folder, not a media file", path=path)
+    if path.stat().st_size == 0:
+        raise MediaError("file is empty (0 bytes)", path=path)
+
+
+def ffmpeg_message(stderr: bytes | str | None) -> str:
+    """The useful last line(s) of ffmpeg's stderr, folded into one line."""
+    text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else (stderr or "")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    keep = [line for line in lines if not line.startswith(("ffmpeg version", "built with", "configuration:", "lib"))]
+    return " | ".join(keep[-2:]) if keep else "ffmpeg failed"
+
+
+def probe(path: str | os.PathLike) -> MediaInfo:
+    """Streams and duration of a media file; MediaError when ffprobe cannot read it."""
+    import ffmpeg
+
+    path = Path(path)
+    _check_readable(path)
+    require_ffmpeg()
+    try:
+        data = ffmpeg.probe(str(path))
+    except ffmpeg.Error as exc:
+        raise MediaError(f"not readable as media: {ffmpeg_message(exc.stderr)}", path=path) from exc
+    streams = data.get("streams", [])
+    fmt = data.get("format", {})
+    kinds = {s.get("codec_type") for s in streams}
+    durations = [float(x) for x in [fmt.get("duration")] + [s.get("duration") for s in streams] if _is_number(x)]
+    return MediaInfo(
+        path=str(path),
+        duration=max(durations, default=0.0),
+        has_audio="audio" in kinds,
+        has_video="video" in kinds and not _only_cover_art(streams),
+        format_name=fmt.get("format_name", ""),
+    )
+
+
+def decode_audio(path: str | os.PathLike, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Decode the first audio stream to mono float32 at `sample_rate`; shape (num_samples,)."""
+    import ffmpeg
+
+    path = Path(path)
+    info = probe(path)
+    if not info.has_audio:
+        raise MediaError("has no audio stream", path=path, hint="pick a file with sound")
+    stream = ffmpeg.input(str(path), threads=0).output("-", format="f32le", acodec="pcm_f32le", ac=1, ar=sample_rate)
+    try:
+        out, _ = stream.run(cmd="ffmpeg", capture_stdout=True, capture_stderr=True, quiet=True)
+    except ffmpeg.Error as exc:
+        raise MediaError(f"ffmpeg could not decode it: {ffmpeg_message(exc.stderr)}", path=path) from exc
+    audio = np.frombuffer(out, dtype=np.float32)
+    if audio.size == 0:
+        raise MediaError("contains no audio samples (zero length)", path=path)
+    return audio
+
+
+def _is_number(value: object) -> bool:
+    try:
+        float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _only_cover_art(streams: list[dict]) -> bool:
+    videos = [s for s in streams if s.get("codec_type") == "video"]
+    return bool(videos) and all(s.get("disposition", {}).get("attached_pic") == 1 for s in videos)

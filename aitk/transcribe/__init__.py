@@ -1,0 +1,1 @@
+"""`aitk transcribe`: Whisper speech-to-text through faster-whisper or openai-whisper."""

@@ -1,0 +1,104 @@
+"""faster-whisper (CTranslate2) backend: int8 on CPU, float16 on CUDA."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from aitk.engine.device import Device
+from aitk.engine.errors import DependencyError, DeviceError, ModelError
+from aitk.engine.media import SAMPLE_RATE
+from aitk.transcribe.backends import ProgressFn
+from aitk.transcribe.config import TranscribeConfig
+from aitk.transcribe.models import ResolvedModel, ct2_folder
+from aitk.transcribe.result import Segment, Transcript, Word
+
+
+def default_compute_type(device: Device) -> str:
+    return "float16" if device.kind == "cuda" else "int8"
+
+
+def cpu_threads(requested: int) -> int:
+    if requested > 0:
+        return requested
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class FasterWhisperBackend:
+    name = "faster-whisper"
+
+    def __init__(self, config: TranscribeConfig, device: Device, model: ResolvedModel):
+        try:
+            import ctranslate2
+            from faster_whisper import WhisperModel
+        except ImportError as exc:
+            raise DependencyError(f"faster-whisper is not installed ({exc})", hint="pip install faster-whisper") from exc
+        if device.kind == "cuda" and ctranslate2.get_cuda_device_count() == 0:
+            raise DeviceError(
+                "this CTranslate2 build cannot use CUDA", hint="use --backend openai-whisper or --device cpu"
+            )
+        self.config = config
+        self.device = device
+        self.compute_type = config.compute_type or default_compute_type(device)
+        source = ct2_folder(model) or model.name  # a name is downloaded by faster-whisper when online
+        try:
+            self.model = WhisperModel(
+                str(source),
+                device=device.kind,
+                device_index=device.index,
+                compute_type=self.compute_type,
+                cpu_threads=cpu_threads(config.threads),
+            )
+        except Exception as exc:  # noqa: BLE001 - CTranslate2 and the hub raise many types
+            raise ModelError(
+                f"cannot load model '{model.name}' with faster-whisper: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+                hint="give a CTranslate2 folder, or a known name: tiny.en, base",
+            ) from exc
+        self.multilingual = bool(self.model.model.is_multilingual)
+
+    def transcribe(self, audio: np.ndarray, language: str | None, on_progress: ProgressFn) -> Transcript:
+        c = self.config
+        segments, info = self.model.transcribe(
+            audio,
+            language=language,
+            task=c.task,
+            beam_size=c.beam_size,
+            best_of=c.best_of,
+            temperature=list(c.temperatures),
+            initial_prompt=c.initial_prompt,
+            vad_filter=c.vad,
+            word_timestamps=c.word_timestamps,
+            condition_on_previous_text=c.condition_on_previous_text,
+            compression_ratio_threshold=c.compression_ratio_threshold,
+            log_prob_threshold=c.logprob_threshold,
+            no_speech_threshold=c.no_speech_threshold,
+            hallucination_silence_threshold=c.hallucination_silence_threshold if c.word_timestamps else None,
+        )
+        out: list[Segment] = []
+        for seg in segments:  # a generator: decoding happens while we iterate
+            words = None
+            if seg.words is not None:
+                words = [Word(round(w.start, 3), round(w.end, 3), w.word, round(w.probability, 4)) for w in seg.words]
+            out.append(
+                Segment(
+                    id=len(out),
+                    start=round(seg.start, 3),
+                    end=round(seg.end, 3),
+                    text=seg.text,
+                    avg_logprob=round(seg.avg_logprob, 4),
+                    no_speech_prob=round(seg.no_speech_prob, 4),
+                    compression_ratio=round(seg.compression_ratio, 3),
+                    temperature=seg.temperature,
+                    words=words,
+                )
+            )
+            on_progress(seg.end)
+        return Transcript(
+            language=info.language,
+            language_probability=round(info.language_probability, 4) if language is None else None,
+            duration=round(len(audio) / SAMPLE_RATE, 3),
+            segments=out,
+            backend=self.name,
+            device=f"{self.device.torch} ({self.compute_type})",
+        )

@@ -1,0 +1,40 @@
+"""One typed config object for transcription. The CLI builds it; the core only reads it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+FORMATS = ("txt", "srt", "vtt", "tsv", "json")
+BACKENDS = ("auto", "faster-whisper", "openai-whisper")
+
+
+@dataclass(frozen=True)
+class TranscribeConfig:
+    model: str = "tiny.en"  # registry name (tiny.en, base), local path, or a name a backend downloads
+    backend: str = "auto"  # auto picks faster-whisper on CPU/CUDA and openai-whisper on MPS
+    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
+    compute_type: str | None = None  # CTranslate2 precision; None follows the device (int8 CPU, float16 CUDA)
+    language: str | None = None  # None: detect from the first 30 s and report it
+    task: str = "transcribe"  # or "translate" (into English; needs a multilingual model)
+    initial_prompt: str | None = None  # vocabulary or style hint for the first window
+    beam_size: int = 5  # as the openai-whisper command line; 1 is greedy and faster
+    best_of: int = 5  # candidates sampled when decoding falls back to temperature > 0
+    temperature: float = 0.0  # first decoding temperature
+    temperature_fallback: bool = True  # retry at +0.2 steps up to 1.0 when a window looks wrong
+    vad: bool = True  # skip silence with Silero VAD before decoding
+    word_timestamps: bool = False
+    condition_on_previous_text: bool = True
+    # Guards against text on silence and repetition loops (whisper's own thresholds, then ours).
+    no_speech_threshold: float = 0.6
+    logprob_threshold: float = -1.0
+    compression_ratio_threshold: float = 2.4
+    hallucination_silence_threshold: float | None = 2.0  # used when word timestamps are on
+    formats: tuple[str, ...] = ("txt", "srt", "vtt", "tsv", "json")
+    threads: int = 0  # CPU threads; 0 = all cores available to this process
+
+    @property
+    def temperatures(self) -> tuple[float, ...]:
+        if not self.temperature_fallback:
+            return (self.temperature,)
+        steps = int(round((1.0 - self.temperature) / 0.2))
+        return tuple(round(self.temperature + 0.2 * i, 2) for i in range(max(steps, 0) + 1))

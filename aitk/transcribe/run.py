@@ -1,0 +1,190 @@
+"""Transcribe batches and watched folders. The model loads once, on the first file that needs it.
+
+Everything reports through a Reporter (progress events) and returns FileResult objects; nothing
+here prints.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aitk.engine.device import Device, resolve_device
+from aitk.engine.errors import AitkError, UsageError
+from aitk.engine.fileio import atomic_write_text
+from aitk.engine.media import SAMPLE_RATE, decode_audio, is_media_path
+from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
+from aitk.engine.watch import watch_folder
+from aitk.transcribe.backends import Backend, choose_backend, load_backend
+from aitk.transcribe.config import TranscribeConfig
+from aitk.transcribe.guards import clean_segments
+from aitk.transcribe.models import resolve_model
+from aitk.transcribe.result import Transcript
+from aitk.transcribe.writers import render
+
+
+
+
+@dataclass
+class FileResult:
+    input: Path
+    status: str  # "done" | "skipped" | "failed"
+    outputs: list[Path] = field(default_factory=list)
+    transcript: Transcript | None = None
+    error: str | None = None
+    seconds: float = 0.0  # wall time spent on this file
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+    def to_dict(self, with_transcript: bool = True) -> dict:
+        data: dict = {"input": str(self.input), "status": self.status, "outputs": [str(p) for p in self.outputs]}
+        if self.error:
+            data["error"] = self.error
+        if self.transcript is not None:
+            data["seconds"] = round(self.seconds, 3)
+            data["real_time_factor"] = round(self.seconds / self.transcript.duration, 4) if self.transcript.duration else None
+            if with_transcript:
+                data["transcript"] = self.transcript.to_dict()
+        return data
+
+
+def normalise_language(language: str | None) -> str | None:
+    """'English' or 'EN' -> 'en'; None or 'auto' -> None (detect)."""
+    if language is None or language.lower() in ("", "auto"):
+        return None
+    from whisper.tokenizer import LANGUAGES, TO_LANGUAGE_CODE
+
+    code = language.lower()
+    code = TO_LANGUAGE_CODE.get(code, code)
+    if code not in LANGUAGES:
+        raise UsageError(f"unknown language '{language}'", hint="use a code such as en, de, fr, or leave --language out")
+    return code
+
+
+class Transcriber:
+    """Resolves device, backend and model once; the model itself loads on first use."""
+
+    def __init__(self, config: TranscribeConfig, devices: list[Device] | None = None):
+        self.config = config
+        self.device = resolve_device(config.device, devices)
+        self.model = resolve_model(config.model)
+        self.backend_name = choose_backend(config.backend, self.device, self.model)
+        self.language = normalise_language(config.language)
+        if config.task not in ("transcribe", "translate"):
+            raise UsageError(f"unknown task '{config.task}'", hint="use --task transcribe or --task translate")
+        self._check_english_only(self.model.english_only)
+        self._backend: Backend | None = None
+
+    def _check_english_only(self, english_only: bool | None) -> None:
+        if not english_only:
+            return
+        if self.config.task == "translate":
+            raise UsageError(f"model {self.config.model} is English-only and cannot translate", hint="use --model base")
+        if self.language not in (None, "en"):
+            raise UsageError(
+                f"model {self.config.model} is English-only; --language {self.language} needs a multilingual model",
+                hint="use --model base",
+            )
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            self._backend = load_backend(self.backend_name, self.config, self.device, self.model)
+            self._check_english_only(not self._backend.multilingual)
+        return self._backend
+
+    def transcribe_audio(self, audio, on_progress=lambda t: None) -> Transcript:
+        language = self.language or (None if self.backend.multilingual else "en")
+        transcript = self.backend.transcribe(audio, language, on_progress)
+        c = self.config
+        transcript.segments = clean_segments(transcript.segments, c.no_speech_threshold, c.logprob_threshold)
+        transcript.model = c.model
+        return transcript
+
+    def transcribe_file(self, path: Path, reporter: Reporter = null_reporter) -> Transcript:
+        audio = decode_audio(path)
+        duration = len(audio) / SAMPLE_RATE
+        reporter(TaskStarted(str(path), path.name, total=duration))
+        return self.transcribe_audio(audio, lambda t: reporter(TaskAdvanced(str(path), min(t, duration))))
+
+
+def output_paths(media: Path, formats: Iterable[str], output_dir: Path | None) -> dict[str, Path]:
+    folder = output_dir if output_dir is not None else media.parent
+    return {fmt: folder / f"{media.stem}.{fmt}" for fmt in formats}
+
+
+def process_file(
+    path: Path,
+    transcriber: Transcriber,
+    output_dir: Path | None = None,
+    force: bool = False,
+    write: bool = True,
+    reporter: Reporter = null_reporter,
+) -> FileResult:
+    """Transcribe one file and write its missing outputs (all of them with force). Never raises AitkError."""
+    started = time.perf_counter()
+    targets = output_paths(path, transcriber.config.formats, output_dir)
+    todo = {fmt: p for fmt, p in targets.items() if force or not p.exists()}
+    if write and not todo:
+        reporter(TaskFinished(str(path), ok=True, note="skipped"))
+        return FileResult(path, "skipped", list(targets.values()))
+    try:
+        transcript = transcriber.transcribe_file(path, reporter)
+        # Render everything before writing anything, then write each file atomically.
+        texts = {fmt: render(transcript, fmt) for fmt in todo} if write else {}
+        written = [atomic_write_text(todo[fmt], text) for fmt, text in texts.items()]
+    except AitkError as exc:
+        reporter(TaskFinished(str(path), ok=False, note=exc.message))
+        return FileResult(path, "failed", error=exc.message, seconds=time.perf_counter() - started)
+    reporter(TaskFinished(str(path), ok=True))
+    return FileResult(path, "done", written, transcript, seconds=time.perf_counter() - started)
+
+
+def run_batch(
+    files: list[Path],
+    transcriber: Transcriber,
+    output_dir: Path | None = None,
+    force: bool = False,
+    write: bool = True,
+    reporter: Reporter = null_reporter,
+) -> Iterator[FileResult]:
+    """Process files in order; one failure never stops the batch."""
+    reporter(TaskStarted(BATCH, "all files", total=len(files)))
+    claimed: dict[Path, Path] = {}  # output path -> input that owns it in this batch
+    for done, path in enumerate(files, start=1):
+        clash = next(
+            (claimed[p] for p in output_paths(path, transcriber.config.formats, output_dir).values() if p in claimed),
+            None,
+        )
+        if write and clash is not None:
+            message = f"{path}: outputs would overwrite those of {clash} (same name); use separate --output-dir runs"
+            yield FileResult(path, "failed", error=message)
+        else:
+            for p in output_paths(path, transcriber.config.formats, output_dir).values():
+                claimed[p] = path
+            yield process_file(path, transcriber, output_dir, force, write, reporter)
+        reporter(TaskAdvanced(BATCH, done))
+    reporter(TaskFinished(BATCH))
+
+
+def run_watch(
+    folder: Path,
+    transcriber: Transcriber,
+    output_dir: Path | None = None,
+    recursive: bool = False,
+    settle: float = 3.0,
+    interval: float = 1.0,
+    stop: threading.Event | None = None,
+    reporter: Reporter = null_reporter,
+) -> Iterator[FileResult]:
+    """Transcribe each recording in `folder` once it has stopped growing; skip ones already done."""
+    if not folder.is_dir():
+        raise UsageError(f"--watch {folder}: not a folder", hint="create it or pick another")
+    reporter(Log(f"watching {folder} for new recordings (Ctrl-C to stop)"))
+    for path in watch_folder(folder, is_media_path, recursive, settle, interval, stop):
+        yield process_file(path, transcriber, output_dir, force=False, reporter=reporter)
