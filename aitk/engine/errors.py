@@ -26,6 +26,9 @@ class AitkError(Exception):
             text = f"{text} ({self.hint})"
         return " ".join(text.split())  # always one line
 
+    def __str__(self) -> str:
+        return self.message
+
 
 class UsageError(AitkError):
     """Bad flags or arguments: exit 2."""

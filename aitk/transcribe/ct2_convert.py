@@ -105,10 +105,10 @@ def read_ct2_model(model_bin: Path) -> tuple[dict[str, np.ndarray], dict]:
 
 
 def _dequantize(variables: dict[str, np.ndarray], path: Path) -> dict[str, np.ndarray]:
-    """Turn int8/int16 weights back into floats: CTranslate2 stores ``round(w * scale)``."""
+    """Turn int8/int16 weights back into float32: CTranslate2 stores ``round(w * scale)``.
+    float32, not the model's float16: rounding ``q / scale`` to fp16 would drift from CTranslate2."""
     if any(name.endswith("_zero") for name in variables):
         raise ValueError(f"{path}: AWQ-style quantized weights (with *_zero) are not supported")
-    float_dtype = variables["encoder/layer_norm/gamma"].dtype  # e.g. float16 for int8_float16 models
     out = dict(variables)
     for name, scale in variables.items():
         if not name.endswith("_scale") or name[: -len("_scale")] not in variables:
@@ -116,7 +116,7 @@ def _dequantize(variables: dict[str, np.ndarray], path: Path) -> dict[str, np.nd
         weight = variables[name[: -len("_scale")]]
         # int8: one scale per output row, shape (out,); int16: a single scalar scale.
         scale = scale.astype(np.float32).reshape((-1,) + (1,) * (weight.ndim - 1) if scale.ndim else ())
-        out[name[: -len("_scale")]] = (weight.astype(np.float32) / scale).astype(float_dtype)
+        out[name[: -len("_scale")]] = weight.astype(np.float32) / scale
         del out[name]
     return out
 
@@ -249,12 +249,16 @@ def convert_to_file(ct2_dir: Path, out_pt: Path) -> Path:
         checkpoint["alignment_heads"] = [list(pair) for pair in heads]
     out_pt = Path(out_pt)
     out_pt.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out_pt.name}.", suffix=".tmp", dir=out_pt.parent)
+    # Same temp naming as aitk.engine.fileio, so leftovers of a killed run are recognisable.
+    fd, tmp = tempfile.mkstemp(prefix=".aitk-tmp-", suffix=out_pt.suffix + ".part", dir=out_pt.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(checkpoint, f)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file normal permissions
         os.replace(tmp, out_pt)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

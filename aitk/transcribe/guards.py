@@ -1,6 +1,6 @@
 """Guards against Whisper's two classic failures, applied after decoding (pure functions).
 
-1. Text on silence: a segment whose window Whisper itself thought was probably silence and that it
+1. Text on silence: punctuation alone, a segment whose window Whisper itself thought was probably silence and that it
    decoded with low confidence, or one of the stock phrases Whisper invents on silence.
 2. Repetition loops: the same segment over and over, or a phrase repeated many times inside one.
 The decoders' own guards (compression-ratio fallback, no-speech threshold) run first; these catch
@@ -69,7 +69,7 @@ def clean_segments(
     kept: list[Segment] = []
     run = 0
     for seg in segments:
-        if not seg.text.strip() or is_silence_hallucination(seg, no_speech_threshold, logprob_threshold):
+        if not normalise(seg.text) or is_silence_hallucination(seg, no_speech_threshold, logprob_threshold):
             continue
         same = bool(kept) and normalise(kept[-1].text) == normalise(seg.text)
         run = run + 1 if same else 1

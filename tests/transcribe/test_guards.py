@@ -1,0 +1,38 @@
+from aitk.transcribe.guards import clean_segments, collapse_phrase_loops
+from aitk.transcribe.metrics import word_error_rate
+from aitk.transcribe.result import Segment
+
+
+def seg(text, start=0.0, end=1.0, logprob=-0.2, no_speech=0.05):
+    return Segment(0, start, end, text, logprob, no_speech)
+
+
+def test_phrase_loops_collapse_but_real_repetition_stays():
+    assert collapse_phrase_loops("I said go on go on go on go on and left") == "I said go on and left"
+    assert collapse_phrase_loops("no no no no") == "no no no no"
+    assert collapse_phrase_loops("so so so so so so so") == "so"
+    assert collapse_phrase_loops("hello world") == "hello world"
+
+
+def test_runs_of_identical_segments_are_capped_and_time_absorbed():
+    segments = [seg(" Thanks.", i, i + 1) for i in range(6)] + [seg(" Bye now.", 6, 7)]
+    cleaned = clean_segments(segments)
+    assert [s.text for s in cleaned] == [" Thanks.", " Thanks.", " Bye now."]
+    assert cleaned[1].end == 6 and [s.id for s in cleaned] == [0, 1, 2]
+
+
+def test_text_on_silence_is_dropped():
+    segments = [
+        seg(" Real words here.", no_speech=0.1),
+        seg(" Something invented.", no_speech=0.9, logprob=-1.5),  # whisper's own rule
+        seg(" Thank you.", no_speech=0.4),  # stock phrase where whisper suspected silence
+        seg(" Thank you.", no_speech=0.02, logprob=-0.1),  # said clearly: kept
+    ]
+    assert [s.text for s in clean_segments(segments)] == [" Real words here.", " Thank you."]
+
+
+def test_word_error_rate():
+    assert word_error_rate("The quick brown fox.", "the quick brown fox") == 0.0
+    assert word_error_rate("a b c d", "a x c") == 0.5
+    assert word_error_rate("dog speed", "dog-speed") == 0.0
+    assert word_error_rate("", "") == 0.0 and word_error_rate("", "x") == 1.0
