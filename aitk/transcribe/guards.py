@@ -79,3 +79,16 @@ def clean_segments(
         text = collapse_phrase_loops(seg.text)
         kept.append(replace(seg, text=(" " + text) if seg.text.startswith(" ") else text))
     return [replace(seg, id=i) for i, seg in enumerate(kept)]
+
+
+def clamp_times(segments: list[Segment], duration: float) -> list[Segment]:
+    """Whisper rounds the last timestamp up to its 30 s window grid; keep every time inside the media."""
+
+    def clamp(t: float) -> float:
+        return round(min(max(t, 0.0), duration), 3)
+
+    out = []
+    for seg in segments:
+        words = None if seg.words is None else [replace(w, start=clamp(w.start), end=clamp(w.end)) for w in seg.words]
+        out.append(replace(seg, start=clamp(seg.start), end=clamp(seg.end), words=words))
+    return out

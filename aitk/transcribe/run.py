@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aitk.engine.device import Device, resolve_device
-from aitk.engine.errors import AitkError, UsageError
+from aitk.engine.errors import MediaError, OutputError, UsageError
 from aitk.engine.fileio import atomic_write_text
 from aitk.engine.media import SAMPLE_RATE, decode_audio, is_media_path
 from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
 from aitk.engine.watch import watch_folder
 from aitk.transcribe.backends import Backend, choose_backend, load_backend
 from aitk.transcribe.config import TranscribeConfig
-from aitk.transcribe.guards import clean_segments
+from aitk.transcribe.guards import clamp_times, clean_segments
 from aitk.transcribe.models import resolve_model
 from aitk.transcribe.result import Transcript
 from aitk.transcribe.writers import render
@@ -102,7 +102,8 @@ class Transcriber:
         language = self.language or (None if self.backend.multilingual else "en")
         transcript = self.backend.transcribe(audio, language, on_progress)
         c = self.config
-        transcript.segments = clean_segments(transcript.segments, c.no_speech_threshold, c.logprob_threshold)
+        segments = clean_segments(transcript.segments, c.no_speech_threshold, c.logprob_threshold)
+        transcript.segments = clamp_times(segments, transcript.duration)
         transcript.model = c.model
         return transcript
 
@@ -126,7 +127,11 @@ def process_file(
     write: bool = True,
     reporter: Reporter = null_reporter,
 ) -> FileResult:
-    """Transcribe one file and write its missing outputs (all of them with force). Never raises AitkError."""
+    """Transcribe one file and write its missing outputs (all of them with force).
+
+    A bad input or output becomes a failed FileResult; model, device and dependency errors are
+    raised, since every other file would fail the same way.
+    """
     started = time.perf_counter()
     targets = output_paths(path, transcriber.config.formats, output_dir)
     todo = {fmt: p for fmt, p in targets.items() if force or not p.exists()}
@@ -138,7 +143,7 @@ def process_file(
         # Render everything before writing anything, then write each file atomically.
         texts = {fmt: render(transcript, fmt) for fmt in todo} if write else {}
         written = [atomic_write_text(todo[fmt], text) for fmt, text in texts.items()]
-    except AitkError as exc:
+    except (MediaError, OutputError) as exc:
         reporter(TaskFinished(str(path), ok=False, note=exc.message))
         return FileResult(path, "failed", error=exc.message, seconds=time.perf_counter() - started)
     reporter(TaskFinished(str(path), ok=True))

