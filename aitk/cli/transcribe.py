@@ -45,6 +45,7 @@ def transcribe(
     beam_size: Annotated[int, typer.Option(min=1, help="Beam width; 1 is greedy and faster.")] = 5,
     temperature: Annotated[float, typer.Option(min=0.0, max=1.0, help="First decoding temperature.")] = 0.0,
     fallback: Annotated[bool, typer.Option("--fallback/--no-fallback", help="Retry a doubtful window at higher temperatures.")] = True,
+    batch_size: Annotated[int, typer.Option(min=1, help="faster-whisper: 30 s windows decoded at once (fast). 1: sequential decoding with context and temperature fallback.")] = 8,
     vad: Annotated[bool, typer.Option("--vad/--no-vad", help="Skip silence with voice activity detection.")] = True,
     word_timestamps: Annotated[bool, typer.Option("--word-timestamps", help="Times and probabilities per word (json).")] = False,
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
@@ -77,7 +78,7 @@ def transcribe(
     config = TranscribeConfig(
         model=model, backend=backend, device=device, compute_type=compute_type, language=language, task=task,
         initial_prompt=initial_prompt, beam_size=beam_size, best_of=5, temperature=temperature,
-        temperature_fallback=fallback, vad=vad, word_timestamps=word_timestamps,
+        temperature_fallback=fallback, batch_size=batch_size, vad=vad, word_timestamps=word_timestamps,
         formats=parse_formats(output_format, to_stdout), threads=threads,
     )
     if backend not in BACKENDS:

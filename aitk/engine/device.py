@@ -6,7 +6,9 @@ fp16 on CUDA, fp32 on CPU and MPS (int8 where a backend quantises on CPU).
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from dataclasses import dataclass
 
 from aitk.engine.errors import DeviceError
@@ -42,8 +44,17 @@ def parse_device_spec(spec: str) -> tuple[str, int | None]:
     return match.group(1), None if index is None else int(index)
 
 
+def _gpu_driver_present() -> bool:
+    """False only where no GPU can exist (Linux without NVIDIA/AMD/WSL GPU drivers): skips importing torch (~1 s)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(os.path.exists(p) for p in ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/kfd", "/dev/dxg"))
+
+
 def available_devices() -> list[Device]:
     """Every device torch can use here: CPU always, then each CUDA GPU, then MPS."""
+    if not _gpu_driver_present():
+        return [Device("cpu", 0, "CPU")]
     import torch
 
     found = [Device("cpu", 0, "CPU")]
@@ -58,6 +69,8 @@ def available_devices() -> list[Device]:
 def resolve_device(spec: str = "auto", devices: list[Device] | None = None) -> Device:
     """Turn a --device value into a Device that exists here (devices defaults to what torch finds)."""
     kind, index = parse_device_spec(spec)
+    if kind == "cpu":
+        return Device("cpu", 0, "CPU")
     devices = available_devices() if devices is None else devices
     if kind == "auto":
         for preferred in ("cuda", "mps", "cpu"):

@@ -20,7 +20,8 @@ class TranscribeConfig:
     beam_size: int = 5  # as the openai-whisper command line; 1 is greedy and faster
     best_of: int = 5  # candidates sampled when decoding falls back to temperature > 0
     temperature: float = 0.0  # first decoding temperature
-    temperature_fallback: bool = True  # retry at +0.2 steps up to 1.0 when a window looks wrong
+    temperature_fallback: bool = True  # retry at +0.2 steps up to 1.0 when a window looks wrong (sequential only)
+    batch_size: int = 8  # faster-whisper: windows decoded at once; 1 = sequential long-form decoding
     vad: bool = True  # skip silence with Silero VAD before decoding
     word_timestamps: bool = False
     condition_on_previous_text: bool = True

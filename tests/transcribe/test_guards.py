@@ -44,3 +44,29 @@ def test_times_are_clamped_to_the_media():
     s = Segment(0, 5.5, 7.0, " end", -0.1, 0.0, words=[Word(5.5, 6.9, " end", 0.9)])
     (out,) = clamp_times([s], 6.578)
     assert (out.start, out.end, out.words[0].end) == (5.5, 6.578, 6.578)
+
+
+def test_split_segment_at_sentences_pauses_and_length():
+    from aitk.transcribe.cues import split_segment, split_segments
+    from aitk.transcribe.result import Word
+
+    def words(spec):
+        return [Word(a, b, w, 0.9) for a, b, w in spec]
+
+    s = Segment(0, 0.0, 9.0, " Hi there. How are you today", -0.2, 0.01, words=words(
+        [(0.0, 0.4, " Hi"), (0.5, 0.9, " there."), (1.0, 1.2, " How"), (1.2, 1.4, " are"), (1.4, 1.6, " you"), (3.0, 3.5, " today")]
+    ))
+    parts = split_segment(s)
+    assert [p.text for p in parts] == [" Hi there.", " How are you", " today"]
+    assert [(p.start, p.end) for p in parts] == [(0.0, 0.9), (1.0, 1.6), (3.0, 3.5)]
+    assert all(p.avg_logprob == -0.2 for p in parts)
+
+    long = Segment(0, 0.0, 20.0, "", -0.2, 0.0, words=words(
+        [(i, i + 0.9, f" w{i}," if i == 4 else f" w{i}") for i in range(10)]
+    ))
+    parts = split_segments([long], max_seconds=7.0)
+    assert [p.text for p in parts] == [" w0 w1 w2 w3 w4,", " w5 w6 w7 w8 w9"]
+    assert [p.id for p in parts] == [0, 1]
+    assert all(p.end - p.start <= 7.0 for p in parts)
+    no_words = Segment(0, 0.0, 1.0, " x", -0.1, 0.0)
+    assert split_segment(no_words) == [no_words]

@@ -1,8 +1,9 @@
-"""faster-whisper (CTranslate2) backend: int8 on CPU, float16 on CUDA."""
+"""faster-whisper (CTranslate2) backend: int8 on CPU, float16 on CUDA, batched windows by default."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import numpy as np
 
@@ -11,12 +12,19 @@ from aitk.engine.errors import DependencyError, DeviceError, ModelError
 from aitk.engine.media import SAMPLE_RATE
 from aitk.transcribe.backends import ProgressFn
 from aitk.transcribe.config import TranscribeConfig
+from aitk.transcribe.cues import split_segments
 from aitk.transcribe.models import ResolvedModel, ct2_folder
 from aitk.transcribe.result import Segment, Transcript, Word
 
 
 def default_compute_type(device: Device) -> str:
     return "float16" if device.kind == "cuda" else "int8"
+
+
+def fixed_windows(duration: float, window: float = 30.0) -> list[dict]:
+    """Consecutive 30 s windows (in seconds) for batched decoding without VAD."""
+    starts = np.arange(0.0, max(duration, 1e-3), window)
+    return [{"start": float(a), "end": float(min(a + window, duration))} for a in starts]
 
 
 def cpu_threads(requested: int) -> int:
@@ -31,7 +39,7 @@ class FasterWhisperBackend:
     def __init__(self, config: TranscribeConfig, device: Device, model: ResolvedModel):
         try:
             import ctranslate2
-            from faster_whisper import WhisperModel
+            from faster_whisper import BatchedInferencePipeline, WhisperModel
         except ImportError as exc:
             raise DependencyError(f"faster-whisper is not installed ({exc})", hint="pip install faster-whisper") from exc
         if device.kind == "cuda" and ctranslate2.get_cuda_device_count() == 0:
@@ -56,25 +64,41 @@ class FasterWhisperBackend:
                 hint="give a CTranslate2 folder, or a known name: tiny.en, base",
             ) from exc
         self.multilingual = bool(self.model.model.is_multilingual)
+        self.batched = BatchedInferencePipeline(self.model) if config.batch_size > 1 else None
 
     def transcribe(self, audio: np.ndarray, language: str | None, on_progress: ProgressFn) -> Transcript:
         c = self.config
-        segments, info = self.model.transcribe(
-            audio,
+        options = dict(
             language=language,
             task=c.task,
             beam_size=c.beam_size,
             best_of=c.best_of,
-            temperature=list(c.temperatures),
             initial_prompt=c.initial_prompt,
             vad_filter=c.vad,
-            word_timestamps=c.word_timestamps,
-            condition_on_previous_text=c.condition_on_previous_text,
             compression_ratio_threshold=c.compression_ratio_threshold,
             log_prob_threshold=c.logprob_threshold,
             no_speech_threshold=c.no_speech_threshold,
-            hallucination_silence_threshold=c.hallucination_silence_threshold if c.word_timestamps else None,
         )
+        if self.batched is not None:
+            # Windows of up to 30 s decoded side by side: no fallback or context across windows.
+            # Word times are always taken here, to cut each window into subtitle-sized segments.
+            segments, info = self.batched.transcribe(
+                audio,
+                batch_size=c.batch_size,
+                temperature=c.temperature,
+                word_timestamps=True,
+                clip_timestamps=None if c.vad else fixed_windows(len(audio) / SAMPLE_RATE),
+                **options,
+            )
+        else:
+            segments, info = self.model.transcribe(
+                audio,
+                temperature=list(c.temperatures),
+                word_timestamps=c.word_timestamps,
+                condition_on_previous_text=c.condition_on_previous_text,
+                hallucination_silence_threshold=c.hallucination_silence_threshold if c.word_timestamps else None,
+                **options,
+            )
         out: list[Segment] = []
         for seg in segments:  # a generator: decoding happens while we iterate
             words = None
@@ -94,6 +118,10 @@ class FasterWhisperBackend:
                 )
             )
             on_progress(seg.end)
+        if self.batched is not None:
+            out = split_segments(out)
+            if not c.word_timestamps:
+                out = [replace(seg, words=None) for seg in out]
         return Transcript(
             language=info.language,
             language_probability=round(info.language_probability, 4) if language is None else None,
