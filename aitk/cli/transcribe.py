@@ -12,7 +12,7 @@ import typer
 
 from aitk.cli.ui import ProgressRenderer, error_line, handle_errors, print_json, stderr
 from aitk.engine.errors import UsageError
-from aitk.transcribe.config import BACKENDS, FORMATS, TranscribeConfig
+from aitk.transcribe.config import FORMATS, TranscribeConfig
 
 
 def parse_formats(value: str | None, to_stdout: bool) -> tuple[str, ...]:
@@ -58,8 +58,7 @@ def transcribe(
 ) -> None:
     """Transcribe (or translate) speech in audio and video with Whisper.
 
-    Writes INPUT.txt/.srt/.vtt/.tsv/.json beside each input (or in --output-dir). Inputs whose
-    outputs exist are skipped unless --force. Exit 0 all done, 1 some inputs failed, 2 bad usage.
+    Writes INPUT.txt/.srt/.vtt/.tsv/.json beside each input (or in --output-dir). Inputs whose outputs exist are skipped unless --force. Exit 0 all done, 1 some inputs failed, 2 bad usage.
     """
     from aitk.engine.inputs import expand_inputs
     from aitk.transcribe.run import Transcriber, run_batch, run_watch
@@ -81,8 +80,6 @@ def transcribe(
         temperature_fallback=fallback, batch_size=batch_size, vad=vad, word_timestamps=word_timestamps,
         formats=parse_formats(output_format, to_stdout), threads=threads,
     )
-    if backend not in BACKENDS:
-        raise UsageError(f"unknown --backend {backend}", hint="use auto, faster-whisper or openai-whisper")
     transcriber = Transcriber(config)
     failures: list[str] = []
     with ProgressRenderer(quiet=quiet) as reporter:

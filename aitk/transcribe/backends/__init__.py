@@ -15,7 +15,7 @@ import numpy as np
 
 from aitk.engine.device import Device
 from aitk.engine.errors import DeviceError, UsageError
-from aitk.transcribe.config import TranscribeConfig
+from aitk.transcribe.config import BACKENDS, TranscribeConfig
 from aitk.transcribe.models import ResolvedModel
 from aitk.transcribe.result import Transcript
 
@@ -41,8 +41,8 @@ def choose_backend(requested: str, device: Device, model: ResolvedModel) -> str:
         return requested
     if requested == "openai-whisper":
         return requested
-    if requested != "auto":
-        raise UsageError(f"unknown backend '{requested}'", hint="use --backend auto, faster-whisper or openai-whisper")
+    if requested not in BACKENDS:
+        raise UsageError(f"unknown backend '{requested}'", hint=f"use --backend {', '.join(BACKENDS)}")
     return "openai-whisper" if device.kind == "mps" or model.is_checkpoint else "faster-whisper"
 
 
