@@ -32,6 +32,8 @@ _DTYPES = {0: "float32", 1: "int8", 2: "int16", 3: "int32", 4: "float16", 5: "bf
 _NUMPY = {"float32": np.float32, "int8": np.int8, "int16": np.int16, "int32": np.int32,
           "float16": np.float16, "bfloat16": np.uint16}
 _ITEM_SIZE_DTYPES = {4: "float32", 2: "int16", 1: "int8"}  # binary versions < 4 store an item size
+_DIM_FIELDS = ("n_mels", "n_audio_ctx", "n_audio_state", "n_audio_head", "n_audio_layer",
+               "n_vocab", "n_text_ctx", "n_text_state", "n_text_head", "n_text_layer")
 
 
 def _unpack(f: IO[bytes], fmt: str, path: Path) -> Any:
@@ -44,7 +46,10 @@ def _unpack(f: IO[bytes], fmt: str, path: Path) -> Any:
 
 def _string(f: IO[bytes], path: Path) -> str:
     length = _unpack(f, "<H", path)  # includes the trailing NUL
-    return f.read(length)[:-1].decode("utf-8")
+    raw = f.read(length)
+    if len(raw) != length:
+        raise ValueError(f"{path}: truncated CTranslate2 model file")
+    return raw[:-1].decode("utf-8", errors="replace")
 
 
 def _read_array(f: IO[bytes], shape: tuple[int, ...], dtype: str, n_bytes: int, path: Path) -> np.ndarray:
@@ -200,28 +205,25 @@ def ct2_whisper_to_openai(ct2_dir: Path) -> dict:
     _check_tied_projection(v, model_bin)
     n_enc, n_dec = _layer_count(v, "encoder"), _layer_count(v, "decoder")
     try:
-        conv1, enc_pos = v["encoder/conv1/weight"], v["encoder/position_encodings/encodings"]
-        embed, dec_pos = v["decoder/embeddings/weight"], v["decoder/position_encodings/encodings"]
-        dims = {
-            "n_mels": conv1.shape[1],  # conv1: (d, n_mels, 3)
-            "n_audio_ctx": enc_pos.shape[0],  # (1500, d)
-            "n_audio_state": enc_pos.shape[1],
-            # Head counts are not visible in shapes; Whisper's head size is 64 when the scalar is absent.
-            "n_audio_head": int(v.get("encoder/num_heads", enc_pos.shape[1] // 64)),
-            "n_audio_layer": n_enc,
-            "n_vocab": embed.shape[0],  # (n_vocab, d)
-            "n_text_ctx": dec_pos.shape[0],  # (448, d)
-            "n_text_state": dec_pos.shape[1],
-            "n_text_head": int(v.get("decoder/num_heads", dec_pos.shape[1] // 64)),
-            "n_text_layer": n_dec,
-        }
+        audio_ctx, audio_state = v["encoder/position_encodings/encodings"].shape  # (1500, d)
+        text_ctx, text_state = v["decoder/position_encodings/encodings"].shape  # (448, d)
+        dims = dict(
+            n_mels=v["encoder/conv1/weight"].shape[1],  # (d, n_mels, 3)
+            n_audio_ctx=audio_ctx, n_audio_state=audio_state, n_audio_layer=n_enc,
+            # Head counts are not in any shape: read the stored scalars (Whisper's head size is 64).
+            n_audio_head=v.get("encoder/num_heads", audio_state // 64),
+            n_vocab=v["decoder/embeddings/weight"].shape[0],  # (n_vocab, d)
+            n_text_ctx=text_ctx, n_text_state=text_state, n_text_layer=n_dec,
+            n_text_head=v.get("decoder/num_heads", text_state // 64),
+        )
         state = _state_dict(v, n_enc, n_dec)
     except KeyError as exc:
         raise ValueError(f"{model_bin}: missing Whisper variable {exc.args[0]}") from None
-    dims = {key: int(value) for key, value in dims.items()}
+    dims = {key: int(dims[key]) for key in _DIM_FIELDS}  # ModelDimensions' field order
     # clone: unfused slices would otherwise keep (and save) the whole fused storage.
     tensors = {key: torch.from_numpy(np.ascontiguousarray(a)).clone() for key, a in state.items()}
-    if info["dtypes"].get("encoder/layer_norm/gamma") == "bfloat16":  # we widened bf16 on read; narrow back
+    # A bfloat16 model was widened on read: narrow it back (exact). Dequantized weights stay float32.
+    if info["dtypes"].get("encoder/layer_norm/gamma") == "bfloat16" and v.keys() == variables.keys():
         tensors = {k: t.to(torch.bfloat16) if t.is_floating_point() else t for k, t in tensors.items()}
     return {"dims": dims, "model_state_dict": tensors}
 
@@ -272,7 +274,11 @@ def load_openai_model(checkpoint: Path | dict, device: str = "cpu") -> "whisper.
     from whisper.model import ModelDimensions, Whisper
 
     if not isinstance(checkpoint, dict):
+        if not Path(checkpoint).is_file():
+            raise ValueError(f"{checkpoint}: no such openai-whisper checkpoint")
         checkpoint = torch.load(Path(checkpoint), map_location="cpu", weights_only=True)
+    if not isinstance(checkpoint, dict) or not {"dims", "model_state_dict"} <= checkpoint.keys():
+        raise ValueError("not an openai-whisper checkpoint: needs 'dims' and 'model_state_dict'")
     model = Whisper(ModelDimensions(**checkpoint["dims"]))
     model.load_state_dict(checkpoint["model_state_dict"], strict=True)
     heads = checkpoint.get("alignment_heads")
