@@ -37,6 +37,11 @@ class MediaInfo:
     has_audio: bool
     has_video: bool
     format_name: str
+    fps: float = 0.0  # video frame rate (0.0 without video)
+    width: int = 0
+    height: int = 0
+    audio_codec: str = ""
+    sample_rate: int = 0
 
 
 def ffmpeg_version() -> str | None:
@@ -84,14 +89,20 @@ def probe(path: str | os.PathLike) -> MediaInfo:
         raise MediaError(f"not readable as media: {ffmpeg_message(exc.stderr)}", path=path) from exc
     streams = data.get("streams", [])
     fmt = data.get("format", {})
-    kinds = {s.get("codec_type") for s in streams}
     durations = [float(x) for x in [fmt.get("duration")] + [s.get("duration") for s in streams] if _is_number(x)]
+    video = next((s for s in streams if s.get("codec_type") == "video" and not _is_cover(s)), {})
+    audio = next((s for s in streams if s.get("codec_type") == "audio"), {})
     return MediaInfo(
         path=str(path),
         duration=max(durations, default=0.0),
-        has_audio="audio" in kinds,
-        has_video="video" in kinds and not _only_cover_art(streams),
+        has_audio=bool(audio),
+        has_video=bool(video),
         format_name=fmt.get("format_name", ""),
+        fps=_rate(video.get("avg_frame_rate")) or _rate(video.get("r_frame_rate")),
+        width=int(video.get("width", 0)),
+        height=int(video.get("height", 0)),
+        audio_codec=audio.get("codec_name", ""),
+        sample_rate=int(audio.get("sample_rate", 0) or 0),
     )
 
 
@@ -122,6 +133,15 @@ def _is_number(value: object) -> bool:
     return True
 
 
-def _only_cover_art(streams: list[dict]) -> bool:
-    videos = [s for s in streams if s.get("codec_type") == "video"]
-    return bool(videos) and all(s.get("disposition", {}).get("attached_pic") == 1 for s in videos)
+def _is_cover(stream: dict) -> bool:
+    """An mp3/m4a's embedded cover picture shows up as a video stream; it is not video."""
+    return stream.get("disposition", {}).get("attached_pic") == 1
+
+
+def _rate(value: str | None) -> float:
+    """'30000/1001' -> 29.97; '0/0' or None -> 0.0."""
+    try:
+        num, _, den = (value or "0/0").partition("/")
+        return float(num) / float(den or 1) if float(den or 1) else 0.0
+    except ValueError:
+        return 0.0

@@ -110,7 +110,7 @@ class Transcriber:
     def transcribe_file(self, path: Path, reporter: Reporter = null_reporter) -> Transcript:
         audio = decode_audio(path)
         duration = len(audio) / SAMPLE_RATE
-        reporter(TaskStarted(str(path), path.name, total=duration))
+        reporter(TaskStarted(str(path), f"transcribe {path.name}", total=duration))
         return self.transcribe_audio(audio, lambda t: reporter(TaskAdvanced(str(path), min(t, duration))))
 
 

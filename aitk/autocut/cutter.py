@@ -1,0 +1,172 @@
+"""Cut media to spans with one ffmpeg run.
+
+Accurate mode re-encodes: each span is its own input, seeked by ffmpeg (frame-exact after
+decoding) and joined with the concat filter. Spans are whole frames long, video keeps exactly
+that many frames and audio exactly that many seconds, so picture and sound stay in sync to well
+under a frame however many cuts there are. `fast` copies the streams through the concat demuxer
+instead: no re-encoding, but each cut starts at the keyframe before it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aitk.autocut.cues import Span
+from aitk.engine.errors import MediaError, UsageError
+from aitk.engine.fileio import TEMP_PREFIX
+from aitk.engine.media import MediaInfo, ffmpeg_message, require_ffmpeg
+
+# Output audio codec by extension, for audio-only inputs (the cut keeps the input's format).
+AUDIO_CODECS = {
+    ".mp3": ["-c:a", "libmp3lame", "-q:a", "2"],
+    ".wav": ["-c:a", "pcm_s16le"],
+    ".flac": ["-c:a", "flac"],
+    ".m4a": ["-c:a", "aac", "-b:a", "192k"],
+    ".aac": ["-c:a", "aac", "-b:a", "192k"],
+    ".ogg": ["-c:a", "libvorbis", "-q:a", "5"],
+    ".oga": ["-c:a", "libvorbis", "-q:a", "5"],
+    ".opus": ["-c:a", "libopus", "-b:a", "128k"],
+}
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    crf: int = 18  # x264 quality: 18 is visually lossless for most footage
+    bitrate: str | None = None  # e.g. "6M": a target video bitrate instead of --crf
+    preset: str = "veryfast"  # x264 speed/size trade-off
+    audio_bitrate: str = "192k"
+    fast: bool = False  # stream copy; cuts snap to keyframes
+
+
+def cut_output_path(media: Path, info: MediaInfo) -> Path:
+    """X_cut.mp4 for video; X_cut.<same extension> for audio (m4a when that format is unknown)."""
+    if info.has_video:
+        return media.with_name(f"{media.stem}_cut.mp4")
+    suffix = media.suffix.lower() if media.suffix.lower() in AUDIO_CODECS else ".m4a"
+    return media.with_name(f"{media.stem}_cut{suffix}")
+
+
+def accurate_command(src: Path, dst: Path, spans: list[Span], info: MediaInfo, opts: EncodeOptions) -> list[str]:
+    half = 0.5 / info.fps if info.has_video and info.fps > 0 else 0.0
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    parts = []
+    for i, span in enumerate(spans):
+        # Seek half a frame early so rounding can never drop the span's first frame.
+        pre = min(half, span.start)
+        cmd += ["-ss", f"{span.start - pre:.6f}", "-t", f"{span.duration + pre:.6f}", "-i", str(src)]
+        chain = ""
+        if info.has_video:
+            frames = round(span.duration * info.fps)
+            chain += f"[{i}:v:0]trim=end_frame={frames},setpts=PTS-STARTPTS[v{i}];"
+        if info.has_audio:
+            chain += f"[{i}:a:0]atrim=start={pre:.6f}:duration={span.duration:.6f},asetpts=PTS-STARTPTS[a{i}];"
+        parts.append(chain)
+    labels = "".join((f"[v{i}]" if info.has_video else "") + (f"[a{i}]" if info.has_audio else "") for i in range(len(spans)))
+    v, a = int(info.has_video), int(info.has_audio)
+    graph = "".join(parts) + f"{labels}concat=n={len(spans)}:v={v}:a={a}" + ("[v]" if v else "") + ("[a]" if a else "")
+    cmd += ["-filter_complex", graph]
+    if v:
+        quality = ["-b:v", opts.bitrate] if opts.bitrate else ["-crf", str(opts.crf)]
+        cmd += ["-map", "[v]", "-c:v", "libx264", "-preset", opts.preset, *quality, "-pix_fmt", "yuv420p"]
+        cmd += ["-r", f"{info.fps:.6f}"] if info.fps > 0 else []
+    if a:
+        cmd += ["-map", "[a]"]
+        cmd += ["-c:a", "aac", "-b:a", opts.audio_bitrate] if v else AUDIO_CODECS.get(dst.suffix.lower(), ["-c:a", "aac"])
+    if dst.suffix.lower() in (".mp4", ".m4a", ".mov"):
+        cmd += ["-movflags", "+faststart"]
+    return cmd + [str(dst)]
+
+
+def fast_command(src: Path, dst: Path, listing: Path) -> list[str]:
+    return [
+        "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0",
+        "-i", str(listing), "-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy", "-avoid_negative_ts", "make_zero", str(dst),
+    ]
+
+
+def concat_listing(src: Path, spans: list[Span]) -> str:
+    quoted = str(src.resolve()).replace("'", "'\\''")
+    return "ffconcat version 1.0\n" + "".join(
+        f"file '{quoted}'\ninpoint {s.start:.6f}\noutpoint {s.end:.6f}\n" for s in spans
+    )
+
+
+def cut_media(
+    src: Path, dst: Path, spans: list[Span], info: MediaInfo, opts: EncodeOptions,
+    on_progress: Callable[[float], None] = lambda seconds: None,
+) -> Path:
+    """Write the cut to `dst` atomically (a hidden temp file, then a rename)."""
+    if not spans:
+        raise UsageError("nothing to keep", hint="tick at least one sentence")
+    require_ffmpeg()
+    tmp = dst.with_name(TEMP_PREFIX + dst.name)
+    listing = dst.with_name(TEMP_PREFIX + dst.stem + ".ffconcat")
+    try:
+        if opts.fast:
+            listing.write_text(concat_listing(src, spans))
+            cmd = fast_command(src, tmp, listing)
+        else:
+            cmd = accurate_command(src, tmp, spans, info, opts)
+        _run_ffmpeg(cmd, src, on_progress)
+        os.replace(tmp, dst)
+    finally:
+        for leftover in (tmp, listing):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+    return dst
+
+
+def _run_ffmpeg(cmd: list[str], src: Path, on_progress: Callable[[float], None]) -> None:
+    """Run ffmpeg with machine-readable progress on stdout; MediaError with its message on failure."""
+    cmd = cmd[:1] + ["-progress", "pipe:1", "-nostats"] + cmd[1:]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        key, _, value = line.strip().partition("=")
+        if key == "out_time_us" and value.isdigit():
+            on_progress(int(value) / 1e6)
+    stderr = proc.stderr.read() if proc.stderr else ""
+    if proc.wait() != 0:
+        raise MediaError(f"ffmpeg could not cut it: {ffmpeg_message(stderr)}", path=src)
+
+
+def merge_media(medias: list[Path], infos: list[MediaInfo], dst: Path, opts: EncodeOptions, reporter=None) -> Path:
+    """Join recordings end to end in one ffmpeg run (scaled and padded to the first video's frame)."""
+    video = infos[0].has_video
+    if any(i.has_video != video for i in infos) or any(not i.has_audio for i in infos):
+        odd = next(m for m, i in zip(medias, infos) if i.has_video != video or not i.has_audio)
+        raise MediaError("cannot be merged with the others: every input needs sound, and all or none need video", path=odd)
+    first = infos[0]
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    chains, labels = [], ""
+    for i, media in enumerate(medias):
+        cmd += ["-i", str(media)]
+        if video:
+            w, h, fps = first.width, first.height, first.fps or 25
+            chains.append(
+                f"[{i}:v:0]scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,"
+                f"setsar=1,fps={fps:.6f}[v{i}]"
+            )
+            labels += f"[v{i}]"
+        chains.append(f"[{i}:a:0]aresample=48000,aformat=channel_layouts=stereo[a{i}]")
+        labels += f"[a{i}]"
+    graph = ";".join(chains) + f";{labels}concat=n={len(medias)}:v={int(video)}:a=1" + ("[v]" if video else "") + "[a]"
+    cmd += ["-filter_complex", graph]
+    if video:
+        quality = ["-b:v", opts.bitrate] if opts.bitrate else ["-crf", str(opts.crf)]
+        cmd += ["-map", "[v]", "-c:v", "libx264", "-preset", opts.preset, *quality, "-pix_fmt", "yuv420p", "-map", "[a]", "-c:a", "aac", "-b:a", opts.audio_bitrate]
+    else:
+        cmd += ["-map", "[a]", *AUDIO_CODECS.get(dst.suffix.lower(), ["-c:a", "aac"])]
+    tmp = dst.with_name(TEMP_PREFIX + dst.name)
+    try:
+        _run_ffmpeg(cmd + [str(tmp)], medias[0], lambda t: None)
+        os.replace(tmp, dst)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    return dst

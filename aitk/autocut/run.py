@@ -1,0 +1,233 @@
+"""autocut operations: transcribe to an editing file, cut, convert between formats, merge.
+
+Each function does one job on files and returns what it wrote; nothing here prints. Files a user
+may have edited (X.srt, X.md and the _cut outputs) are never overwritten without `force`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aitk.autocut.cues import NO_SPEECH, Cue, compose_srt, parse_srt
+from aitk.autocut.cutter import EncodeOptions, cut_media, cut_output_path
+from aitk.autocut.markdown import parse_md, render_md
+from aitk.autocut.spans import retime, snap_to_frames, spans_for, total
+from aitk.engine.errors import MediaError, OutputError, UsageError
+from aitk.engine.fileio import atomic_write_text
+from aitk.engine.media import probe
+from aitk.engine.progress import Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
+
+MIN_GAP = 1.0  # seconds of silence that get their own "< No Speech >" line
+
+
+@dataclass(frozen=True)
+class CutConfig:
+    padding: float = 0.0  # seconds of context kept before and after each kept span
+    merge_gap: float = 0.5  # kept spans closer than this join into one
+    encode: EncodeOptions = field(default_factory=EncodeOptions)
+    export: tuple[str, ...] = ()  # "edl", "fcpxml": edit lists beside the cut
+    force: bool = False  # overwrite existing outputs
+
+
+@dataclass
+class CutResult:
+    media: Path
+    outputs: list[Path]
+    kept_seconds: float
+    source_seconds: float
+    spans: int
+
+
+def refuse_overwrite(paths: list[Path], force: bool) -> None:
+    existing = [p for p in paths if p.exists()]
+    if existing and not force:
+        names = ", ".join(str(p) for p in existing)
+        raise OutputError(f"{names} already exist{'s' if len(existing) == 1 else ''}", hint="use --force to overwrite")
+
+
+def cues_with_gaps(segments: list[tuple[float, float, str]], duration: float) -> list[Cue]:
+    """Speech segments as cues, with a "< No Speech >" cue for every silence longer than MIN_GAP."""
+    cues: list[Cue] = []
+    cursor = 0.0
+    for start, end, text in segments:
+        if start - cursor > MIN_GAP:
+            cues.append(Cue(len(cues) + 1, round(cursor, 3), round(start, 3), NO_SPEECH))
+        cues.append(Cue(len(cues) + 1, start, end, text.strip()))
+        cursor = max(cursor, end)
+    if duration - cursor > MIN_GAP:
+        cues.append(Cue(len(cues) + 1, round(cursor, 3), round(duration, 3), NO_SPEECH))
+    return cues
+
+
+def write_editing_files(media: Path, cues: list[Cue], force: bool, suggest: bool = False) -> list[Path]:
+    """X.srt and X.md beside the media."""
+    srt_path, md_path = media.with_suffix(".srt"), media.with_suffix(".md")
+    refuse_overwrite([srt_path, md_path], force)
+    ticked: set[int] = set()
+    notes: dict[int, str] = {}
+    if suggest:
+        from aitk.autocut.suggest import suggest_drops
+
+        notes = suggest_drops(cues)
+        ticked = {c.index for c in cues if c.is_speech and c.index not in notes}
+    atomic_write_text(srt_path, compose_srt(cues))
+    atomic_write_text(md_path, render_md(media.name, srt_path.name, cues, ticked, notes))
+    return [srt_path, md_path]
+
+
+def transcribe_for_editing(media: Path, transcriber, force: bool = False, suggest: bool = False, reporter: Reporter = null_reporter) -> list[Path]:
+    """Transcribe `media` into X.srt and X.md (kept as they are unless force)."""
+    srt_path, md_path = media.with_suffix(".srt"), media.with_suffix(".md")
+    refuse_overwrite([srt_path, md_path], force)
+    transcript = transcriber.transcribe_file(media, reporter)
+    segments = [(s.start, s.end, s.text) for s in transcript.segments]
+    return write_editing_files(media, cues_with_gaps(segments, transcript.duration), force=True, suggest=suggest)
+
+
+def kept_cues(cues: list[Cue], md_text: str | None, md_name: str, srt_name: str) -> list[Cue]:
+    """The cues to keep: ticked in the md (with the md's corrected text), or all cues of the srt."""
+    if md_text is None:
+        return cues
+    doc = parse_md(md_text, md_name)
+    by_index = {c.index: c for c in cues}
+    kept = []
+    for line in doc.kept:
+        cue = by_index.get(line.index)
+        if cue is None:
+            raise UsageError(f"{md_name} line {line.line_no}: cue {line.index} is not in {srt_name}", hint="fix or remove that line")
+        text = line.text if line.text and cue.is_speech else cue.text
+        kept.append(Cue(cue.index, cue.start, cue.end, text))
+    if not kept:
+        raise UsageError(f"nothing is ticked in {md_name}", hint="tick the sentences to keep: '- [x]'")
+    return kept
+
+
+def cut(media: Path, srt_path: Path | None = None, md_path: Path | None = None, config: CutConfig = CutConfig(),
+        reporter: Reporter = null_reporter) -> CutResult:
+    """Cut `media` to the kept cues; write X_cut.<ext>, X_cut.srt and X_cut.md (and exports)."""
+    info = probe(media)
+    if not info.has_audio and not info.has_video:
+        raise MediaError("has no audio or video stream", path=media)
+    srt_path = srt_path or media.with_suffix(".srt")
+    if not srt_path.exists():
+        raise UsageError(f"{srt_path}: no such subtitle file", hint=f"run 'aitk autocut transcribe {media}' first")
+    cues = parse_srt(srt_path.read_text(encoding="utf-8"))
+    md_text = md_path.read_text(encoding="utf-8") if md_path else None
+    kept = kept_cues(cues, md_text, str(md_path), str(srt_path))
+    spans = snap_to_frames(spans_for(kept, info.duration, config.padding, config.merge_gap), info.fps if info.has_video else 0)
+    out_media = cut_output_path(media, info)
+    out_srt, out_md = out_media.with_suffix(".srt"), out_media.with_suffix(".md")
+    exports = [out_media.with_suffix("." + kind) for kind in config.export]
+    refuse_overwrite([out_media, out_srt, out_md, *exports], config.force)
+
+    task = str(media)
+    reporter(TaskStarted(task, f"cut {media.name}", total=total(spans)))
+    cut_media(media, out_media, spans, info, config.encode, lambda t: reporter(TaskAdvanced(task, t)))
+    new_cues = retime([c for c in kept if c.is_speech], spans)
+    atomic_write_text(out_srt, compose_srt(new_cues))
+    atomic_write_text(out_md, render_md(out_media.name, out_srt.name, new_cues, {c.index for c in new_cues}))
+    for kind, path in zip(config.export, exports):
+        atomic_write_text(path, export_text(kind, spans, media, info, out_media.stem))
+    reporter(TaskFinished(task))
+    return CutResult(media, [out_media, out_srt, out_md, *exports], total(spans), info.duration, len(spans))
+
+
+def export_text(kind: str, spans, media: Path, info, title: str) -> str:
+    from aitk.autocut.export import export_edl, export_fcpxml
+
+    fps = info.fps if info.fps > 0 else 25.0  # audio-only: editors still want a timebase
+    if kind == "edl":
+        return export_edl(spans, media.name, fps, title, has_video=info.has_video, has_audio=info.has_audio)
+    if kind == "fcpxml":
+        return export_fcpxml(
+            spans, media.resolve(), fps, info.duration, info.width or 1920, info.height or 1080, title,
+            has_video=info.has_video, has_audio=info.has_audio, sample_rate=info.sample_rate or 48000,
+        )
+    raise UsageError(f"unknown --export {kind}", hint="use edl or fcpxml")
+
+
+def srt_to_md(srt_path: Path, media: Path | None, force: bool = False) -> Path:
+    cues = parse_srt(srt_path.read_text(encoding="utf-8"))
+    md_path = srt_path.with_suffix(".md")
+    refuse_overwrite([md_path], force)
+    media_name = media.name if media else srt_path.with_suffix(".mp4").name
+    return atomic_write_text(md_path, render_md(media_name, srt_path.name, cues))
+
+
+def md_to_srt(md_path: Path, srt_path: Path | None = None, out: Path | None = None, force: bool = False) -> Path:
+    """Subtitles with the md's corrected text: every speech line of the md, ticked or not."""
+    srt_path = srt_path or md_path.with_suffix(".srt")
+    if not srt_path.exists():
+        raise UsageError(f"{srt_path}: no such subtitle file", hint="give the srt the md was made from")
+    cues = {c.index: c for c in parse_srt(srt_path.read_text(encoding="utf-8"))}
+    doc = parse_md(md_path.read_text(encoding="utf-8"), str(md_path))
+    edited = []
+    for line in doc.lines:
+        cue = cues.get(line.index)
+        if cue is None:
+            raise UsageError(f"{md_path} line {line.line_no}: cue {line.index} is not in {srt_path}", hint="fix or remove that line")
+        if cue.is_speech:
+            edited.append(Cue(cue.index, cue.start, cue.end, line.text or cue.text))
+    out = out or md_path.with_name(md_path.stem + "_edited.srt")
+    refuse_overwrite([out], force)
+    return atomic_write_text(out, compose_srt(edited, reindex=True))
+
+
+def compact_lines(cues: list[Cue]) -> str:
+    from aitk.transcribe.writers import _clock
+
+    return "".join(f"{c.index}\t{_clock(c.start)} --> {_clock(c.end)}\t{c.text}\n" for c in cues)
+
+
+def parse_compact(text: str, name: str) -> list[Cue]:
+    import srt
+
+    cues = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            index, times, words = line.split("\t", 2)
+            start, end = (srt.srt_timestamp_to_timedelta(t.strip()).total_seconds() for t in times.split("-->"))
+            cues.append(Cue(int(index), start, end, words.strip()))
+        except (ValueError, srt.TimestampParseError) as exc:
+            raise UsageError(f"{name} line {number}: not 'INDEX<TAB>START --> END<TAB>TEXT'", hint="fix that line") from exc
+    return cues
+
+
+def compact(path: Path, force: bool = False) -> Path:
+    """X.srt -> X.compact.txt (one line per cue), and X.compact.txt -> X.srt back."""
+    text = path.read_text(encoding="utf-8")
+    if path.name.endswith(".compact.txt"):
+        out = path.with_name(path.name[: -len(".compact.txt")] + ".srt")
+        refuse_overwrite([out], force)
+        return atomic_write_text(out, compose_srt(parse_compact(text, str(path))))
+    out = path.with_name(path.stem + ".compact.txt")
+    refuse_overwrite([out], force)
+    return atomic_write_text(out, compact_lines(parse_srt(text)))
+
+
+def merge(medias: list[Path], out: Path, config: CutConfig = CutConfig(), reporter: Reporter = null_reporter) -> list[Path]:
+    """Join recordings end to end (re-encoded to the first one's size and rate), with their subtitles."""
+    from aitk.autocut.cutter import merge_media
+
+    if len(medias) < 2:
+        raise UsageError("merge needs at least two recordings")
+    infos = [probe(m) for m in medias]
+    out_srt = out.with_suffix(".srt")
+    refuse_overwrite([out, out_srt], config.force)
+    merge_media(medias, infos, out, config.encode, reporter)
+    cues: list[Cue] = []
+    offset = 0.0
+    for media, info in zip(medias, infos):
+        srt_file = media.with_suffix(".srt")
+        if srt_file.exists():
+            for c in parse_srt(srt_file.read_text(encoding="utf-8")):
+                if c.is_speech:
+                    cues.append(Cue(len(cues) + 1, round(c.start + offset, 3), round(c.end + offset, 3), c.text))
+        offset += info.duration
+    atomic_write_text(out_srt, compose_srt(cues))
+    return [out, out_srt]
+
+

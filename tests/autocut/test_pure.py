@@ -1,0 +1,73 @@
+"""Pure parts of autocut: spans, re-timing, the Markdown format, compact lines."""
+
+import pytest
+
+from aitk.autocut.cues import NO_SPEECH, Cue, Span, compose_srt, parse_srt
+from aitk.autocut.markdown import clock, parse_md, player_tag, render_md
+from aitk.autocut.run import compact_lines, cues_with_gaps, kept_cues, parse_compact
+from aitk.autocut.spans import retime, snap_to_frames, spans_for
+from aitk.engine.errors import UsageError
+
+CUES = [Cue(1, 0.0, 2.0, "One."), Cue(2, 2.0, 4.0, NO_SPEECH), Cue(3, 4.0, 6.0, "Three."), Cue(4, 6.3, 8.0, "Four.")]
+
+
+def test_spans_merge_close_ones_pad_and_clamp():
+    assert spans_for([CUES[0], CUES[2], CUES[3]], duration=8.0) == [Span(0.0, 2.0), Span(4.0, 8.0)]
+    assert spans_for([CUES[0], CUES[2]], duration=8.0, padding=0.3) == [Span(0.0, 2.3), Span(3.7, 6.3)]
+    assert spans_for([CUES[0], CUES[2]], duration=8.0, padding=1.2) == [Span(0.0, 7.2)]  # gaps under 0.5 s merge
+    assert spans_for([], duration=8.0) == []
+
+
+def test_snap_to_frames_makes_whole_frame_spans():
+    spans = snap_to_frames([Span(0.013, 2.031), Span(4.0004, 4.01)], fps=25)
+    assert spans == [Span(0.0, 2.04)]  # the second rounds to zero frames and goes
+    ntsc = snap_to_frames([Span(1.0, 2.0)], fps=30000 / 1001)
+    assert all(abs(round(x * 30000 / 1001) - x * 30000 / 1001) < 1e-9 for x in (ntsc[0].start, ntsc[0].end))
+
+
+def test_retime_moves_cues_onto_the_cut():
+    spans = [Span(0.0, 2.0), Span(4.0, 8.0)]
+    out = retime([CUES[0], CUES[2], CUES[3]], spans)
+    assert [(c.index, c.start, c.end, c.text) for c in out] == [(1, 0.0, 2.0, "One."), (2, 2.0, 4.0, "Three."), (3, 4.3, 6.0, "Four.")]
+
+
+def test_no_speech_cues_fill_gaps_over_a_second():
+    cues = cues_with_gaps([(0.5, 2.0, " Hi."), (2.5, 3.0, " There."), (5.0, 6.0, " End.")], duration=9.0)
+    assert [c.text for c in cues] == ["Hi.", "There.", NO_SPEECH, "End.", NO_SPEECH]
+    assert [c.index for c in cues] == [1, 2, 3, 4, 5] and (cues[2].start, cues[2].end) == (3.0, 5.0)
+
+
+def test_markdown_round_trip_with_ticks_edits_and_notes():
+    text = render_md("talk.MP4", "talk.srt", CUES, ticked={1, 4}, notes={3: "filler"})
+    assert text.startswith("- [ ] <-- Mark if you are done editing.\n")
+    assert '<video controls="true" allowfullscreen="true"> <source src="talk.MP4" type="video/mp4"> </video>' in text
+    assert "- [x] [4,00:06] Four." in text and "- [ ] [3,00:04] Three. <!-- drop? filler -->" in text
+    edited = text.replace("- [ ] <--", "- [x] <--").replace("[x] [4,00:06] Four.", "[x] [4,00:06] Four, corrected.")
+    doc = parse_md(edited)
+    assert doc.done and [(l.index, l.text) for l in doc.kept] == [(1, "One."), (4, "Four, corrected.")]
+    assert [l.text for l in doc.lines if l.index == 3] == ["Three."]  # the hidden note is not text
+
+
+def test_markdown_details():
+    assert clock(65.4) == "01:05" and clock(3725) == "1:02:05"
+    assert player_tag("a.mp3").startswith('<audio controls="true"> <source src="a.mp3" type="audio/mpeg">')
+    with pytest.raises(UsageError, match="line 2: cue 1 is listed twice"):
+        parse_md("- [x] [1,00:00] a\n- [ ] [1,00:00] b\n")
+
+
+def test_kept_cues_errors_name_the_line():
+    md = render_md("t.mp4", "t.srt", CUES, ticked={1})
+    with pytest.raises(UsageError, match="t.md line 8: cue 9 is not in t.srt"):
+        kept_cues(CUES, md.replace("[1,00:00]", "[9,00:00]"), "t.md", "t.srt")
+    with pytest.raises(UsageError, match="nothing is ticked"):
+        kept_cues(CUES, render_md("t.mp4", "t.srt", CUES), "t.md", "t.srt")
+    assert kept_cues(CUES, None, "", "") == CUES  # no md: every cue of the srt
+
+
+def test_srt_and_compact_round_trips():
+    assert parse_srt(compose_srt(CUES)) == CUES
+    lines = compact_lines(CUES)
+    assert lines.splitlines()[0] == "1\t00:00:00,000 --> 00:00:02,000\tOne."
+    assert parse_compact(lines, "x") == CUES
+    with pytest.raises(UsageError, match="x line 1"):
+        parse_compact("garbage line\n", "x")
