@@ -17,6 +17,12 @@ from aitk.transcribe.models import ResolvedModel, ct2_folder
 from aitk.transcribe.result import Segment, Transcript, Word
 
 
+# Batched windows start with no previous text, and small models then often drop punctuation and
+# capitals. A short punctuated prompt brings them back (OpenAI's prompting guide suggests this);
+# it is used for English only, and never when the user gives --initial-prompt.
+PUNCTUATED_PROMPT_EN = "Hello. Welcome, everyone."
+
+
 def default_compute_type(device: Device) -> str:
     return "float16" if device.kind == "cuda" else "int8"
 
@@ -82,6 +88,8 @@ class FasterWhisperBackend:
         if self.batched is not None:
             # Windows of up to 30 s decoded side by side: no fallback or context across windows.
             # Word times are always taken here, to cut each window into subtitle-sized segments.
+            if c.initial_prompt is None and language == "en":
+                options["initial_prompt"] = PUNCTUATED_PROMPT_EN
             segments, info = self.batched.transcribe(
                 audio,
                 batch_size=c.batch_size,
