@@ -239,3 +239,19 @@ def test_merge_joins_media_and_retimes_subtitles(workdir, tmp_path):
     cues = [c for c in parse_srt(out.with_suffix(".srt").read_text())]
     own = [c for c in parse_srt((workdir / "rec.srt").read_text()) if c.is_speech]
     assert len(cues) == 6 and abs(cues[3].start - (own[0].start + source)) < 0.01
+
+
+def test_suggest_pre_ticks_all_but_restarts_fillers_and_long_silences(tmp_path):
+    parts = [speak("So the main thing is", tmp_path / "a.wav"), speak("So the main thing is that we ship on Friday.", tmp_path / "b.wav"),
+             speak("Hmm.", tmp_path / "c.wav")]
+    out = tmp_path / "take.wav"
+    ffmpeg("-i", str(parts[0]), "-i", str(parts[1]), "-i", str(parts[2]), "-f", "lavfi", "-t", "1.5", "-i", "anullsrc=r=8000:cl=mono",
+           "-f", "lavfi", "-t", "3", "-i", "anullsrc=r=8000:cl=mono", "-filter_complex",
+           "[3:a]asplit=2[g1][g2];[0:a][g1][1:a][4:a][2:a][g2]concat=n=6:v=0:a=1[a]", "-map", "[a]", str(out))
+    result = run_aitk("autocut", "transcribe", str(out), "--suggest", "-q")
+    assert result.returncode == 0, result.stderr
+    lines = [l for l in (tmp_path / "take.md").read_text().splitlines() if l.startswith("- [") and "<-- Mark" not in l]
+    ticked = [l for l in lines if l.startswith("- [x]")]
+    assert len(ticked) == 1 and "ship on Friday" in ticked[0]
+    assert any("drop? restart" in l and "main thing is" in l for l in lines)
+    assert any("drop? silence" in l for l in lines)
