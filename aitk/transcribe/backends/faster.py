@@ -19,7 +19,8 @@ from aitk.transcribe.result import Segment, Transcript, Word
 
 # Batched windows start with no previous text, and small models then often drop punctuation and
 # capitals. A short punctuated prompt brings them back (OpenAI's prompting guide suggests this);
-# it is used for English only, and never when the user gives --initial-prompt.
+# it is used for English only, with VAD on (a prompt makes text on silence more likely, and VAD
+# removes the silence), and never when the user gives --initial-prompt.
 PUNCTUATED_PROMPT_EN = "Hello. Welcome, everyone."
 
 
@@ -88,7 +89,7 @@ class FasterWhisperBackend:
         if self.batched is not None:
             # Windows of up to 30 s decoded side by side: no fallback or context across windows.
             # Word times are always taken here, to cut each window into subtitle-sized segments.
-            if c.initial_prompt is None and language == "en":
+            if c.initial_prompt is None and language == "en" and c.vad:
                 options["initial_prompt"] = PUNCTUATED_PROMPT_EN
             segments, info = self.batched.transcribe(
                 audio,
