@@ -188,7 +188,7 @@ def main() -> None:
         got = probe(out)
         rows.append({
             "tool": name, "wall_s": round(wall, 2), "peak_rss_mb": round(peak), "output_mb": round(out.stat().st_size / 1e6, 1),
-            "duration_s": round(got["duration"], 3), "duration_error_s": round(got["duration"] - expected, 3),
+            "duration_s": round(got["duration"], 3), "duration_error_s": round(got["duration"] - expected, 3) + 0.0,  # no -0.0
             "frame_error": got["frames"] - expected_frames, "av_drift_ms": round((got["audio_s"] - got["video_s"]) * 1000),
             "psnr_db": round(psnr(media, out, spans), 1),
         })

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aitk.autocut.cues import NO_SPEECH, Cue, compose_srt, parse_srt
-from aitk.autocut.cutter import EncodeOptions, cut_media, cut_output_path
+from aitk.autocut.cutter import EncodeOptions, cut_media, cut_output_path, keyframe_times, snap_to_keyframes
 from aitk.autocut.markdown import parse_md, render_md
 from aitk.autocut.spans import retime, snap_to_frames, spans_for, total
 from aitk.engine.errors import MediaError, OutputError, UsageError
@@ -116,6 +116,8 @@ def cut(media: Path, srt_path: Path | None = None, md_path: Path | None = None, 
     md_text = md_path.read_text(encoding="utf-8") if md_path else None
     kept = kept_cues(cues, md_text, str(md_path), str(srt_path))
     spans = snap_to_frames(spans_for(kept, info.duration, config.padding, config.merge_gap), info.fps if info.has_video else 0)
+    if config.encode.fast and info.has_video:
+        spans = snap_to_keyframes(spans, keyframe_times(media))  # the cut and its subtitles agree
     out_media = cut_output_path(media, info)
     out_srt, out_md = out_media.with_suffix(".srt"), out_media.with_suffix(".md")
     exports = [out_media.with_suffix("." + kind) for kind in config.export]

@@ -95,9 +95,9 @@ def cut(
     files: Annotated[list[Path], typer.Argument(help="MEDIA [SRT] [MD], in any order. With an md: keep the ticked sentences. Without: keep the cues still in the srt.")],
     padding: Annotated[float, typer.Option(min=0.0, help="Seconds of context kept around each kept span.")] = 0.0,
     merge_gap: Annotated[float, typer.Option(min=0.0, help="Kept spans closer than this (s) merge.")] = 0.5,
-    crf: Annotated[int, typer.Option(min=0, max=51, help="x264 quality (lower is better).")] = 18,
+    crf: Annotated[int, typer.Option(min=0, max=51, help="x264 quality (lower is better).")] = 20,
     bitrate: Annotated[Optional[str], typer.Option(help="Target video bitrate (e.g. 6M) instead of --crf.")] = None,
-    preset: Annotated[str, typer.Option(help="x264 preset (ultrafast ... veryslow).")] = "veryfast",
+    preset: Annotated[str, typer.Option(help="x264 preset: ultrafast (fastest) ... veryfast, medium (smaller files, slower).")] = "ultrafast",
     fast: Annotated[bool, typer.Option("--fast", help="Copy streams without re-encoding: much faster, but cuts snap to keyframes.")] = False,
     export: Annotated[Optional[str], typer.Option(help="Also write the edit list: edl, fcpxml, or edl,fcpxml.")] = None,
     force: Force = False,
@@ -117,7 +117,7 @@ def cut(
     config = CutConfig(padding, merge_gap, EncodeOptions(crf, bitrate, preset, fast=fast), kinds, force)
     with ProgressRenderer(quiet=quiet) as reporter:
         if fast and not quiet:
-            reporter.console.print("--fast: streams are copied, so each cut starts at the keyframe before it", markup=False)
+            reporter.console.print("--fast: streams are copied, so each kept part starts at the keyframe before it (the subtitles follow)", markup=False)
         result = do_cut(media, srt_path, md_path, config, reporter)
     if json_out:
         print_json({"input": str(media), "status": "done", "outputs": [str(p) for p in result.outputs],
@@ -177,7 +177,7 @@ def compact(
 def merge(
     media: Annotated[list[Path], typer.Argument(help="Recordings, in order.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="The joined file (its .srt goes beside it).")],
-    crf: Annotated[int, typer.Option(min=0, max=51)] = 18,
+    crf: Annotated[int, typer.Option(min=0, max=51)] = 20,
     force: Force = False,
     quiet: Quiet = False,
 ) -> None:

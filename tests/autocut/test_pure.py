@@ -71,3 +71,11 @@ def test_srt_and_compact_round_trips():
     assert parse_compact(lines, "x") == CUES
     with pytest.raises(UsageError, match="x line 1"):
         parse_compact("garbage line\n", "x")
+
+
+def test_snap_to_keyframes_starts_early_and_merges():
+    from aitk.autocut.cutter import snap_to_keyframes
+
+    keys = [0.0, 10.0, 20.0, 30.0]
+    spans = [Span(3.0, 5.0), Span(12.0, 14.0), Span(19.0, 21.0), Span(30.0, 31.0)]
+    assert snap_to_keyframes(spans, keys) == [Span(0.0, 5.0), Span(10.0, 21.0), Span(30.0, 31.0)]
