@@ -164,7 +164,7 @@ def _run_ffmpeg(cmd: list[str], src: Path, on_progress: Callable[[float], None])
         raise MediaError(f"ffmpeg could not cut it: {ffmpeg_message(stderr)}", path=src)
 
 
-def merge_media(medias: list[Path], infos: list[MediaInfo], dst: Path, opts: EncodeOptions, reporter=None) -> Path:
+def merge_media(medias: list[Path], infos: list[MediaInfo], dst: Path, opts: EncodeOptions) -> Path:
     """Join recordings end to end in one ffmpeg run (scaled and padded to the first video's frame)."""
     video = infos[0].has_video
     if any(i.has_video != video for i in infos) or any(not i.has_audio for i in infos):

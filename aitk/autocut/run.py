@@ -210,7 +210,7 @@ def compact(path: Path, force: bool = False) -> Path:
     return atomic_write_text(out, compact_lines(parse_srt(text)))
 
 
-def merge(medias: list[Path], out: Path, config: CutConfig = CutConfig(), reporter: Reporter = null_reporter) -> list[Path]:
+def merge(medias: list[Path], out: Path, config: CutConfig = CutConfig()) -> list[Path]:
     """Join recordings end to end (re-encoded to the first one's size and rate), with their subtitles."""
     from aitk.autocut.cutter import merge_media
 
@@ -219,7 +219,7 @@ def merge(medias: list[Path], out: Path, config: CutConfig = CutConfig(), report
     infos = [probe(m) for m in medias]
     out_srt = out.with_suffix(".srt")
     refuse_overwrite([out, out_srt], config.force)
-    merge_media(medias, infos, out, config.encode, reporter)
+    merge_media(medias, infos, out, config.encode)
     cues: list[Cue] = []
     offset = 0.0
     for media, info in zip(medias, infos):

@@ -131,7 +131,7 @@ def watch_folder(
         recordings = sorted(m for m in found if m.with_suffix(".md").exists() and m.with_suffix(".srt").exists())
         for media in recordings:
             yield from _cut_when_done(media, state, config, reporter)
-        yield from _merge_when_done(folder, recordings, state, config, reporter)
+        yield from _merge_when_done(folder, recordings, state, config)
         state.save()
         stop.wait(interval)
 
@@ -161,7 +161,7 @@ def _cut_when_done(media: Path, state: WatchState, config: CutConfig, reporter: 
         yield _event("failed", media, error=exc.message)
 
 
-def _merge_when_done(folder: Path, recordings: list[Path], state: WatchState, config: CutConfig, reporter: Reporter) -> Iterator[dict]:
+def _merge_when_done(folder: Path, recordings: list[Path], state: WatchState, config: CutConfig) -> Iterator[dict]:
     listing = folder / LISTING
     current = listing.read_text(encoding="utf-8") if listing.exists() else None
     updated = listing_text(folder, recordings, current)
@@ -187,7 +187,7 @@ def _merge_when_done(folder: Path, recordings: list[Path], state: WatchState, co
         edited = state.edited_by_hand([out, out.with_suffix(".srt")])
         if edited:
             raise AitkError(f"{edited[0]} was changed by hand since aitk wrote it", hint="move it away to merge again")
-        outputs = merge(sources, out, config, reporter)
+        outputs = merge(sources, out, config)
         state.remember(outputs)
         yield _event("merged", listing, outputs)
     except AitkError as exc:

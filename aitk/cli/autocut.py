@@ -179,7 +179,6 @@ def merge(
     output: Annotated[Path, typer.Option("--output", "-o", help="The joined file (its .srt goes beside it).")],
     crf: Annotated[int, typer.Option(min=0, max=51)] = 20,
     force: Force = False,
-    quiet: Quiet = False,
 ) -> None:
     """Join recordings (and their subtitles, re-timed) into one."""
     from aitk.autocut.cutter import EncodeOptions
