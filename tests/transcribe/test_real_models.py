@@ -71,6 +71,8 @@ def test_multilingual_base_detects_german(tmp_path):
     t = Transcriber(TranscribeConfig(model="base", device="cpu")).transcribe_file(clip)
     assert t.language == "de" and t.language_probability > 0.5
     assert "morgen" in t.text.lower()
+    english = Transcriber(TranscribeConfig(model="base", device="cpu", task="translate", language="German")).transcribe_file(clip)
+    assert english.language == "de" and "morning" in english.text.lower(), english.text
 
 
 def test_english_only_model_refuses_translate_and_other_languages():
