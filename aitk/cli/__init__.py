@@ -5,11 +5,11 @@ from __future__ import annotations
 import typer
 
 from aitk import __version__
-from aitk.cli import autocut, doctor, models, transcribe
+from aitk.cli import autocut, doctor, models, nerf, transcribe
 
 app = typer.Typer(
     name="aitk",
-    help="Applied AI utilities: transcribe media, edit video by its transcript (more to come: detect, render-nerf, docqa, passk).",
+    help="Applied AI utilities: transcribe media, edit video by its transcript, render neural radiance fields (more to come: detect, docqa, passk).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -34,6 +34,7 @@ app.command("doctor")(doctor.doctor)
 app.add_typer(models.app, name="models")
 app.command("transcribe")(transcribe.transcribe)
 app.add_typer(autocut.app, name="autocut")
+app.add_typer(nerf.app, name="render-nerf")
 
 
 def main() -> None:

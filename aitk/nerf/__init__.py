@@ -1,0 +1,1 @@
+"""`aitk render-nerf`: neural radiance fields from posed images, in plain PyTorch, headless."""
