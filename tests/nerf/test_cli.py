@@ -1,0 +1,77 @@
+"""render-nerf end to end through the CLI: synth -> train -> render -> eval, resume, bad input."""
+
+import json
+import subprocess
+
+import pytest
+
+from tests.conftest import require, run_aitk
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("nerf")
+    scene, run = root / "scene", root / "run"
+    result = run_aitk("render-nerf", "synth", str(scene), "--size", "32", "--train-views", "16", "--test-views", "3")
+    assert result.returncode == 0, result.stderr
+    assert (scene / "transforms_train.json").exists() and (scene / "transforms_test.json").exists()
+    result = run_aitk("render-nerf", "train", str(scene), "--out", str(run), "--time-budget", "8", "--device", "cpu", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["method"] == "fast" and summary["steps"] > 0 and (run / "checkpoint.pt").exists()
+    return scene, run, summary
+
+
+def probe_frames(path) -> int:
+    out = subprocess.run([require("ffprobe"), "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+                          "stream=nb_read_frames", "-of", "csv=p=0", str(path)], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip())
+
+
+def test_render_writes_playable_video_gif_pngs_and_depth(trained, tmp_path):
+    _, run, _ = trained
+    video = tmp_path / "orbit.mp4"
+    result = run_aitk("render-nerf", "render", str(run), "--path", "orbit", "--frames", "12", "--out", str(video), "--depth", "-q")
+    assert result.returncode == 0, result.stderr
+    assert probe_frames(video) == 12 and probe_frames(tmp_path / "orbit_depth.mp4") == 12
+    gif = tmp_path / "test.gif"
+    assert run_aitk("render-nerf", "render", str(run), "--path", "test", "--out", str(gif), "-q").returncode == 0
+    assert probe_frames(gif) == 3
+    folder = tmp_path / "frames"
+    assert run_aitk("render-nerf", "render", str(run), "--path", "spiral", "--frames", "4", "--out", str(folder), "-q").returncode == 0
+    assert len(list(folder.glob("frame_*.png"))) == 4
+
+
+def test_eval_writes_psnr_and_ssim(trained):
+    _, run, _ = trained
+    result = run_aitk("render-nerf", "eval", str(run), "--json", "-q")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["views"] == 3 and len(report["per_view"]) == 3
+    assert 10 < report["psnr"] < 60 and 0 < report["ssim"] <= 1
+    assert json.loads((run / "eval.json").read_text())["psnr"] == report["psnr"]
+
+
+def test_resume_continues_and_existing_run_is_protected(trained):
+    scene, run, summary = trained
+    refused = run_aitk("render-nerf", "train", str(scene), "--out", str(run), "--time-budget", "2")
+    assert refused.returncode == 1 and "--resume" in refused.stderr
+    result = run_aitk("render-nerf", "train", str(scene), "--out", str(run), "--resume", "--time-budget", "12", "--json", "-q")
+    assert result.returncode == 0, result.stderr
+    again = json.loads(result.stdout)
+    assert again["steps"] > summary["steps"]
+
+
+def test_bad_input(tmp_path):
+    result = run_aitk("render-nerf", "train", str(tmp_path / "nope"), "--out", str(tmp_path / "run"))
+    assert result.returncode == 2 and "no such dataset" in result.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_aitk("render-nerf", "train", str(empty), "--out", str(tmp_path / "run"))
+    assert result.returncode in (1, 2) and "empty" in result.stderr and "Traceback" not in result.stderr
+    result = run_aitk("render-nerf", "render", str(tmp_path), "--out", str(tmp_path / "x.mp4"))
+    assert result.returncode == 2 and "train first" in result.stderr
+    result = run_aitk("render-nerf", "train", str(empty), "--out", str(tmp_path / "run"), "--method", "magic")
+    assert result.returncode == 2 and "--method" in result.stderr
