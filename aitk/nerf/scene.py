@@ -3,7 +3,7 @@
 Conventions (those of the NeRF "Blender" datasets): a pose is a 4x4 camera-to-world matrix; the
 camera looks down its -z axis with +y up and +x right; pixel (i, j) (column i, row j) is hit by the
 ray through its centre (i + 0.5, j + 0.5). Images are float32 RGB in [0, 1], already composited
-over the dataset's background colour.
+over the dataset's background colour; where the files had transparency, its coverage is kept too.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ class PosedImages:
     splits: dict[str, list[int]] = field(default_factory=dict)  # "train" / "val" / "test" -> image indices
     cx: float | None = None  # principal point in pixels; None = image centre
     cy: float | None = None
+    alpha: torch.Tensor | None = None  # (N, H, W) coverage in [0, 1] where the images had an alpha channel
 
     @property
     def height(self) -> int:
@@ -38,7 +39,7 @@ class PosedImages:
         idx = self.splits[split]
         return PosedImages(
             self.images[idx], self.poses[idx], self.focal, self.near, self.far, self.aabb, self.background,
-            {split: list(range(len(idx)))}, self.cx, self.cy,
+            {split: list(range(len(idx)))}, self.cx, self.cy, None if self.alpha is None else self.alpha[idx],
         )
 
 
