@@ -17,7 +17,7 @@ def trained(tmp_path_factory):
     result = run_aitk("render-nerf", "synth", str(scene), "--size", "32", "--train-views", "16", "--test-views", "3")
     assert result.returncode == 0, result.stderr
     assert (scene / "transforms_train.json").exists() and (scene / "transforms_test.json").exists()
-    result = run_aitk("render-nerf", "train", str(scene), "--out", str(run), "--time-budget", "8", "--device", "cpu", "--json")
+    result = run_aitk("render-nerf", "train", str(scene), "--out", str(run), "--iters", "150", "--device", "cpu", "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["method"] == "fast" and summary["steps"] > 0 and (run / "checkpoint.pt").exists()
@@ -50,18 +50,18 @@ def test_eval_writes_psnr_and_ssim(trained):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["views"] == 3 and len(report["per_view"]) == 3
-    assert 10 < report["psnr"] < 60 and 0 < report["ssim"] <= 1
+    assert 18 < report["psnr"] < 60 and 0.5 < report["ssim"] <= 1
     assert json.loads((run / "eval.json").read_text())["psnr"] == report["psnr"]
 
 
 def test_resume_continues_and_existing_run_is_protected(trained):
     scene, run, summary = trained
-    refused = run_aitk("render-nerf", "train", str(scene), "--out", str(run), "--time-budget", "2")
+    refused = run_aitk("render-nerf", "train", str(scene), "--out", str(run), "--iters", "10")
     assert refused.returncode == 1 and "--resume" in refused.stderr
-    result = run_aitk("render-nerf", "train", str(scene), "--out", str(run), "--resume", "--time-budget", "12", "--json", "-q")
+    result = run_aitk("render-nerf", "train", str(scene), "--out", str(run), "--resume", "--iters", "170", "--json", "-q")
     assert result.returncode == 0, result.stderr
     again = json.loads(result.stdout)
-    assert again["steps"] > summary["steps"]
+    assert summary["steps"] == 150 and again["steps"] == 170
 
 
 def test_bad_input(tmp_path):

@@ -296,9 +296,10 @@ def test_time_budget_stops_training_and_logs_held_out_psnr(sphere):
 
 @pytest.mark.slow
 def test_fast_method_learns_a_sphere(sphere):
+    # counted in steps, not seconds, so that a busy machine cannot fail it (300 steps: about 20 s on 2 free cores)
     held_out = sphere.subset("test")
-    config = NerfConfig(time_budget=25.0, hash_log2_size=15, hash_max_resolution=256, occupancy_resolution=64, max_samples=256)
+    config = NerfConfig(iters=300, hash_log2_size=15, hash_max_resolution=256, occupancy_resolution=64, max_samples=256)
     untrained = evaluate_psnr(build_field(config, sphere.aabb, sphere.near, sphere.far), held_out)
     trained = evaluate_psnr(load_field(train(sphere, config, torch.device("cpu")), torch.device("cpu")), held_out)
     assert untrained < 12
-    assert trained > 25, f"held-out PSNR {trained:.2f} dB after 25 s"
+    assert trained > 28, f"held-out PSNR {trained:.2f} dB after 300 steps"
