@@ -9,12 +9,13 @@ VENV=${AITK_VENV:-$PWD/.venv}
 PY=${PYTHON:-python3}
 log() { echo "setup: $*" >&2; }
 
-# 1. Programs: ffmpeg (required), flite and espeak-ng (speech for the demo and the tests).
+# 1. Programs: ffmpeg (required), flite and espeak-ng (speech for the demo and the tests),
+#    bwrap (bubblewrap: the namespaces layer of `aitk passk evaluate --sandbox strict`).
 missing=()
-for tool in ffmpeg ffprobe flite espeak-ng; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in ffmpeg ffprobe flite espeak-ng bwrap; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 "$PY" -c "import venv, ensurepip" 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
-  debs=$(printf '%s\n' "${missing[@]}" | sed 's/^ffprobe$/ffmpeg/' | sort -u | tr '\n' ' ')
+  debs=$(printf '%s\n' "${missing[@]}" | sed 's/^ffprobe$/ffmpeg/; s/^bwrap$/bubblewrap/' | sort -u | tr '\n' ' ')
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     log "installing Debian packages: $debs"
     apt-get update -qq

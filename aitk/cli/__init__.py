@@ -5,11 +5,11 @@ from __future__ import annotations
 import typer
 
 from aitk import __version__
-from aitk.cli import autocut, doctor, models, nerf, transcribe
+from aitk.cli import autocut, doctor, models, nerf, passk, transcribe
 
 app = typer.Typer(
     name="aitk",
-    help="Applied AI utilities: transcribe media, edit video by its transcript, render neural radiance fields (more to come: detect, docqa, passk).",
+    help="Applied AI utilities: transcribe media, edit video by its transcript, render neural radiance fields, evaluate code models in a sandbox (more to come: detect, docqa).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -35,6 +35,7 @@ app.add_typer(models.app, name="models")
 app.command("transcribe")(transcribe.transcribe)
 app.add_typer(autocut.app, name="autocut")
 app.add_typer(nerf.app, name="render-nerf")
+app.add_typer(passk.app, name="passk")
 
 
 def main() -> None:

