@@ -31,7 +31,7 @@ class Watcher:
 
     def stop(self, sig=signal.SIGINT) -> tuple[int, str]:
         self.proc.send_signal(sig)
-        self.proc.wait(timeout=30)
+        self.proc.wait(timeout=120)  # a busy machine may be mid-file when the signal lands
         return self.proc.returncode, self.proc.stderr.read()
 
 
