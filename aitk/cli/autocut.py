@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from aitk.cli.ui import ProgressRenderer, error_line, handle_errors, print_json
+from aitk.cli.ui import ProgressRenderer, error_line, handle_errors, print_json, stop_on_signals
 from aitk.engine.errors import UsageError
 
 app = typer.Typer(
@@ -207,17 +207,13 @@ def watch(
     quiet: Quiet = False,
 ) -> None:
     """Transcribe new recordings, cut those whose md says done, merge what autocut.md ticks."""
-    import signal
-    import threading
-
     from aitk.autocut.cutter import EncodeOptions
     from aitk.autocut.run import CutConfig
     from aitk.autocut.watch import watch_folder
 
     if not folder.is_dir():
         raise UsageError(f"{folder}: not a folder")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop = stop_on_signals()
     transcriber = _transcriber(model, device, language)
     failures: list[str] = []
     with ProgressRenderer(quiet=quiet) as reporter:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from aitk.cli.ui import ProgressRenderer, error_line, handle_errors, print_json, stderr
+from aitk.cli.ui import ProgressRenderer, error_line, handle_errors, print_json, stderr, stop_on_signals
 from aitk.engine.errors import UsageError
 from aitk.transcribe.config import FORMATS, TranscribeConfig
 
@@ -84,7 +82,7 @@ def transcribe(
     failures: list[str] = []
     with ProgressRenderer(quiet=quiet) as reporter:
         if watch is not None:
-            results = run_watch(watch, transcriber, output_dir, recursive, settle, stop=_stop_on_sigterm(), reporter=reporter)
+            results = run_watch(watch, transcriber, output_dir, recursive, settle, stop=stop_on_signals(), reporter=reporter)
         else:
             files, problems = expand_inputs(inputs or [], recursive)
             for problem in problems:
@@ -128,10 +126,3 @@ def _show(result, json_out: bool, to_stdout: bool, fmt: str, quiet: bool) -> Non
         t = result.transcript
         names = ", ".join(p.name for p in result.outputs)
         print(f"done    {result.input} -> {names} [{t.language}, {t.duration:.1f} s audio in {result.seconds:.1f} s]")
-
-
-def _stop_on_sigterm() -> threading.Event:
-    """SIGTERM (systemd, docker stop) ends a watch cleanly between files, like Ctrl-C."""
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    return stop

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 
@@ -105,3 +107,15 @@ class ProgressRenderer:
             task = self.tasks.pop(event.task)
             if event.task != BATCH:
                 self.progress.remove_task(task)
+
+
+def stop_on_signals() -> threading.Event:
+    """SIGTERM (systemd, docker stop) ends a watch cleanly between files, like Ctrl-C.
+
+    SIGINT is re-armed too: a shell starts background jobs (`aitk ... --watch &`) with SIGINT
+    ignored, and `kill -INT` must still stop the watch.
+    """
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    return stop

@@ -39,7 +39,7 @@ class Watcher:
 
     def stop(self) -> tuple[int, str]:
         self.proc.send_signal(signal.SIGINT)
-        self.proc.wait(timeout=120)  # a busy machine may be mid-file when the signal lands
+        self.proc.wait(timeout=30)
         return self.proc.returncode, self.proc.stderr.read()
 
 

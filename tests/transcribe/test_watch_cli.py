@@ -22,6 +22,8 @@ class Watcher:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "aitk", "transcribe", "--watch", str(folder), "--settle", "1.5", "--format", "txt", "--json", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # started the way a shell starts `aitk transcribe --watch DIR &`: SIGINT ignored; kill -INT must still stop it
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         )
         self.lines: queue.Queue = queue.Queue()
         threading.Thread(target=lambda: [self.lines.put(json.loads(l)) for l in self.proc.stdout], daemon=True).start()
@@ -31,7 +33,7 @@ class Watcher:
 
     def stop(self, sig=signal.SIGINT) -> tuple[int, str]:
         self.proc.send_signal(sig)
-        self.proc.wait(timeout=120)  # a busy machine may be mid-file when the signal lands
+        self.proc.wait(timeout=30)
         return self.proc.returncode, self.proc.stderr.read()
 
 
