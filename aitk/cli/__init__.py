@@ -5,11 +5,11 @@ from __future__ import annotations
 import typer
 
 from aitk import __version__
-from aitk.cli import autocut, doctor, models, nerf, passk, transcribe
+from aitk.cli import autocut, detect, doctor, models, nerf, passk, transcribe
 
 app = typer.Typer(
     name="aitk",
-    help="Applied AI utilities: transcribe media, edit video by its transcript, render neural radiance fields, evaluate code models in a sandbox (more to come: detect, docqa).",
+    help="Applied AI utilities: transcribe media, edit video by its transcript, render neural radiance fields, evaluate code models in a sandbox, evaluate object detections (more to come: detection inference and training, docqa).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -36,6 +36,7 @@ app.command("transcribe")(transcribe.transcribe)
 app.add_typer(autocut.app, name="autocut")
 app.add_typer(nerf.app, name="render-nerf")
 app.add_typer(passk.app, name="passk")
+app.add_typer(detect.app, name="detect")
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Object detection: DETR-style box geometry, Hungarian matching and COCO-protocol evaluation."""
