@@ -168,6 +168,9 @@ def _load(name: str, device, reporter: Reporter):
     """The registry's GGUF (dequantized once into safetensors beside it), or any transformers model."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # progress is ours to report (events), not tqdm's on stderr
 
     import aitk.passk.models  # noqa: F401 - registers the default
     from aitk.engine.models import derived, find_model
