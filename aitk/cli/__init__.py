@@ -9,7 +9,7 @@ from aitk.cli import autocut, detect, doctor, models, nerf, passk, transcribe
 
 app = typer.Typer(
     name="aitk",
-    help="Applied AI utilities: transcribe media, edit video by its transcript, render neural radiance fields, evaluate code models in a sandbox, evaluate object detections (more to come: detection inference and training, docqa).",
+    help="Applied AI utilities: transcribe media, edit video by its transcript, render neural radiance fields, evaluate code models in a sandbox, detect objects (more to come: detection training, docqa).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

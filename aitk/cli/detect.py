@@ -1,15 +1,31 @@
-"""`aitk detect`: object detection. For now `eval`, the COCO box metrics of a results file."""
+"""`aitk detect`: object detection. `aitk detect INPUTS...` runs the offline default detector
+(the default command, `predict`); `aitk detect eval` scores a COCO results file."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperGroup
 
-from aitk.cli.ui import handle_errors, print_json
+from aitk.cli.ui import error_line, handle_errors, print_json
 
-app = typer.Typer(help="Object detection, DETR-style: COCO evaluation now; inference and training are planned.", no_args_is_help=True)
+
+class DefaultToPredict(TyperGroup):
+    """`aitk detect photo.jpg` means `aitk detect predict photo.jpg`; subcommands and --help still route."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["predict", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=DefaultToPredict,
+    help="Object detection: 'aitk detect INPUTS...' finds COCO-80 objects in images (offline CenterNet); 'eval' scores COCO results. Video and DETR training are planned.",
+    no_args_is_help=True,
+)
 
 # (label, IoU, area, max detections) for each of COCOeval.summarize's twelve lines
 SUMMARY_ROWS = {
@@ -30,6 +46,57 @@ SUMMARY_ROWS = {
 
 def _value(value: float | None) -> str:
     return "-" if value is None or value == -1 else f"{value:.3f}"
+
+
+@app.command("predict")
+@handle_errors
+def predict(
+    inputs: Annotated[list[str], typer.Argument(help="Images, folders of images, or globs.", show_default=False)],
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Look for images in subfolders too.")] = False,
+    threshold: Annotated[Optional[float], typer.Option(help="Keep detections scoring at least this (default: the model's own, 0.3 for CenterNet).")] = None,
+    classes: Annotated[Optional[str], typer.Option(help="Keep only these COCO class names, e.g. person,car.")] = None,
+    max_detections: Annotated[int, typer.Option(help="At most this many detections per image, best first.")] = 100,
+    batch_size: Annotated[int, typer.Option(help="Images per forward pass.")] = 4,
+    device: Annotated[str, typer.Option(help="auto|cpu|cuda|cuda:N|mps.")] = "cpu",
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object per image (JSON Lines) instead of a summary line.")] = False,
+    coco_out: Annotated[Optional[Path], typer.Option("--coco-out", help="Write COCO results JSON (image_id = input position, from 1).")] = None,
+    csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Write one CSV row per detection.")] = None,
+) -> None:
+    """Detect COCO-80 objects in images with the offline default detector (the default command: 'aitk detect photo.jpg')."""
+    import json
+
+    from aitk.detect.predict import DetectConfig, expand_inputs, parse_classes
+    from aitk.detect.predict import predict as run_predict
+    from aitk.detect.writers import WRITERS
+    from aitk.engine.device import resolve_device
+
+    config = DetectConfig(
+        threshold=threshold, classes=parse_classes(classes), max_detections=max_detections,
+        batch_size=batch_size, device=resolve_device(device).torch,
+    )
+    paths = expand_inputs(inputs, recursive=recursive)
+    if not paths:
+        from aitk.engine.errors import UsageError
+
+        raise UsageError("no images found in the inputs")
+    writers = [WRITERS[kind](path) for kind, path in (("coco", coco_out), ("csv", csv_out)) if path is not None]
+    failures = []
+    for image_id, result in enumerate(run_predict(paths, config), start=1):
+        for writer in writers:
+            writer.add(image_id, result)
+        if result.error:
+            failures.append(result.error)
+        elif json_out:
+            print(json.dumps(result.as_dict(), ensure_ascii=False), flush=True)
+        else:
+            found = ", ".join(f"{d.label} {d.score:.2f}" for d in result.detections) or "nothing"
+            print(f"{result.path}: {found}", flush=True)
+    for writer in writers:
+        writer.close()
+    for message in failures:
+        error_line(message)
+    if failures:
+        raise typer.Exit(1)
 
 
 @app.command("eval")
