@@ -65,22 +65,19 @@ def predict(
     """Detect COCO-80 objects in images with the offline default detector (the default command: 'aitk detect photo.jpg')."""
     import json
 
-    from aitk.detect.predict import DetectConfig, expand_inputs, parse_classes
+    from aitk.detect.predict import DetectConfig, is_image_path, parse_classes
     from aitk.detect.predict import predict as run_predict
     from aitk.detect.writers import WRITERS
     from aitk.engine.device import resolve_device
+    from aitk.engine.inputs import expand_inputs
 
     config = DetectConfig(
         threshold=threshold, classes=parse_classes(classes), max_detections=max_detections,
         batch_size=batch_size, device=resolve_device(device).torch,
     )
-    paths = expand_inputs(inputs, recursive=recursive)
-    if not paths:
-        from aitk.engine.errors import UsageError
-
-        raise UsageError("no images found in the inputs")
+    paths, problems = expand_inputs(inputs, recursive, accept=is_image_path)
     writers = [WRITERS[kind](path) for kind, path in (("coco", coco_out), ("csv", csv_out)) if path is not None]
-    failures = []
+    failures = [problem.message for problem in problems]  # inputs that matched nothing, reported with the rest
     for image_id, result in enumerate(run_predict(paths, config), start=1):
         for writer in writers:
             writer.add(image_id, result)

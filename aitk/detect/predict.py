@@ -177,18 +177,6 @@ def predict(paths: Iterable[str], config: DetectConfig, detector: Detector | Non
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
-def expand_inputs(inputs: Iterable[str], recursive: bool = False) -> list[str]:
-    """Files as given; folders -> their images (sorted); globs expanded. Missing names stay, to fail later."""
-    import glob
-
-    out: list[str] = []
-    for item in inputs:
-        path = Path(item)
-        if path.is_dir():
-            pattern = "**/*" if recursive else "*"
-            out.extend(str(p) for p in sorted(path.glob(pattern)) if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-        elif not path.exists() and glob.has_magic(item):
-            out.extend(sorted(glob.glob(item, recursive=recursive)))
-        else:
-            out.append(item)
-    return out
+def is_image_path(path) -> bool:
+    """True for file names with a known image extension, in any letter case (`engine.inputs.expand_inputs`'s filter)."""
+    return Path(path).suffix.lower() in IMAGE_SUFFIXES

@@ -22,7 +22,8 @@ skimage_data = pytest.importorskip("skimage.data")
 
 from aitk.detect import centernet_source  # noqa: E402
 from aitk.detect.centernet import TfjsGraph, _same_pad  # noqa: E402
-from aitk.detect.predict import COCO80, COCO80_IDS, DetectConfig, Detector, expand_inputs, parse_classes, predict, to_detections  # noqa: E402
+from aitk.detect.predict import COCO80, COCO80_IDS, DetectConfig, Detector, is_image_path, parse_classes, predict, to_detections  # noqa: E402
+from aitk.engine.inputs import expand_inputs  # noqa: E402
 from aitk.engine.errors import UsageError  # noqa: E402
 
 PHOTOS = {"astronaut": "person", "stereo_motorcycle": "motorcycle", "coffee": "cup"}
@@ -118,9 +119,12 @@ def test_expand_inputs(tmp_path):
     (tmp_path / "sub").mkdir()
     for name in ("b.jpg", "a.png", "notes.txt", "sub/c.jpg"):
         (tmp_path / name).write_bytes(b"x")
-    assert expand_inputs([str(tmp_path)]) == [str(tmp_path / "a.png"), str(tmp_path / "b.jpg")]
-    assert len(expand_inputs([str(tmp_path)], recursive=True)) == 3
-    assert expand_inputs([str(tmp_path / "*.jpg")]) == [str(tmp_path / "b.jpg")]
+    def expand(inputs, recursive=False):  # what `aitk detect` does with its inputs
+        return [str(p) for p in expand_inputs(inputs, recursive, accept=is_image_path)[0]]
+
+    assert expand([str(tmp_path)]) == [str(tmp_path / "a.png"), str(tmp_path / "b.jpg")]
+    assert len(expand([str(tmp_path)], recursive=True)) == 3
+    assert expand([str(tmp_path / "*.jpg")]) == [str(tmp_path / "b.jpg")]
 
 
 def test_same_pad_puts_the_extra_pixel_after():
