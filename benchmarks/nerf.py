@@ -22,24 +22,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from aitk.engine.device import resolve_device  # noqa: E402
 from aitk.nerf.config import NerfConfig  # noqa: E402
 from aitk.nerf.data import load_dataset  # noqa: E402
-from aitk.nerf.metrics import psnr  # noqa: E402
 from aitk.nerf.synth import render_synthetic  # noqa: E402
-from aitk.nerf.train import load_field, render_image, train  # noqa: E402
+from aitk.nerf.train import evaluate_psnr, load_field, train  # noqa: E402
 
 
 def test_psnr(state: dict, test, device) -> float:
-    field = load_field(state, device)
-    scores = []
-    for k in range(len(test.poses)):
-        out = render_image(field, test.height, test.width, test.focal, test.poses[k].to(device), test.background.to(device))
-        scores.append(psnr(out["rgb"].clamp(0, 1).cpu(), test.images[k]))
-    return float(np.mean(scores))
+    """Mean PSNR of the test views rendered by the field in `state`."""
+    return evaluate_psnr(load_field(state, device), test)
 
 
 MARKS = (2, 4, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 75, 90, 105, 120, 150, 180, 240, 300)
