@@ -1,0 +1,1 @@
+"""`aitk docqa`: grounded question answering over PDFs, scans, images and text files."""
