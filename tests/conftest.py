@@ -82,3 +82,14 @@ def speech_dir(tmp_path_factory) -> Path:
     for i, sentence in enumerate(SENTENCES):
         speak(sentence, folder / f"clip{i}.wav")
     return folder
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """A real local Ray with 2 CPUs for the whole run (started once: it takes several seconds)."""
+    ray = pytest.importorskip("ray") if not STRICT else __import__("ray")
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield ray
+    ray.shutdown()

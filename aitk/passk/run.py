@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aitk.engine.errors import OutputError, UsageError
+from aitk.engine.executor import ExecutorConfig, map_ordered
 from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
 from aitk.passk.config import EvaluateConfig
 from aitk.passk.estimator import PassAtK, summarise
@@ -50,7 +51,10 @@ def results_path(samples: Path) -> Path:
     return samples.with_name(f"{stem}_results.jsonl")
 
 
-def evaluate(samples: Path, problems: dict[str, Problem], config: EvaluateConfig, reporter: Reporter = null_reporter) -> Summary:
+def evaluate(
+    samples: Path, problems: dict[str, Problem], config: EvaluateConfig, reporter: Reporter = null_reporter, executor: ExecutorConfig | None = None,
+) -> Summary:
+    """Evaluate every sample not yet in the results; on Ray (`executor`) each actor runs its own sandbox."""
     if not samples.is_file():
         raise UsageError(f"{samples}: no such file", hint="give a JSONL file of task_id and completion")
     bad_k = [k for k in config.ks if k < 1]
@@ -75,7 +79,8 @@ def evaluate(samples: Path, problems: dict[str, Problem], config: EvaluateConfig
     resumed = done
     reporter(TaskStarted(BATCH, f"evaluating {samples.name}", float(total)))
     reporter(TaskAdvanced(BATCH, float(done)))
-    workers = start_workers(min(config.workers, total - done), config.sandbox, layers) if done < total else []
+    remote = executor is not None and executor.kind != "local"
+    workers = start_workers(min(config.workers, total - done), config.sandbox, layers) if done < total and not remote else []
     # Only now, with the sandbox up, touch the files: earlier results become the partial's prefix.
     try:
         if source == target:
@@ -88,12 +93,21 @@ def evaluate(samples: Path, problems: dict[str, Problem], config: EvaluateConfig
     with out:
         out.truncate(offset)
         out.seek(offset)
-        if workers:
-            reporter(Log(layers.describe()))
+        if done < total:
+            if remote:
+                reporter(Log(f"evaluating on Ray: {executor.workers} workers, each with its own {config.sandbox.level} sandbox"))
+            else:
+                reporter(Log(layers.describe()))
             for note in layers.missing:
                 reporter(Log(f"sandbox: missing {note}", "warning"))
             jobs = ((sample, make_job(problems[sample["task_id"]], sample["completion"], config.sandbox.timeout)) for _, sample in stream)
-            for sample, outcome in run_jobs(workers, jobs, window=4 * len(workers)):
+            if remote:
+                from aitk.passk.remote import SandboxWorker, lost_outcome
+
+                pairs = ((item[0], outcome) for item, outcome in map_ordered(SandboxWorker(config.sandbox), jobs, executor, lost_outcome))
+            else:
+                pairs = run_jobs(workers, jobs, window=4 * len(workers))
+            for sample, outcome in pairs:
                 result = _result_line(sample, outcome)
                 out.write(json.dumps(result, ensure_ascii=False) + "\n")
                 out.flush()

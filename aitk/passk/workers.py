@@ -317,15 +317,19 @@ def _ancestors(path: str) -> list[str]:
     return ["/" + "/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def start_workers(count: int, config: SandboxConfig, layers: Layers) -> list[Worker]:
-    """Start every worker; fold the first probe into `layers`; fail closed when required."""
+def start_workers(count: int, config: SandboxConfig, layers: Layers, first_index: int = 0) -> list[Worker]:
+    """Start every worker; fold the first probe into `layers`; fail closed when required.
+
+    Worker i runs samples as user ids uid_base + 2i and + 2i + 1: `first_index` keeps workers of
+    different processes on one machine apart.
+    """
     workers: list[Worker] = []
     try:
-        for index in range(count):
+        for index in range(first_index, first_index + count):
             worker = Worker(index, config, layers)
             workers.append(worker)
             hello = worker.start()
-            if index == 0 and config.level != "none":
+            if index == first_index and config.level != "none":
                 probe = hello["probe"]
                 layers.rlimits, layers.landlock, layers.seccomp = probe["rlimits"], int(probe["landlock"]), probe["seccomp"]
                 layers.uid, layers.root_dropped = probe["uid"], probe["root_dropped"]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from aitk.engine.device import Device, resolve_device
 from aitk.engine.errors import MediaError, OutputError, UsageError
+from aitk.engine.executor import ExecutorConfig
 from aitk.engine.fileio import atomic_write_text
 from aitk.engine.media import SAMPLE_RATE, decode_audio, is_media_path
 from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
@@ -132,22 +133,68 @@ def process_file(
     A bad input or output becomes a failed FileResult; model, device and dependency errors are
     raised, since every other file would fail the same way.
     """
-    started = time.perf_counter()
-    targets = output_paths(path, transcriber.config.formats, output_dir)
-    todo = {fmt: p for fmt, p in targets.items() if force or not p.exists()}
+    todo = _todo(path, transcriber.config, output_dir, force)
     if write and not todo:
         reporter(TaskFinished(str(path), ok=True, note="skipped"))
-        return FileResult(path, "skipped", list(targets.values()))
+        return FileResult(path, "skipped", list(output_paths(path, transcriber.config.formats, output_dir).values()))
+    return _finish(path, todo if write else {}, transcribe_one(transcriber, path, reporter), reporter)
+
+
+def _todo(path: Path, config: TranscribeConfig, output_dir: Path | None, force: bool) -> dict[str, Path]:
+    """The outputs still to write: format -> path."""
+    return {fmt: p for fmt, p in output_paths(path, config.formats, output_dir).items() if force or not p.exists()}
+
+
+@dataclass
+class Outcome:
+    """What a worker sends back for one file: the transcript, or why the file failed."""
+
+    transcript: Transcript | None
+    error: str | None
+    seconds: float
+
+
+def transcribe_one(transcriber: Transcriber, path: Path, reporter: Reporter = null_reporter) -> Outcome:
+    started = time.perf_counter()
     try:
         transcript = transcriber.transcribe_file(path, reporter)
-        # Render everything before writing anything, then write each file atomically.
-        texts = {fmt: render(transcript, fmt) for fmt in todo} if write else {}
-        written = [atomic_write_text(todo[fmt], text) for fmt, text in texts.items()]
-    except (MediaError, OutputError) as exc:
-        reporter(TaskFinished(str(path), ok=False, note=exc.message))
-        return FileResult(path, "failed", error=exc.message, seconds=time.perf_counter() - started)
+    except MediaError as exc:
+        return Outcome(None, exc.message, time.perf_counter() - started)
+    return Outcome(transcript, None, time.perf_counter() - started)
+
+
+class RemoteTranscriber:
+    """A worker factory for other processes (`--executor ray`): one Transcriber (one model) per worker."""
+
+    def __init__(self, config: TranscribeConfig):
+        self.config = config
+
+    def __call__(self):
+        import dataclasses
+        import os
+
+        config = self.config
+        if config.threads == 0 and os.environ.get("OMP_NUM_THREADS", "").isdigit():
+            # Ray sets OMP_NUM_THREADS to the actor's CPUs: actors sharing a node must not each take every core
+            config = dataclasses.replace(config, threads=int(os.environ["OMP_NUM_THREADS"]))
+        transcriber = Transcriber(config)
+        return lambda path: transcribe_one(transcriber, path)
+
+
+def _finish(path: Path, todo: dict[str, Path], outcome: Outcome, reporter: Reporter) -> FileResult:
+    """Write the outputs of a transcribed file (each atomically, all rendered first)."""
+    error = outcome.error
+    if error is None:
+        try:
+            texts = {fmt: render(outcome.transcript, fmt) for fmt in todo}
+            written = [atomic_write_text(todo[fmt], text) for fmt, text in texts.items()]
+        except OutputError as exc:
+            error = exc.message
+    if error is not None:
+        reporter(TaskFinished(str(path), ok=False, note=error))
+        return FileResult(path, "failed", error=error, seconds=outcome.seconds)
     reporter(TaskFinished(str(path), ok=True))
-    return FileResult(path, "done", written, transcript, seconds=time.perf_counter() - started)
+    return FileResult(path, "done", written, outcome.transcript, seconds=outcome.seconds)
 
 
 def run_batch(
@@ -157,22 +204,45 @@ def run_batch(
     force: bool = False,
     write: bool = True,
     reporter: Reporter = null_reporter,
+    executor: ExecutorConfig | None = None,
 ) -> Iterator[FileResult]:
-    """Process files in order; one failure never stops the batch."""
+    """Process files in order; one failure never stops the batch.
+
+    Skips and name clashes are decided here; the files left are transcribed by the executor (this
+    process by default, Ray actors with `executor.kind == "ray"`) and written here, in order.
+    """
+    from aitk.engine.executor import map_ordered
+
+    executor = executor or ExecutorConfig()
     reporter(TaskStarted(BATCH, "all files", total=len(files)))
     claimed: dict[Path, Path] = {}  # output path -> input that owns it in this batch
-    for done, path in enumerate(files, start=1):
-        clash = next(
-            (claimed[p] for p in output_paths(path, transcriber.config.formats, output_dir).values() if p in claimed),
-            None,
-        )
+    plans: list[tuple[Path, str | dict]] = []  # (file, "skip" | error message | outputs to write)
+    for path in files:
+        targets = output_paths(path, transcriber.config.formats, output_dir).values()
+        clash = next((claimed[p] for p in targets if p in claimed), None)
         if write and clash is not None:
-            message = f"{path}: outputs would overwrite those of {clash} (same name); use separate --output-dir runs"
-            yield FileResult(path, "failed", error=message)
+            plans.append((path, f"{path}: outputs would overwrite those of {clash} (same name); use separate --output-dir runs"))
+            continue
+        claimed.update(dict.fromkeys(targets, path))
+        todo = _todo(path, transcriber.config, output_dir, force) if write else {}
+        plans.append((path, todo if todo or not write else "skip"))
+    if executor.kind == "local":
+        def factory():
+            return lambda path: transcribe_one(transcriber, path, reporter)
+    else:
+        factory = RemoteTranscriber(transcriber.config)
+        reporter(Log(f"transcribing on Ray: {executor.workers} workers"))
+    lost = lambda path, why: Outcome(None, f"{path}: {why}", 0.0)  # noqa: E731
+    outcomes = map_ordered(factory, (p for p, plan in plans if isinstance(plan, dict)), executor, lost)
+    for done, (path, plan) in enumerate(plans, start=1):
+        if plan == "skip":
+            reporter(TaskFinished(str(path), ok=True, note="skipped"))
+            yield FileResult(path, "skipped", list(output_paths(path, transcriber.config.formats, output_dir).values()))
+        elif isinstance(plan, str):
+            yield FileResult(path, "failed", error=plan)
         else:
-            for p in output_paths(path, transcriber.config.formats, output_dir).values():
-                claimed[p] = path
-            yield process_file(path, transcriber, output_dir, force, write, reporter)
+            _, outcome = next(outcomes)
+            yield _finish(path, plan, outcome, reporter)
         reporter(TaskAdvanced(BATCH, done))
     reporter(TaskFinished(BATCH))
 
