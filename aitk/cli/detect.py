@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperGroup
 
+from aitk.cli import scale
 from aitk.cli.ui import error_line, handle_errors, print_json
 from aitk.engine.errors import UsageError
 
@@ -70,6 +71,12 @@ def predict(
     output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-d", help="Write each input's results to DIR/<stem>.detections.jsonl; inputs already done there are skipped.")] = None,
     annotate: Annotated[Optional[Path], typer.Option("--annotate", help="Write copies with boxes drawn: DIR/<stem>.detections.jpg|png, or .mp4 of the kept frames for a video.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Redo inputs whose --output-dir results exist.")] = False,
+    executor: scale.Executor = "local",
+    ray_address: scale.RayAddress = None,
+    workers: scale.RayWorkers = 2,
+    cpus_per_worker: scale.CpusPerWorker = 1.0,
+    gpus_per_worker: scale.GpusPerWorker = 0.0,
+    retries: scale.Retries = 2,
 ) -> None:
     """Detect objects in images and videos (the default command: 'aitk detect photo.jpg'). Exit 0 all done, 1 some inputs failed, 2 bad usage."""
     import json
@@ -83,19 +90,22 @@ def predict(
 
     if force and output_dir is None:
         raise UsageError("--force redoes inputs done in --output-dir", hint="add --output-dir DIR")
+    scaling = scale.executor_config(executor, ray_address, workers, cpus_per_worker, gpus_per_worker, retries)
+    remote = scaling.kind != "local"
     config = DetectConfig(
         model=model, threshold=threshold, max_detections=max_detections, batch_size=batch_size,
-        device=resolve_device(device).torch, every=every, fps=fps,
+        # on Ray each worker resolves the device on its own node
+        device=device if remote else resolve_device(device).torch, every=every, fps=fps,
     )
     check_config(config)
     paths, problems = expand_inputs(inputs, recursive, accept=is_input_path)
-    detector = load_model(model, config.device)
+    detector = load_model(model, "cpu" if remote else config.device)  # on Ray: here only for its labels
     config = replace(config, classes=parse_classes(classes, detector.labels))
     writers = [WRITERS[kind](path) for kind, path in (("coco", coco_out), ("csv", csv_out)) if path is not None]
     failures = [problem.message for problem in problems]  # inputs that matched nothing, reported with the rest
     image_id = 0
     try:
-        for item in run_batch(paths, config, detector, output_dir, annotate, force):
+        for item in run_batch(paths, config, detector, output_dir, annotate, force, executor=scaling):
             if isinstance(item, InputDone):
                 if item.status == "failed":
                     failures.append(item.error or str(item.path))

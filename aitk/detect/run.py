@@ -18,6 +18,7 @@ from aitk.detect.predict import OUTPUT_MARK, DetectConfig, ImageResult, check_co
 from aitk.detect.video import is_video_path
 from aitk.detect.writers import JsonLinesWriter, read_json_lines
 from aitk.engine.errors import MediaError, OutputError
+from aitk.engine.executor import ExecutorConfig
 
 
 @dataclass
@@ -96,24 +97,24 @@ def targets_for(path: Path, output_dir: Path | None, annotate_dir: Path | None) 
     return targets
 
 
-def run_batch(paths: list[Path], config: DetectConfig, model, output_dir: Path | None = None, annotate_dir: Path | None = None, force: bool = False) -> Iterator[ImageResult | InputDone]:
-    """Process inputs in order; one bad input never stops the batch. Results carry no image arrays."""
+def run_batch(
+    paths: list[Path], config: DetectConfig, model, output_dir: Path | None = None, annotate_dir: Path | None = None, force: bool = False,
+    executor: ExecutorConfig | None = None,
+) -> Iterator[ImageResult | InputDone]:
+    """Process inputs in order; one bad input never stops the batch. Results carry no image arrays.
+
+    With a Ray `executor`, `model` is unused: each Ray worker loads `config.model` once and detects
+    whole inputs; this process still decides skips and writes every results file, as locally.
+    """
     check_config(config)
-    claimed: dict[Path, Path] = {}  # output -> the input that owns it in this batch
+    if executor is not None and executor.kind != "local":
+        yield from _run_remote(paths, config, output_dir, annotate_dir, force, executor)
+        return
 
     def items() -> Iterator:
-        for path in map(Path, paths):
-            targets = targets_for(path, output_dir, annotate_dir)
-            clash = next((claimed[t.resolve()] for t in targets.values() if t.resolve() in claimed), None)
-            if clash is not None:
-                yield InputDone(path, "failed", error=f"{path}: outputs would overwrite those of {clash} (same name); use separate --output-dir runs")
-                continue
-            claimed.update((t.resolve(), path) for t in targets.values())
-            if output_dir is not None and not force and is_done(path, list(targets.values())) and _readable(targets["results"]):
-                stored = 0
-                for stored, result in enumerate(read_json_lines(targets["results"]), start=1):
-                    yield result
-                yield InputDone(path, "skipped", stored, list(targets.values()))
+        for path, plan in _plans(paths, output_dir, annotate_dir, force):
+            if plan is not None:
+                yield from plan
                 continue
             yield _InputStart(path)
             try:
@@ -143,6 +144,77 @@ def run_batch(paths: list[Path], config: DetectConfig, model, output_dir: Path |
     finally:
         if sinks is not None:  # stopped part-way (Ctrl-C, a model error): no half-written outputs
             sinks.abort()
+
+
+def _plans(paths, output_dir: Path | None, annotate_dir: Path | None, force: bool) -> Iterator[tuple[Path, Iterator | None]]:
+    """(input, None) for inputs to detect; (input, what to yield instead) for name clashes and skips."""
+    claimed: dict[Path, Path] = {}  # output -> the input that owns it in this batch
+    for path in map(Path, paths):
+        targets = targets_for(path, output_dir, annotate_dir)
+        clash = next((claimed[t.resolve()] for t in targets.values() if t.resolve() in claimed), None)
+        if clash is not None:
+            yield path, iter([InputDone(path, "failed", error=f"{path}: outputs would overwrite those of {clash} (same name); use separate --output-dir runs")])
+            continue
+        claimed.update((t.resolve(), path) for t in targets.values())
+        if output_dir is not None and not force and is_done(path, list(targets.values())) and _readable(targets["results"]):
+            yield path, _replay(path, targets)
+            continue
+        yield path, None
+
+
+def _replay(path: Path, targets: dict[str, Path]) -> Iterator:
+    stored = 0
+    for stored, result in enumerate(read_json_lines(targets["results"]), start=1):
+        yield result
+    yield InputDone(path, "skipped", stored, list(targets.values()))
+
+
+class RemoteDetector:
+    """A worker factory for `--executor ray`: loads the model once; detects one whole input per call.
+
+    The worker writes the input's annotated copy itself (it has the frames); its results come back
+    here, where the results file is written.
+    """
+
+    def __init__(self, config: DetectConfig, annotate_dir: Path | None):
+        self.config, self.annotate_dir = config, annotate_dir
+
+    def __call__(self):
+        from dataclasses import replace
+
+        from aitk.detect.models import load_model
+        from aitk.engine.device import resolve_device
+
+        config = replace(self.config, device=resolve_device(self.config.device).torch)
+        model = load_model(config.model, config.device)
+        return lambda path: list(run_batch([path], config, model, None, self.annotate_dir, force=True))
+
+
+def _run_remote(paths, config: DetectConfig, output_dir, annotate_dir, force, executor: ExecutorConfig) -> Iterator[ImageResult | InputDone]:
+    from aitk.engine.executor import map_ordered
+
+    plans = list(_plans(paths, output_dir, annotate_dir, force))
+    lost = lambda path, why: [InputDone(path, "failed", error=f"{path}: {why}")]  # noqa: E731
+    outcomes = map_ordered(RemoteDetector(config, annotate_dir), (p for p, plan in plans if plan is None), executor, lost)
+    for path, plan in plans:
+        if plan is not None:
+            yield from plan
+            continue
+        _, items = next(outcomes)
+        targets = targets_for(path, output_dir, None)
+        sinks = _Sinks(path, targets, config) if targets else None
+        for item in items:
+            if isinstance(item, ImageResult):
+                if sinks is not None:
+                    sinks.add(item)
+                yield item
+                continue
+            annotated = [p for p in item.outputs if annotate_dir is not None]
+            if sinks is not None:
+                item = _finish(item, sinks)
+            if item.status == "done":
+                item.outputs = [*(item.outputs if sinks is not None else []), *annotated]
+            yield item
 
 
 def _readable(stored: Path) -> bool:
