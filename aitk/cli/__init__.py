@@ -5,11 +5,11 @@ from __future__ import annotations
 import typer
 
 from aitk import __version__
-from aitk.cli import autocut, detect, doctor, models, nerf, passk, transcribe
+from aitk.cli import autocut, detect, docqa, doctor, models, nerf, passk, transcribe
 
 app = typer.Typer(
     name="aitk",
-    help="Applied AI utilities: transcribe media, edit video by its transcript, render neural radiance fields, evaluate code models in a sandbox, detect objects (more to come: detection training, docqa).",
+    help="Applied AI utilities: transcribe media, edit video by its transcript, render neural radiance fields, evaluate code models in a sandbox, detect objects and train detectors, answer questions about documents; batches scale out on Ray.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -37,6 +37,7 @@ app.add_typer(autocut.app, name="autocut")
 app.add_typer(nerf.app, name="render-nerf")
 app.add_typer(passk.app, name="passk")
 app.add_typer(detect.app, name="detect")
+app.add_typer(docqa.app, name="docqa")
 
 
 def main() -> None:

@@ -66,6 +66,25 @@ def load_document(path: str | Path, config: ExtractConfig = ExtractConfig(), cac
     return doc
 
 
+def cache_key_for(path: str | Path, config: ExtractConfig = ExtractConfig()) -> str:
+    """The extraction cache key of `path` under `config` (MediaError for a missing or unsupported file)."""
+    return extract_cache.cache_key(_parser(Path(path)), asdict(config))
+
+
+def load_cached(path: str | Path, config: ExtractConfig = ExtractConfig()) -> Document | None:
+    """The cached extraction of `path`, or None when it is not cached; never extracts."""
+    path = Path(path)
+    key = cache_key_for(path, config)
+    try:
+        sha = sha256_file(path)
+    except OSError as exc:
+        raise MediaError(f"cannot read the file: {exc.strerror}", path=path, hint="check its permissions") from exc
+    doc = extract_cache.load(sha, key)
+    if doc is not None:
+        doc.path = str(path)
+    return doc
+
+
 def _extract(path: Path, parser: str, sha: str, config: ExtractConfig, reporter: Reporter) -> Document:
     """Run the reader for `parser`; the cache-free core of load_document."""
     if parser != "pdf":  # a PDF reports its page count once it is open

@@ -166,38 +166,6 @@ def _transformers_backend(config: GenerateConfig, reporter: Reporter):
 
 def _load(name: str, device, reporter: Reporter):
     """The registry's GGUF (dequantized once into safetensors beside it), or any transformers model."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
+    from aitk.engine.lm import load_causal_lm
 
-    hf_logging.disable_progress_bar()  # progress is ours to report (events), not tqdm's on stderr
-
-    import aitk.passk.models  # noqa: F401 - registers the default
-    from aitk.engine.models import derived, find_model
-
-    dtype = "float16" if device.fp16 else "float32"
-    spec = find_model(name)
-    try:
-        if spec is not None and spec.family == "code-lm":
-            def dequantize(source: Path, out: Path) -> None:
-                reporter(Log(f"dequantizing {spec.name} once (about a minute on 2 cores)"))
-                tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=spec.weights_name)
-                model = AutoModelForCausalLM.from_pretrained(source, gguf_file=spec.weights_name)
-                # The dequantized weights are plain tensors now; drop the GGUF marks that block saving.
-                model.hf_quantizer = None
-                if hasattr(model.config, "quantization_config"):
-                    del model.config.quantization_config
-                model = model.to(torch.bfloat16)  # half the disk of float32; loaded back in the device's dtype
-                tmp = out.with_name(".aitk-tmp-" + out.name)
-                model.save_pretrained(tmp)
-                tokenizer.save_pretrained(tmp)
-                os.replace(tmp, out)
-
-            path = derived(spec, "transformers", dequantize)
-        else:
-            path = name
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device.torch).eval()
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot load model '{name}': {str(exc).splitlines()[0]}", hint=f"use {DEFAULT_MODEL}, a Hugging Face id, a local folder, or --base-url") from None
-    return tokenizer, model
+    return load_causal_lm(name, device, reporter, hint=f"use {DEFAULT_MODEL}, a Hugging Face id, a local folder, or --base-url")

@@ -210,8 +210,10 @@ def test_is_document_path():
 
 
 @pytest.fixture
-def counted(monkeypatch):
-    """Count real extractions (cache misses) while keeping their behaviour."""
+def counted(monkeypatch, tmp_path):
+    """Count real extractions (cache misses) while keeping their behaviour, in an empty cache
+    (other tests in the run may have cached the same documents already)."""
+    monkeypatch.setenv("AITK_HOME", str(tmp_path / "aitk-home"))
     calls: list[Path] = []
     real = extract._extract
 

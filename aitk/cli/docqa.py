@@ -1,0 +1,172 @@
+"""`aitk docqa`: grounded question answering over PDFs, scans, images and text files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from aitk.cli import scale
+from aitk.cli.ui import ProgressRenderer, error_line, handle_errors, print_json
+from aitk.engine.errors import UsageError
+
+app = typer.Typer(
+    help="Ask questions about PDFs, scans, images and text files; answers come with page, box and snippet, or 'no answer found'.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+Docs = Annotated[list[str], typer.Argument(help="PDF, image (.png .jpg .tif ...), .txt/.md files, folders or globs.", show_default=False)]
+Recursive = Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")]
+Ocr = Annotated[str, typer.Option(help="auto (OCR pages without a text layer, and images) | always | never.")]
+Device = Annotated[str, typer.Option(help="auto|cpu|cuda|cuda:N|mps.")]
+Quiet = Annotated[bool, typer.Option("--quiet", help="No progress or logs on stderr (errors still show).")]
+
+
+@app.command("ask")
+@handle_errors
+def ask(
+    docs: Docs,
+    question: Annotated[Optional[list[str]], typer.Option("--question", "-q", help="A question (repeat for more).", show_default=False)] = None,
+    questions: Annotated[Optional[Path], typer.Option("--questions", help="File of questions: one per line, or JSON Lines with \"question\".", show_default=False)] = None,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="Answers per question, each from a different passage.")] = 1,
+    min_score: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Withhold answers scoring below this (default: calibrated, see docs/docqa.md).", show_default=False)] = None,
+    reader: Annotated[Optional[str], typer.Option(help="Reader model: the default instruct LM, or a transformers causal-LM, question-answering or LayoutLM document-QA checkpoint (name or folder).", show_default=False)] = None,
+    annotate: Annotated[Optional[Path], typer.Option(help="Draw answer boxes on page images: DIR/<doc>-p<page>-q<n>.png.", show_default=False)] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per question on stdout.")] = False,
+    recursive: Recursive = False,
+    ocr: Ocr = "auto",
+    device: Device = "auto",
+    quiet: Quiet = False,
+) -> None:
+    """Answer questions from the documents, with document, page, box and supporting snippet.
+
+    Exit 0 all documents read, 1 some failed (the rest are still answered), 2 bad usage.
+    """
+    from aitk.docqa.config import AskConfig
+    from aitk.docqa.run import read_questions
+
+    asked = [q.strip() for q in question or [] if q.strip()] + (read_questions(questions) if questions else [])
+    if not asked:
+        raise UsageError("no question", hint="give -q QUESTION (repeatable) or --questions FILE")
+    defaults = AskConfig()
+    config = AskConfig(reader=reader or defaults.reader, top_k=top_k, min_score=defaults.min_score if min_score is None else min_score, device=device)
+    from aitk.docqa.extract import ExtractConfig
+    from aitk.docqa.index import index_paths
+    from aitk.docqa.run import Asker, Library
+
+    failures: list[str] = []
+    with ProgressRenderer(quiet=quiet) as reporter:
+        files = _inputs(docs, recursive, failures)
+        asker = Asker(config, reporter)
+        indexed = []
+        for outcome in index_paths(files, asker.embedder, ExtractConfig(ocr=ocr), config.chunks):
+            if outcome.error is not None:
+                failures.append(outcome.error.message)
+                error_line(outcome.error.message)
+            else:
+                indexed.append(outcome.indexed)
+                for warning in outcome.indexed.document.warnings:
+                    reporter(_log(f"{outcome.path}: {warning}", "warning"))
+        if indexed:
+            library = Library(indexed)
+            for n, result in enumerate(asker.ask(asked, library), start=1):
+                if annotate is not None:
+                    for answer in result.answers:
+                        from aitk.docqa.annotate import annotate as draw
+
+                        draw(answer, n, annotate)
+                _show(result, json_out)
+    if failures:
+        error_line(f"{len(failures)} document(s) failed:")
+        for line in failures:
+            print(f"  {line}", file=sys.stderr)
+        raise typer.Exit(1)
+
+
+@app.command("index")
+@handle_errors
+def index(
+    docs: Docs,
+    recursive: Recursive = False,
+    ocr: Ocr = "auto",
+    device: Device = "auto",
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per document on stdout.")] = False,
+    quiet: Quiet = False,
+    executor: scale.Executor = "local",
+    ray_address: scale.RayAddress = None,
+    workers: scale.RayWorkers = 2,
+    cpus_per_worker: scale.CpusPerWorker = 1.0,
+    gpus_per_worker: scale.GpusPerWorker = 0.0,
+    retries: scale.Retries = 2,
+) -> None:
+    """Extract, OCR and embed documents into the cache ($AITK_HOME/docqa/), so later questions are fast.
+
+    Unchanged files are read from the cache; changed files are indexed again. Exit 1 if some failed.
+    """
+    from aitk.docqa.config import ChunkConfig
+    from aitk.docqa.extract import ExtractConfig
+    from aitk.docqa.index import LazyEmbedder, index_paths
+    from aitk.engine.device import resolve_device
+
+    scaling = scale.executor_config(executor, ray_address, workers, cpus_per_worker, gpus_per_worker, retries)
+    failures: list[str] = []
+    with ProgressRenderer(quiet=quiet):
+        files = _inputs(docs, recursive, failures)
+        embed = LazyEmbedder(device if scaling.kind != "local" else resolve_device(device).torch)
+        for outcome in index_paths(files, embed, ExtractConfig(ocr=ocr), ChunkConfig(), executor=scaling, device=device):
+            if outcome.error is not None:
+                failures.append(outcome.error.message)
+                error_line(outcome.error.message)
+                continue
+            ix = outcome.indexed
+            state = "cached" if ix.cached else "new"
+            if json_out:
+                print_json({"document": str(outcome.path), "sha256": ix.document.sha256, "pages": len(ix.document.pages),
+                            "chunks": len(ix.chunks), "state": state, "warnings": ix.document.warnings}, pretty=False)
+            else:
+                print(f"{state:<7}{outcome.path}: {len(ix.document.pages)} page(s), {len(ix.chunks)} chunk(s)")
+    if failures:
+        error_line(f"{len(failures)} document(s) failed:")
+        for line in failures:
+            print(f"  {line}", file=sys.stderr)
+        raise typer.Exit(1)
+
+
+def _inputs(docs: list[str], recursive: bool, failures: list[str]) -> list[Path]:
+    from aitk.docqa.extract import is_document_path
+    from aitk.engine.inputs import expand_inputs
+
+    files, problems = expand_inputs(docs, recursive, accept=is_document_path)
+    for problem in problems:
+        failures.append(problem.message)
+        error_line(problem.message)
+    return files
+
+
+def _log(message: str, level: str):
+    from aitk.engine.progress import Log
+
+    return Log(message, level)
+
+
+def _show(result, json_out: bool) -> None:
+    if json_out:
+        print_json(result.to_dict(), pretty=False)
+        return
+    lines = [f"Q: {result.question}"]
+    if result.abstained:
+        lines.append(f"A: no answer found ({result.reason})")
+    for a in result.answers:
+        if not a.grounded:
+            lines.append(f"A: {a.text} (score {a.score:.2f}) (not found in the document)")
+            continue
+        where = f"{Path(a.document).name} p.{a.page}"
+        if a.box is not None:
+            where += " [" + ",".join(f"{v:.0f}" for v in a.box) + "]"
+        lines.append(f"A: {a.text} (score {a.score:.2f}) — {where}")
+        if a.snippet:
+            lines.append(f"   “{a.snippet}”")
+    print("\n".join(lines), flush=True)

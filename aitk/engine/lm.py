@@ -1,0 +1,56 @@
+"""Load a causal language model with transformers: the registry's GGUF or any Hugging Face id/folder.
+
+The registry's GGUF (the offline default Qwen2.5-Coder-0.5B-Instruct) is dequantized once into
+safetensors beside the materialised model (`engine.models.derived`): about a minute the first time,
+about 2 s after. Shared by `passk generate` and the `docqa` reader.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from aitk.engine.errors import ModelError
+from aitk.engine.progress import Log, Reporter, null_reporter
+
+DEFAULT_LM = "qwen2.5-coder-0.5b-instruct"
+
+
+def load_causal_lm(name: str, device, reporter: Reporter = null_reporter, hint: str | None = None):
+    """(tokenizer, model in eval mode on `device`); ModelError with `hint` when it cannot be loaded."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # progress is ours to report (events), not tqdm's on stderr
+
+    import aitk.passk.models  # noqa: F401 - registers the default
+    from aitk.engine.models import derived, find_model
+
+    dtype = "float16" if device.fp16 else "float32"
+    spec = find_model(name)
+    try:
+        if spec is not None and spec.family == "code-lm":
+            def dequantize(source: Path, out: Path) -> None:
+                reporter(Log(f"dequantizing {spec.name} once (about a minute on 2 cores)"))
+                tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=spec.weights_name)
+                model = AutoModelForCausalLM.from_pretrained(source, gguf_file=spec.weights_name)
+                # The dequantized weights are plain tensors now; drop the GGUF marks that block saving.
+                model.hf_quantizer = None
+                if hasattr(model.config, "quantization_config"):
+                    del model.config.quantization_config
+                model = model.to(torch.bfloat16)  # half the disk of float32; loaded back in the device's dtype
+                tmp = out.with_name(".aitk-tmp-" + out.name)
+                model.save_pretrained(tmp)
+                tokenizer.save_pretrained(tmp)
+                os.replace(tmp, out)
+
+            path = derived(spec, "transformers", dequantize)
+        else:
+            path = name
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device.torch).eval()
+    except (OSError, ValueError) as exc:
+        hint = hint or f"use {DEFAULT_LM}, a Hugging Face id or a local folder"
+        raise ModelError(f"cannot load model '{name}': {str(exc).splitlines()[0]}", hint=hint) from None
+    return tokenizer, model

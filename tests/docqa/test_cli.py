@@ -1,0 +1,71 @@
+"""`aitk docqa` as a user runs it: usage errors, the index cache, a batch with a broken file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from tests.conftest import run_aitk
+
+
+def test_no_question_is_a_usage_error(invoice_pdf):
+    result = run_aitk("docqa", "ask", str(invoice_pdf.path))
+    assert result.returncode == 2 and "no question" in result.stderr and "-q QUESTION" in result.stderr
+
+
+def test_bad_questions_file_is_a_usage_error(tmp_path, invoice_pdf):
+    bad = tmp_path / "q.jsonl"
+    bad.write_text('{"not_question": 1}\n')
+    result = run_aitk("docqa", "ask", str(invoice_pdf.path), "--questions", str(bad))
+    assert result.returncode == 2 and "q.jsonl" in result.stderr and "line 1" in result.stderr
+
+
+@pytest.mark.slow
+def test_index_caches_and_reindexes_changed_files(tmp_path, multipage_pdf, corrupt_pdf):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(multipage_pdf.path, folder / "book.pdf")
+    notes = folder / "notes.txt"
+    notes.write_text(f"Notes written by {tmp_path.name}.\fThe door code is 5521.\n")  # content no other test has
+    first = run_aitk("docqa", "index", str(folder), "--json", "--quiet")
+    assert first.returncode == 0, first.stderr
+    rows = {r["document"].split("/")[-1]: r for r in map(json.loads, first.stdout.splitlines())}
+    assert rows["book.pdf"]["pages"] == 4 and rows["book.pdf"]["chunks"] >= 4
+    assert rows["notes.txt"]["pages"] == 2 and rows["notes.txt"]["state"] == "new"
+
+    again = run_aitk("docqa", "index", str(folder))
+    assert again.returncode == 0 and again.stdout.count("cached") == 2, again.stdout
+
+    notes.write_text(notes.read_text() + "Also: the safe is in room 4.\n")  # the same name, new content
+    shutil.copy(corrupt_pdf, folder / "broken.pdf")
+    third = run_aitk("docqa", "index", str(folder))
+    lines = {line.split()[1].split("/")[-1].rstrip(":"): line.split()[0] for line in third.stdout.splitlines()}
+    assert lines == {"book.pdf": "cached", "notes.txt": "new"}, third.stdout
+    assert third.returncode == 1 and "broken.pdf" in third.stderr and "corrupt" in third.stderr
+
+
+@pytest.mark.slow
+def test_batch_with_a_corrupt_file_answers_the_rest(tmp_path, invoice_pdf, corrupt_pdf, encrypted_pdf):
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text('{"question": "What is the total due?"}\n{"question": "What is the name of the customer\'s dog?"}\n')
+    boxes = tmp_path / "boxes"
+    result = run_aitk("docqa", "ask", str(corrupt_pdf), str(invoice_pdf.path), str(encrypted_pdf), "--questions", str(questions),
+                      "--json", "--annotate", str(boxes), "--device", "cpu", timeout=900)
+    assert result.returncode == 1
+    assert "corrupt.pdf" in result.stderr and "encrypted.pdf" in result.stderr and "qpdf --decrypt" in result.stderr
+    total, dog = [json.loads(line) for line in result.stdout.splitlines()]
+    assert total["question"] == "What is the total due?" and not total["abstained"]
+    (answer,) = total["answers"]
+    assert answer["text"] == "EUR 270.60" and answer["page"] == 1 and answer["grounded"] and answer["unit"] == "pt"
+    assert answer["document"] == str(invoice_pdf.path) and len(answer["box"]) == 4 and "Total due" in answer["snippet"]
+    assert dog["abstained"] and dog["answers"] == [] and dog["reason"]
+
+    from PIL import Image
+
+    (png,) = boxes.iterdir()
+    assert png.name == "invoice-p1-q1.png"
+    image = Image.open(png).convert("RGB")
+    red = sum(1 for r, g, b in image.getdata() if r > 180 and g < 80 and b < 80)
+    assert red > 100  # the drawn box
