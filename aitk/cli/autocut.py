@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from aitk.cli.ui import ProgressRenderer, error_line, handle_errors, print_json, stop_on_signals
+from aitk.cli.ui import ProgressRenderer, error_line, exit_if_failed, handle_errors, print_json, stop_on_signals
 from aitk.engine.errors import UsageError
 
 app = typer.Typer(
@@ -29,14 +28,6 @@ def _transcriber(model: str, device: str, language: str | None):
     from aitk.transcribe.run import Transcriber
 
     return Transcriber(TranscribeConfig(model=model, device=device, language=language, word_timestamps=False))
-
-
-def _finish(failures: list[str]) -> None:
-    if failures:
-        error_line(f"{len(failures)} input(s) failed:")
-        for line in failures:
-            print(f"  {line}", file=sys.stderr)
-        raise typer.Exit(1)
 
 
 @app.command("transcribe")
@@ -69,7 +60,7 @@ def transcribe(
                 print_json({"input": str(path), "status": "done", "outputs": [str(p) for p in outputs]}, pretty=False)
             else:
                 print(f"done    {path} -> {', '.join(p.name for p in outputs)}")
-    _finish(failures)
+    exit_if_failed(failures)
 
 
 def _classify(paths: list[Path]) -> tuple[Path | None, Path | None, Path | None]:
@@ -234,4 +225,4 @@ def watch(
             pass
         if not quiet:
             reporter.console.print("stopped watching", markup=False)
-    _finish(failures)
+    exit_if_failed(failures)

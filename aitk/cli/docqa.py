@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from aitk.cli import scale
-from aitk.cli.ui import ProgressRenderer, error_line, handle_errors, print_json
+from aitk.cli.ui import ProgressRenderer, error_line, exit_if_failed, handle_errors, print_json
 from aitk.engine.errors import UsageError
 
 app = typer.Typer(
@@ -79,11 +78,7 @@ def ask(
 
                         draw(answer, n, annotate)
                 _show(result, json_out)
-    if failures:
-        error_line(f"{len(failures)} document(s) failed:")
-        for line in failures:
-            print(f"  {line}", file=sys.stderr)
-        raise typer.Exit(1)
+    exit_if_failed(failures, "document(s)")
 
 
 @app.command("index")
@@ -128,11 +123,7 @@ def index(
                             "chunks": len(ix.chunks), "state": state, "warnings": ix.document.warnings}, pretty=False)
             else:
                 print(f"{state:<7}{outcome.path}: {len(ix.document.pages)} page(s), {len(ix.chunks)} chunk(s)")
-    if failures:
-        error_line(f"{len(failures)} document(s) failed:")
-        for line in failures:
-            print(f"  {line}", file=sys.stderr)
-        raise typer.Exit(1)
+    exit_if_failed(failures, "document(s)")
 
 
 def _inputs(docs: list[str], recursive: bool, failures: list[str]) -> list[Path]:

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from aitk.cli import scale
-from aitk.cli.ui import ProgressRenderer, error_line, handle_errors, print_json, stderr, stop_on_signals
+from aitk.cli.ui import ProgressRenderer, error_line, exit_if_failed, handle_errors, print_json, stderr, stop_on_signals
 from aitk.engine.errors import UsageError
 from aitk.transcribe.config import FORMATS, TranscribeConfig
 
@@ -111,11 +111,7 @@ def transcribe(
             if watch is None:
                 raise
             stderr.print("stopped watching", markup=False)
-    if failures:
-        error_line(f"{len(failures)} input(s) failed:")
-        for line in failures:
-            print(f"  {line}", file=sys.stderr)
-        raise typer.Exit(1)
+    exit_if_failed(failures)
 
 
 def _show(result, json_out: bool, to_stdout: bool, fmt: str, quiet: bool) -> None:

@@ -31,6 +31,15 @@ def error_line(message: str) -> None:
     )
 
 
+def exit_if_failed(failures: list[str], what: str = "input(s)") -> None:
+    """End a batch: list the failures on stderr, then exit 1; nothing when all went well."""
+    if failures:
+        error_line(f"{len(failures)} {what} failed:")
+        for line in failures:
+            print(f"  {line}", file=sys.stderr)
+        raise typer.Exit(1)
+
+
 def handle_errors(command: Callable) -> Callable:
     """Turn AitkError into one line and its exit code; anything else too, unless AITK_DEBUG=1."""
 
