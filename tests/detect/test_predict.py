@@ -106,7 +106,7 @@ def test_cli_outputs_and_failures(detector, photos, tmp_path):
     assert result.returncode == 1
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 1 and lines[0]["detections"][0]["label"] == "person"
-    assert result.stderr.strip().splitlines() == [f"error: {bad}: not a readable image (UnidentifiedImageError)"]
+    assert result.stderr.strip().splitlines() == [f"error: {bad}: not a readable image (UnidentifiedImageError) (re-save it as PNG or JPEG)"]
     rows = json.loads(coco.read_text())
     assert rows and {r["image_id"] for r in rows} == {1} and {r["category_id"] for r in rows} == {1}
     assert next(csv.DictReader(table.open()))["label"] == "person"

@@ -72,7 +72,7 @@ def test_cli_batch_with_bad_inputs_then_skip(photos, clip, tmp_path):
     assert lines[0].startswith(f"{photos['coffee']}: cup") and lines[1].startswith(f"{clip} @ 0.00 s (frame 0): person")
     assert lines[2].startswith(f"{clip} @ 1.00 s (frame 10): cup") and len(lines) == 3
     errors = first.stderr.strip().splitlines()
-    assert len(errors) == 2 and str(bad_video) in errors[0] and errors[1] == f"error: {bad_image}: not a readable image (UnidentifiedImageError)"
+    assert len(errors) == 2 and str(bad_video) in errors[0] and errors[1] == f"error: {bad_image}: not a readable image (UnidentifiedImageError) (re-save it as PNG or JPEG)"
     rows = json.loads(coco.read_text())
     assert {r["image_id"] for r in rows} == {1, 2, 3}  # the photo, then the two frames
     table_rows = list(csv.DictReader(table.open()))
