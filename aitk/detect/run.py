@@ -191,16 +191,14 @@ class RemoteDetector:
 
 
 def _run_remote(paths, config: DetectConfig, output_dir, annotate_dir, force, executor: ExecutorConfig) -> Iterator[ImageResult | InputDone]:
-    from aitk.engine.executor import map_ordered
+    from aitk.engine.executor import map_planned
 
     plans = list(_plans(paths, output_dir, annotate_dir, force))
     lost = lambda path, why: [InputDone(path, "failed", error=f"{path}: {why}")]  # noqa: E731
-    outcomes = map_ordered(RemoteDetector(config, annotate_dir), (p for p, plan in plans if plan is None), executor, lost)
-    for path, plan in plans:
+    for path, plan, items in map_planned(RemoteDetector(config, annotate_dir), plans, lambda plan: plan is None, executor, lost):
         if plan is not None:
             yield from plan
             continue
-        _, items = next(outcomes)
         targets = targets_for(path, output_dir, None)
         sinks = _Sinks(path, targets, config) if targets else None
         for item in items:

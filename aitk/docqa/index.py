@@ -144,7 +144,7 @@ class RemoteIndexer:
 def _index_remote(paths, extract_config, config: ChunkConfig, executor: ExecutorConfig, device: str) -> Iterator[IndexOutcome]:
     from aitk.docqa import extract_cache
     from aitk.docqa.extract import cache_key_for
-    from aitk.engine.executor import map_ordered
+    from aitk.engine.executor import map_planned
 
     plans = []
     for path in map(Path, paths):
@@ -152,16 +152,14 @@ def _index_remote(paths, extract_config, config: ChunkConfig, executor: Executor
             plans.append((path, cached_entry(path, extract_config, config)))
         except MediaError as exc:  # missing or unsupported: no worker needed to say so
             plans.append((path, exc))
-    todo = (path for path, plan in plans if plan is None)
     lost = lambda path, why: (None, None, f"{path}: {why}")  # noqa: E731
-    outcomes = map_ordered(RemoteIndexer(extract_config, config, device), todo, executor, lost)
     n = 0
-    for path, plan in plans:
+    for path, plan, result in map_planned(RemoteIndexer(extract_config, config, device), plans, lambda plan: plan is None, executor, lost):
         if isinstance(plan, MediaError):
             yield IndexOutcome(path, error=plan)
             continue
         if plan is None:
-            _, (doc, vectors, error) = next(outcomes)
+            doc, vectors, error = result
             if error is not None:
                 yield IndexOutcome(path, error=MediaError(error))
                 continue

@@ -68,6 +68,20 @@ def map_ordered(
     yield from _ray_map(factory, inputs, config, on_lost)
 
 
+def map_planned(
+    factory: Callable[[], Callable[[Any], Any]],
+    plans: list[tuple[Any, Any]],
+    needs_work: Callable[[Any], bool],
+    config: ExecutorConfig,
+    on_lost: Callable[[Any, str], Any],
+) -> Iterator[tuple[Any, Any, Any]]:
+    """For (input, plan) pairs decided beforehand (skips, clashes, cache hits), run only the inputs
+    whose plan `needs_work` and yield (input, plan, result or None) for every pair, in order."""
+    results = map_ordered(factory, (item for item, plan in plans if needs_work(plan)), config, on_lost)
+    for item, plan in plans:
+        yield item, plan, next(results)[1] if needs_work(plan) else None
+
+
 def connect_ray(address: str | None, num_cpus: int | None = None):
     """Join the Ray cluster at `address` ("auto", "ray://...") or start a private local one."""
     try:

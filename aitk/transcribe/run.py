@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aitk.engine.device import Device, resolve_device
 from aitk.engine.errors import MediaError, OutputError, UsageError
-from aitk.engine.executor import ExecutorConfig
+from aitk.engine.executor import ExecutorConfig, map_planned
 from aitk.engine.fileio import atomic_write_text
 from aitk.engine.media import SAMPLE_RATE, decode_audio, is_media_path
 from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
@@ -211,8 +211,6 @@ def run_batch(
     Skips and name clashes are decided here; the files left are transcribed by the executor (this
     process by default, Ray actors with `executor.kind == "ray"`) and written here, in order.
     """
-    from aitk.engine.executor import map_ordered
-
     executor = executor or ExecutorConfig()
     reporter(TaskStarted(BATCH, "all files", total=len(files)))
     claimed: dict[Path, Path] = {}  # output path -> input that owns it in this batch
@@ -233,15 +231,14 @@ def run_batch(
         factory = RemoteTranscriber(transcriber.config)
         reporter(Log(f"transcribing on Ray: {executor.workers} workers"))
     lost = lambda path, why: Outcome(None, f"{path}: {why}", 0.0)  # noqa: E731
-    outcomes = map_ordered(factory, (p for p, plan in plans if isinstance(plan, dict)), executor, lost)
-    for done, (path, plan) in enumerate(plans, start=1):
+    outcomes = map_planned(factory, plans, lambda plan: isinstance(plan, dict), executor, lost)
+    for done, (path, plan, outcome) in enumerate(outcomes, start=1):
         if plan == "skip":
             reporter(TaskFinished(str(path), ok=True, note="skipped"))
             yield FileResult(path, "skipped", list(output_paths(path, transcriber.config.formats, output_dir).values()))
         elif isinstance(plan, str):
             yield FileResult(path, "failed", error=plan)
         else:
-            _, outcome = next(outcomes)
             yield _finish(path, plan, outcome, reporter)
         reporter(TaskAdvanced(BATCH, done))
     reporter(TaskFinished(BATCH))
