@@ -24,8 +24,7 @@ def load_causal_lm(name: str, device, reporter: Reporter = null_reporter, hint: 
 
     hf_logging.disable_progress_bar()  # progress is ours to report (events), not tqdm's on stderr
 
-    import aitk.passk.models  # noqa: F401 - registers the default
-    from aitk.engine.models import derived, find_model
+    from aitk.engine.models import derived, find_model  # find_model registers the built-in defaults
 
     dtype = "float16" if device.fp16 else "float32"
     spec = find_model(name)
