@@ -67,5 +67,9 @@ def test_ray_gives_the_local_results_in_order_and_survives_dying_workers(ray_loc
     assert values[-2] == 4  # died once, retried on a fresh worker
     assert values[-1].startswith("lost -1: its worker died 3 times")  # 1 try + 2 retries, then reported
     assert [values[x] for x in (5, 7, 2, 3, 4, 6)] == [25, 49, 4, 9, 16, 36]  # innocent inputs unharmed
+    # The model loads once per actor, never per input: 12 runs (8 inputs, 4 retries) on at most
+    # 6 actors (2, plus one replacement per death). A replacement may be killed at the end before it
+    # has loaded, and retries may share a fresh actor, so at least 4 actors load: the two first ones
+    # and the three distinct actors -1 kills, one of which may also have served -2's retry.
     loads = len(list(tmp_path.glob("load-*")))
-    assert 2 + 3 <= loads <= 2 + 4  # one load per actor, plus one per replacement
+    assert 4 <= loads <= 2 + 4
