@@ -118,13 +118,14 @@ def parse_classes(text: str | None, labels: tuple[str, ...] = COCO80) -> tuple[s
 
 
 def load_image(path: str):
-    """An RGB uint8 array [H, W, 3]; MediaError (one line) when it cannot be read."""
+    """An RGB uint8 array [H, W, 3], upright as viewers show it (EXIF orientation applied, as phone
+    photos need); MediaError (one line) when it cannot be read."""
     import numpy as np
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"))
+            return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
     except FileNotFoundError:
         raise MediaError("no such file", path=path) from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:

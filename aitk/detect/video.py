@@ -72,11 +72,10 @@ def read_frames(path: str | os.PathLike, sampling: Sampling = Sampling()) -> Ite
     info = probe(path)
     if not info.has_video or not info.width or not info.height:
         raise MediaError("has no video stream", path=path)
-    width, height = info.width, info.height
+    width, height = info.display_size  # ffmpeg turns phone video upright (autorotate), as players show it
     frame_bytes = width * height * 3
     cmd = [
-        # -noautorotate: frames keep the stored (probed) width x height, so the byte count per frame holds
-        "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "info", "-noautorotate", "-i", str(path), "-map", "0:v:0",
+        "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "info", "-i", str(path), "-map", "0:v:0",
         "-vf", "showinfo", "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=frame_bytes)

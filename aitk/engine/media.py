@@ -42,6 +42,12 @@ class MediaInfo:
     height: int = 0
     audio_codec: str = ""
     sample_rate: int = 0
+    rotation: int = 0  # counterclockwise degrees a player turns the stored frames (phone video); width/height are as stored
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """(width, height) as players show the video, and as ffmpeg decodes it (it autorotates)."""
+        return (self.height, self.width) if self.rotation % 180 == 90 else (self.width, self.height)
 
 
 def ffmpeg_version() -> str | None:
@@ -103,7 +109,18 @@ def probe(path: str | os.PathLike) -> MediaInfo:
         height=int(video.get("height", 0)),
         audio_codec=audio.get("codec_name", ""),
         sample_rate=int(audio.get("sample_rate", 0) or 0),
+        rotation=_rotation(video),
     )
+
+
+def _rotation(stream: dict) -> int:
+    """A video stream's display rotation, counterclockwise degrees in 0..359, from its display matrix
+    (ffprobe's convention), else from an old 'rotate' tag (which counts clockwise)."""
+    for side in stream.get("side_data_list", []):
+        if _is_number(side.get("rotation")):
+            return round(float(side["rotation"])) % 360
+    tag = stream.get("tags", {}).get("rotate")
+    return round(-float(tag)) % 360 if _is_number(tag) else 0
 
 
 def decode_audio(path: str | os.PathLike, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

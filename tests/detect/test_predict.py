@@ -38,6 +38,26 @@ def test_real_photos_find_their_object(detector, photos):
         assert 0.3 <= best.score <= 1
 
 
+def test_phone_photo_is_detected_upright_per_its_exif_orientation(detector, photos, tmp_path):
+    """A phone stores the pixels sideways and an EXIF orientation; boxes are for the upright picture."""
+    import numpy as np
+    from PIL import Image
+
+    from aitk.detect.boxes import box_iou, box_xywh_to_xyxy
+
+    upright = np.asarray(Image.open(photos["coffee"]).convert("RGB"))  # 400 high, 600 wide
+    stored = Image.fromarray(np.rot90(upright).copy())  # sideways: 600 high, 400 wide
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: turn 90 degrees clockwise to show
+    phone = tmp_path / "IMG_0001.jpg"
+    stored.save(phone, quality=95, exif=exif)
+    plain, turned = predict([str(photos["coffee"]), str(phone)], DetectConfig(), detector)
+    assert (turned.width, turned.height) == (plain.width, plain.height) == (600, 400)
+    assert turned.detections[0].label == plain.detections[0].label == "cup"
+    iou, _ = box_iou(*(box_xywh_to_xyxy(torch.tensor([r.detections[0].bbox])) for r in (turned, plain)))
+    assert iou.item() > 0.9
+
+
 def test_batched_equals_one_at_a_time(detector, photos):
     paths = [str(photos["astronaut"]), str(photos["coffee"])]
     batched = [r.as_dict()["detections"] for r in predict(paths, DetectConfig(batch_size=2, threshold=0.1), detector)]

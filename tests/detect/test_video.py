@@ -34,6 +34,33 @@ def test_fps_keeps_the_first_frame_of_each_slot(clip):
     assert [f.time for f in frames] == pytest.approx([0.0, 0.3, 0.5, 0.8, 1.0, 1.3, 1.5, 1.8], abs=1e-3)
 
 
+def _turned(clip, tmp_path, degrees: int):
+    """The clip with a display rotation in its metadata (pixels untouched), as phones record."""
+    import subprocess
+
+    out = tmp_path / f"phone-{degrees}.mp4"
+    for args in (["-display_rotation:v:0", str(degrees), "-i", str(clip), "-c", "copy"],  # ffmpeg 6+
+                 ["-i", str(clip), "-c", "copy", "-metadata:s:v:0", f"rotate={degrees}"]):  # older ffmpeg
+        done = subprocess.run(["ffmpeg", "-v", "error", "-y", *args, str(out)], capture_output=True)
+        if done.returncode == 0 and probe(out).rotation == degrees:
+            return out
+    pytest.fail(f"this ffmpeg cannot set a display rotation: {done.stderr.decode()[-300:]}")
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_phone_video_frames_come_upright(clip, tmp_path, degrees):
+    phone = _turned(clip, tmp_path, degrees)
+    info = probe(phone)
+    assert (info.width, info.height) == (320, 240)  # as stored
+    assert info.display_size == ((240, 320) if degrees != 180 else (320, 240))
+    plain = next(read_frames(clip)).image.astype(int)
+    shown = next(read_frames(phone)).image.astype(int)
+    # the rotation counts counterclockwise, as np.rot90 turns
+    expected = np.rot90(plain, k=degrees // 90)
+    assert shown.shape == expected.shape and np.abs(shown - expected).mean() < 3
+    assert np.abs(shown - np.rot90(expected, k=2)).mean() > 20  # not turned the wrong way
+
+
 def test_sampling_rules():
     assert Sampling(fps=1).keep(index=7, time=0.7, last_slot=0) is None  # slot 0 already filled
     assert Sampling(fps=1).keep(index=9, time=1.0, last_slot=0) == 1
