@@ -23,7 +23,7 @@ def collect() -> dict:
     from aitk import __version__
     from aitk.engine.device import available_devices
     from aitk.engine.media import ffmpeg_version
-    from aitk.engine.models import aitk_home, is_materialised, known_models, model_dir, source_installed
+    from aitk.engine.models import aitk_home, describe_models
 
     report: dict = {
         "aitk": __version__,
@@ -43,15 +43,7 @@ def collect() -> dict:
         report["ctranslate2_cuda_devices"] = ctranslate2.get_cuda_device_count()
     except ImportError:
         report["ctranslate2_cuda_devices"] = None
-    report["models"] = [
-        {
-            "name": spec.name,
-            "installed": source_installed(spec),
-            "cached": is_materialised(spec),
-            "path": str(model_dir(spec)) if is_materialised(spec) else None,
-        }
-        for spec in known_models()
-    ]
+    report["models"] = [{k: m[k] for k in ("name", "family", "installed", "cached", "path")} for m in describe_models()]
     return report
 
 
@@ -71,4 +63,4 @@ def doctor(json_out: Annotated[bool, typer.Option("--json", help="Print the repo
     print(f"cache       {report['cache']}")
     for m in report["models"]:
         state = "cached" if m["cached"] else ("installed, not cached yet" if m["installed"] else "not installed")
-        print(f"model       {m['name']:<8} {state}{' at ' + m['path'] if m['path'] else ''}")
+        print(f"model       {m['name']:<28} {state}{' at ' + m['path'] if m['path'] else ''}")

