@@ -1,7 +1,8 @@
 """Boxes, labels and scores drawn on images (PIL); annotated copies of images and videos.
 
 `draw_detections` is pure (array in, new array out). `Annotator` writes one input's annotated
-copy: an image written atomically, or a video of the kept frames at the kept rate.
+copy: an image written atomically, or a video of the kept frames at the kept rate, with the
+source's sound.
 """
 
 from __future__ import annotations
@@ -51,9 +52,10 @@ def draw_detections(image: np.ndarray, detections: list[Detection]) -> np.ndarra
 class Annotator:
     """Writes one input's annotated copy; `add` per result, then `close` (or `abort` on failure)."""
 
-    def __init__(self, target: Path, video_rate: float | None = None):
+    def __init__(self, target: Path, video_rate: float | None = None, audio_from: Path | None = None):
         self.target = Path(target)
         self.video_rate = video_rate  # None: a still image
+        self.audio_from = audio_from  # a video whose sound the annotated copy keeps
         self.writer = None
 
     def add(self, result: ImageResult) -> None:
@@ -64,7 +66,7 @@ class Annotator:
         if self.writer is None:
             from aitk.detect.video import VideoWriter
 
-            self.writer = VideoWriter(self.target, result.width, result.height, self.video_rate)
+            self.writer = VideoWriter(self.target, result.width, result.height, self.video_rate, self.audio_from)
         self.writer.write(drawn)
 
     def _write_image(self, drawn: np.ndarray) -> None:

@@ -53,12 +53,13 @@ class _Sinks:
         self.results = JsonLinesWriter(targets["results"]) if "results" in targets else None
         self.annotator = None
         if "annotated" in targets:
-            rate = None
+            rate, sound = None, None
             if is_video_path(path):
                 from aitk.engine.media import probe
 
-                rate = sampling(config).output_rate(probe(path).fps)
-            self.annotator = Annotator(targets["annotated"], rate)
+                info = probe(path)
+                rate, sound = sampling(config).output_rate(info.fps), (path if info.has_audio else None)
+            self.annotator = Annotator(targets["annotated"], rate, sound)
         self.count = 0
         self.error: str | None = None
 

@@ -123,9 +123,12 @@ def _read_showinfo(stream, times: queue.Queue, tail: list[str]) -> None:
 
 
 class VideoWriter:
-    """RGB frames -> H.264 mp4 at `rate` fps; written to a temp file beside `path`, renamed on close."""
+    """RGB frames -> H.264 mp4 at `rate` fps; written to a temp file beside `path`, renamed on close.
 
-    def __init__(self, path: str | os.PathLike, width: int, height: int, rate: float):
+    With `audio_from`, that file's first audio stream is muxed in (AAC), cut where the frames end.
+    """
+
+    def __init__(self, path: str | os.PathLike, width: int, height: int, rate: float, audio_from: str | os.PathLike | None = None):
         require_ffmpeg()
         self.path = Path(path)
         try:
@@ -135,9 +138,10 @@ class VideoWriter:
         except OSError as exc:
             raise OutputError(f"cannot write: {exc.strerror}", path=self.path) from None
         self.tmp = Path(tmp)
+        audio = [] if audio_from is None else ["-i", str(audio_from), "-map", "0:v:0", "-map", "1:a:0", "-c:a", "aac", "-b:a", "128k", "-shortest"]
         cmd = [
             "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", f"{rate:.6g}", "-i", "pipe:0",
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", f"{rate:.6g}", "-i", "pipe:0", *audio,
             # yuv420p (what players expect) needs even sides
             "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
             "-f", "mp4", str(self.tmp),

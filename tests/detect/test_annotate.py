@@ -14,7 +14,7 @@ from aitk.detect.run import InputDone, run_batch
 from aitk.detect.video import Sampling, read_frames
 from aitk.engine.inputs import expand_inputs
 from aitk.engine.media import probe
-from tests.conftest import require
+from tests.conftest import ffmpeg, require
 
 
 def test_draw_changes_the_box_edges_only():
@@ -55,9 +55,16 @@ def test_annotated_video_has_the_kept_frames_at_the_kept_rate(centernet, clip, t
     assert done.status == "done" and done.results == 2 and done.outputs == [tmp_path / f"{clip.stem}.detections.mp4"]
     info = probe(done.outputs[0])
     assert (info.width, info.height, info.fps) == (320, 240, 1.0) and info.duration == pytest.approx(2.0, abs=0.1)
+    assert not info.has_audio  # a silent input gives a silent copy
     frames = [f.image.astype(int) for f in read_frames(done.outputs[0])]
     source = [f.image.astype(int) for f in read_frames(clip, Sampling(fps=1))]
     assert len(frames) == 2 and all(np.abs(a - b).mean() < 12 for a, b in zip(frames, source))  # the same pictures, boxes added
+    # footage with sound: the annotated copy keeps it, as long as the pictures
+    talking = tmp_path / "talking.mp4"
+    ffmpeg("-i", str(clip), "-f", "lavfi", "-i", "sine=frequency=440:duration=5", "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", str(talking))
+    *_, done = run_batch([talking], DetectConfig(every=5, batch_size=2), centernet, annotate_dir=tmp_path / "out")
+    info = probe(done.outputs[0])
+    assert done.status == "done" and info.has_audio and info.audio_codec == "aac" and info.duration == pytest.approx(2.0, abs=0.15)
 
 
 def test_annotating_into_the_inputs_folder_keeps_the_input(centernet, photos, tmp_path):
