@@ -2,13 +2,16 @@
 
 `run_batch` yields, in input order, an `ImageResult` per image or kept frame and then an `InputDone`
 per input (done, skipped or failed). With an output folder each input's results go to
-DIR/<stem>.detections.jsonl (written atomically); an input whose file exists and is newer than the
-input is skipped, and its stored results are yielded again so aggregate outputs stay complete.
+DIR/<stem>.detections.jsonl (written atomically), and the settings that made them beside it in
+DIR/.<stem>.detections.settings.json; an input whose results exist, are newer than the input and
+were made with the same settings is skipped, and its stored results are yielded again so
+aggregate outputs stay complete.
 Nothing here prints.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +22,7 @@ from aitk.detect.video import is_video_path
 from aitk.detect.writers import JsonLinesWriter, read_json_lines
 from aitk.engine.errors import MediaError, OutputError
 from aitk.engine.executor import ExecutorConfig
+from aitk.engine.fileio import atomic_write_text
 
 
 @dataclass
@@ -39,6 +43,35 @@ def result_path(path: Path, output_dir: Path) -> Path:
     return Path(output_dir) / f"{Path(path).stem}{OUTPUT_MARK}.jsonl"
 
 
+def settings_path(path: Path, output_dir: Path) -> Path:
+    return Path(output_dir) / f".{Path(path).stem}{OUTPUT_MARK}.settings.json"
+
+
+def settings_of(path: Path, config: DetectConfig) -> dict:
+    """What decides an input's results: the model, the filters and, for a video, the frame sampling
+    (not the batch size or device)."""
+    model = Path(config.model)
+    settings = {
+        "model": str(model.resolve()) if model.exists() else config.model, "threshold": config.threshold,
+        "classes": sorted(config.classes), "max_detections": config.max_detections,
+    }
+    if is_video_path(path):
+        settings.update(every=config.every, fps=config.fps)
+    return settings
+
+
+def same_settings(path: Path, output_dir: Path, config: DetectConfig) -> bool:
+    """Whether stored results were made with `config`'s settings (results from before aitk kept
+    settings count as the same)."""
+    stored = settings_path(path, output_dir)
+    try:
+        return json.loads(stored.read_text()) == settings_of(path, config)
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+
+
 def is_done(path: Path, targets: list[Path]) -> bool:
     """Every target exists and is at least as new as the input."""
     source = Path(path).stat().st_mtime if Path(path).exists() else 0.0
@@ -49,7 +82,7 @@ class _Sinks:
     """One input's own outputs: its results file and its annotated copy."""
 
     def __init__(self, path: Path, targets: dict[str, Path], config: DetectConfig):
-        self.path, self.targets = path, targets
+        self.path, self.targets, self.config = path, targets, config
         self.results = JsonLinesWriter(targets["results"]) if "results" in targets else None
         self.annotator = None
         if "annotated" in targets:
@@ -79,6 +112,8 @@ class _Sinks:
     def close(self) -> list[Path]:
         if self.results:
             self.results.close()
+            # after the results: a crash between the two makes the next run redo the input, never wrongly skip it
+            atomic_write_text(settings_path(self.path, self.targets["results"].parent), json.dumps(settings_of(self.path, self.config)))
         if self.annotator:
             self.annotator.close()
         return list(self.targets.values())
@@ -113,7 +148,7 @@ def run_batch(
         return
 
     def items() -> Iterator:
-        for path, plan in _plans(paths, output_dir, annotate_dir, force):
+        for path, plan in _plans(paths, config, output_dir, annotate_dir, force):
             if plan is not None:
                 yield from plan
                 continue
@@ -147,7 +182,7 @@ def run_batch(
             sinks.abort()
 
 
-def _plans(paths, output_dir: Path | None, annotate_dir: Path | None, force: bool) -> Iterator[tuple[Path, Iterator | None]]:
+def _plans(paths, config: DetectConfig, output_dir: Path | None, annotate_dir: Path | None, force: bool) -> Iterator[tuple[Path, Iterator | None]]:
     """(input, None) for inputs to detect; (input, what to yield instead) for name clashes and skips."""
     claimed: dict[Path, Path] = {}  # output -> the input that owns it in this batch
     for path in map(Path, paths):
@@ -157,7 +192,10 @@ def _plans(paths, output_dir: Path | None, annotate_dir: Path | None, force: boo
             yield path, iter([InputDone(path, "failed", error=f"{path}: outputs would overwrite those of {clash} (same name); use separate --output-dir runs")])
             continue
         claimed.update((t.resolve(), path) for t in targets.values())
-        if output_dir is not None and not force and is_done(path, list(targets.values())) and _readable(targets["results"]):
+        if (
+            output_dir is not None and not force and is_done(path, list(targets.values()))
+            and same_settings(path, output_dir, config) and _readable(targets["results"])
+        ):
             yield path, _replay(path, targets)
             continue
         yield path, None
@@ -194,7 +232,7 @@ class RemoteDetector:
 def _run_remote(paths, config: DetectConfig, output_dir, annotate_dir, force, executor: ExecutorConfig) -> Iterator[ImageResult | InputDone]:
     from aitk.engine.executor import map_planned
 
-    plans = list(_plans(paths, output_dir, annotate_dir, force))
+    plans = list(_plans(paths, config, output_dir, annotate_dir, force))
     lost = lambda path, why: [InputDone(path, "failed", error=f"{path}: {why}")]  # noqa: E731
     for path, plan, items in map_planned(RemoteDetector(config, annotate_dir), plans, lambda plan: plan is None, executor, lost):
         if plan is not None:

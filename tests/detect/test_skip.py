@@ -9,7 +9,7 @@ import os
 import pytest
 
 from aitk.detect.predict import DetectConfig, ImageResult
-from aitk.detect.run import InputDone, result_path, run_batch
+from aitk.detect.run import InputDone, result_path, run_batch, settings_path
 from tests.conftest import require, run_aitk
 
 
@@ -37,6 +37,30 @@ def test_second_run_skips_and_replays_stored_results(centernet, photos, tmp_path
     finally:
         os.utime(photos["coffee"], None)
     assert _statuses(run_batch(inputs[:1], DetectConfig(), centernet, output_dir=tmp_path, force=True)) == [("astronaut.png", "done")]
+
+
+def test_changed_settings_redo_instead_of_skipping(centernet, photos, clip, tmp_path):
+    """Results made with another model filter or frame sampling are not the ones asked for."""
+    inputs = [photos["coffee"], clip]
+    first = list(run_batch(inputs, DetectConfig(every=10), centernet, output_dir=tmp_path))
+    assert _statuses(first) == [("coffee.png", "done"), (clip.name, "done")]
+    assert json.loads(settings_path(clip, tmp_path).read_text())["every"] == 10
+    # the video's sampling changed: only the video is redone, with the frames now asked for
+    again = list(run_batch(inputs, DetectConfig(every=5), centernet, output_dir=tmp_path))
+    assert _statuses(again) == [("coffee.png", "skipped"), (clip.name, "done")]
+    assert [r.frame for r in again if isinstance(r, ImageResult) and r.frame is not None] == [0, 5, 10, 15]
+    # a class filter changes every input's results; the same settings again skip both
+    persons = list(run_batch(inputs, DetectConfig(every=5, classes=("person",)), centernet, output_dir=tmp_path))
+    assert _statuses(persons) == [("coffee.png", "done"), (clip.name, "done")]
+    assert all(d.label == "person" for r in persons if isinstance(r, ImageResult) for d in r.detections)
+    assert _statuses(run_batch(inputs, DetectConfig(every=5, classes=("person",)), centernet, output_dir=tmp_path)) == [
+        ("coffee.png", "skipped"), (clip.name, "skipped")]
+    # results from before settings were kept still count as done; an unreadable settings file does not
+    settings_path(photos["coffee"], tmp_path).unlink()
+    settings_path(clip, tmp_path).write_text("{")
+    assert _statuses(run_batch(inputs, DetectConfig(every=5), centernet, output_dir=tmp_path)) == [("coffee.png", "skipped"), (clip.name, "done")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".astronaut-then-coffee.detections.settings.json", "astronaut-then-coffee.detections.jsonl", "coffee.detections.jsonl"]
 
 
 def test_unreadable_stored_results_are_redone_not_replayed(centernet, photos, tmp_path):
