@@ -32,7 +32,8 @@ def claim_slot() -> tuple[int, int]:
 
 
 class SandboxWorker:
-    """A worker factory: one sandbox per actor; the function maps (sample, job) to the outcome dict."""
+    """A worker factory: one sandbox per actor; the function maps (sample, job) to the outcome dict,
+    with the layers in force on the actor's node under "sandbox"."""
 
     def __init__(self, sandbox: SandboxConfig):
         self.sandbox = sandbox
@@ -43,7 +44,8 @@ class SandboxWorker:
 
         try:
             slot, self._lock = claim_slot()
-            worker = start_workers(1, self.sandbox, detect(self.sandbox), first_index=slot)[0]
+            layers = detect(self.sandbox)
+            worker = start_workers(1, self.sandbox, layers, first_index=slot)[0]  # folds the probe into layers
         except Exception as exc:  # noqa: BLE001 - raised on every input, so the driver stops with it
             failure = exc
 
@@ -51,7 +53,8 @@ class SandboxWorker:
                 raise failure
 
             return refuse
-        return lambda item: _run_one(worker, item[1])
+        node = layers.to_dict()  # what this worker's node gave its sandbox, for the driver's report
+        return lambda item: {**_run_one(worker, item[1]), "sandbox": node}
 
 
 def lost_outcome(item, why: str) -> dict:

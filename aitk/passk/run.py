@@ -36,12 +36,15 @@ class Summary:
     resumed: int = 0  # samples taken from an earlier run
     pass_at_k: list[PassAtK] = field(default_factory=list)
     short_of_k: dict[int, list[str]] = field(default_factory=dict)  # k -> problems with fewer than k samples
+    # on Ray: each distinct set of layers the workers reported (their nodes' sandboxes, not this machine's)
+    worker_layers: list[Layers] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
             "samples": self.samples, "problems": len(self.counts), "results": str(self.results), "resumed": self.resumed,
             "pass_at_k": [p.to_dict() for p in self.pass_at_k], "short_of_k": {str(k): v for k, v in self.short_of_k.items()},
-            "statuses": self.statuses, "sandbox": self.layers.to_dict(),
+            "statuses": self.statuses, "sandbox": (self.worker_layers[0] if self.worker_layers else self.layers).to_dict(),
+            **({"sandbox_variants": [w.to_dict() for w in self.worker_layers]} if len(self.worker_layers) > 1 else {}),
         }
 
 
@@ -66,6 +69,7 @@ def evaluate(
     layers = detect(config.sandbox)
     counts: dict[str, list[int]] = {}
     statuses: dict[str, int] = {}
+    worker_layers: list[Layers] = []
 
     def record(result: dict) -> None:
         tally = counts.setdefault(result["task_id"], [0, 0])
@@ -94,12 +98,12 @@ def evaluate(
         out.truncate(offset)
         out.seek(offset)
         if done < total:
-            if remote:
+            if remote:  # each worker's own layers are reported as its first result comes back
                 reporter(Log(f"evaluating on Ray: {executor.workers} workers, each with its own {config.sandbox.level} sandbox"))
             else:
                 reporter(Log(layers.describe()))
-            for note in layers.missing:
-                reporter(Log(f"sandbox: missing {note}", "warning"))
+                for note in layers.missing:
+                    reporter(Log(f"sandbox: missing {note}", "warning"))
             jobs = ((sample, make_job(problems[sample["task_id"]], sample["completion"], config.sandbox.timeout)) for _, sample in stream)
             if remote:
                 from aitk.passk.remote import SandboxWorker, lost_outcome
@@ -108,6 +112,12 @@ def evaluate(
             else:
                 pairs = run_jobs(workers, jobs, window=4 * len(workers))
             for sample, outcome in pairs:
+                node = outcome.pop("sandbox", None)
+                if node is not None and not any(_same_layers(node, w) for w in worker_layers):
+                    worker_layers.append(Layers.from_dict(node))
+                    reporter(Log(f"{'Ray workers' if len(worker_layers) == 1 else 'another Ray worker'}: {worker_layers[-1].describe()}"))
+                    for note in worker_layers[-1].missing:
+                        reporter(Log(f"sandbox: missing {note}", "warning"))
                 result = _result_line(sample, outcome)
                 out.write(json.dumps(result, ensure_ascii=False) + "\n")
                 out.flush()
@@ -120,7 +130,7 @@ def evaluate(
         os.fsync(out.fileno())
     os.replace(partial, target)
     reporter(TaskFinished(BATCH))
-    summary = Summary(done, target, layers, counts, statuses, resumed=resumed)
+    summary = Summary(done, target, layers, counts, statuses, resumed=resumed, worker_layers=worker_layers)
     for k in config.ks:
         short = sorted(t for t, (n, _) in counts.items() if n < k)
         if short:
@@ -129,6 +139,12 @@ def evaluate(
         if value is not None:
             summary.pass_at_k.append(value)
     return summary
+
+
+def _same_layers(node: dict, layers: Layers) -> bool:
+    """The same layers in force (each Ray worker runs samples as its own user id)."""
+    theirs = layers.to_dict()
+    return all(node[k] == theirs[k] for k in theirs if k != "sample_uid")
 
 
 def _resume(source: Path, stream: Iterator, record) -> tuple[int, int]:

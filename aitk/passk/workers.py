@@ -57,6 +57,14 @@ class Layers:
             "sample_uid": self.uid, "root_dropped": self.root_dropped, "missing": self.missing,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Layers:
+        """The inverse of to_dict (a Ray worker's layers, reported back to the driver)."""
+        return cls(
+            data["level"], data["namespaces"] or "", data["cgroup"] or "", data["rlimits"], data["landlock_abi"], data["seccomp"],
+            data["sample_uid"], data["root_dropped"], list(data["missing"]),
+        )
+
     def describe(self) -> str:
         def mark(ok: bool, text: str) -> str:
             return f"{text} {'yes' if ok else 'NO'}"

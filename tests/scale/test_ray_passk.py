@@ -85,3 +85,8 @@ def test_cli_json_summary_matches_local(tmp_path):
         out[name] = json.loads(result.stdout)
     for key in ("samples", "problems", "pass_at_k", "statuses"):
         assert out["ray"][key] == out["local"][key], key
+    # the summary's sandbox is what the Ray workers had (probed there), not an unprobed guess by the driver
+    ray_box, local_box = out["ray"]["sandbox"], out["local"]["sandbox"]
+    assert ray_box["seccomp"] and ray_box["rlimits"] and ray_box["sample_uid"] not in (None, 0)
+    assert {k: v for k, v in ray_box.items() if k != "sample_uid"} == {k: v for k, v in local_box.items() if k != "sample_uid"}
+    assert "sandbox_variants" not in out["ray"]  # both workers on this machine: one set of layers
