@@ -189,6 +189,8 @@ class Detector:
 def check_config(config: DetectConfig) -> None:
     if config.batch_size < 1 or config.max_detections < 1:
         raise UsageError("--batch-size and --max-detections must be at least 1")
+    if config.threshold is not None and not 0 <= config.threshold <= 1:
+        raise UsageError(f"--threshold {config.threshold:g}: scores are between 0 and 1", hint="e.g. --threshold 0.5")
     if config.fps is not None and config.every != 1:
         raise UsageError("--every and --fps both choose video frames", hint="give one of them")
     sampling(config)  # checks their ranges

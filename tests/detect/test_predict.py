@@ -138,3 +138,6 @@ def test_cli_plain_summary_and_usage_errors(detector, photos):
     assert result.stdout.startswith(f"{photos['coffee']}: cup 0.") and result.stdout.count(",") == 0
     bad = run_aitk("detect", str(photos["coffee"]), "--classes", "unicorn")
     assert bad.returncode == 2 and "unicorn" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    for value in ("2", "-0.1"):  # scores are in [0, 1]: a threshold outside would silently keep all or nothing
+        bad = run_aitk("detect", str(photos["coffee"]), "--threshold", value)
+        assert bad.returncode == 2 and "--threshold" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
