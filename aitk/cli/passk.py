@@ -29,7 +29,7 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or logs 
 
 def parse_ks(value: str) -> tuple[int, ...]:
     try:
-        ks = tuple(sorted({int(part) for part in value.split(",") if part.strip()}))
+        ks = tuple(sorted({int(part) for part in value.split(",")}))  # "1,,2" is a typo, not 1,2
     except ValueError:
         raise UsageError(f"-k {value!r}: not a comma list of whole numbers", hint="e.g. -k 1,10,100") from None
     if not ks or ks[0] < 1:
@@ -93,7 +93,8 @@ def _print_table(summary, quiet: bool) -> None:
         stderr.print(f"pass@{k}: {len(short)} problem(s) have fewer than {k} samples and are left out ({shown})", markup=False)
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.statuses.items(), key=lambda kv: -kv[1]))
     resumed = f" ({summary.resumed} from an earlier run)" if summary.resumed else ""
-    stderr.print(f"{summary.samples} samples, {len(summary.counts)} problems{resumed}: {counts}; results in {summary.results}", markup=False)
+    problems = f"{len(summary.counts)} problem{'s' if len(summary.counts) != 1 else ''}"
+    stderr.print(f"{summary.samples} sample{'s' if summary.samples != 1 else ''}, {problems}{resumed}: {counts}; results in {summary.results}", markup=False)
 
 
 @app.command("generate")

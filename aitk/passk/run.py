@@ -66,6 +66,8 @@ def evaluate(
     target = results_path(samples)
     partial = target.with_name(f".{target.name}.partial")
     total = sum(1 for _ in iter_samples(samples, problems))  # checks every line before anything runs
+    if total == 0:
+        raise UsageError(f"{samples}: no samples in the file", hint="write one JSON object per line with task_id and completion")
     layers = detect(config.sandbox)
     counts: dict[str, list[int]] = {}
     statuses: dict[str, int] = {}

@@ -72,6 +72,8 @@ def select(samples: Path, problems: dict[str, Problem], config: SelectConfig, re
     by_task: dict[str, list[dict]] = defaultdict(list)
     for _, sample in iter_samples(samples, problems):  # selection compares a problem's samples: they stay in memory
         by_task[sample["task_id"]].append(sample)
+    if not by_task:
+        raise UsageError(f"{samples}: no samples in the file", hint="write one JSON object per line with task_id and completion")
     plan = {tid: _plan(problems[tid], config.inputs) for tid in by_task}
     total = sum(len(v) for v in by_task.values())
     layers = detect(config.sandbox)

@@ -85,7 +85,7 @@ def test_bad_samples_give_one_line_and_exit_2(tmp_path, add_problems, line, need
 
 
 @pytest.mark.parametrize("args, needle", [
-    (["-k", "0"], "-k"), (["-k", "a,b"], "-k"), (["--sandbox", "loose"], "--sandbox"),
+    (["-k", "0"], "-k"), (["-k", "a,b"], "-k"), (["-k", "1,,2"], "-k"), (["--sandbox", "loose"], "--sandbox"),
     (["--problems", "missing.jsonl"], "--problems"), (["--sandbox", "none", "--require-sandbox"], "--require-sandbox"),
 ])
 def test_bad_flags_exit_2(tmp_path, add_problems, args, needle):
@@ -150,3 +150,37 @@ def test_run_jobs_keeps_order_and_a_bounded_window():
         out.append(sample["i"])
         assert outcome["id"] == sample["i"]
     assert out == list(range(300))
+
+
+@pytest.mark.parametrize("command", ["evaluate", "select"])
+def test_a_samples_file_without_samples_is_a_usage_error(tmp_path, add_problems, command):
+    samples = tmp_path / "empty.jsonl"
+    samples.write_text("\n\n")
+    result = run_aitk("passk", command, str(samples), "--problems", str(add_problems), timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert f"{samples}: no samples in the file" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.jsonl", "problems.jsonl"]
+
+
+def test_a_sample_that_exits_or_raises_its_own_error_is_named_in_the_result(tmp_path):
+    guarded = {**ADD, "test": (
+        "def check(candidate):\n    try:\n        value = candidate(1, 2)\n    except Exception:\n        value = 3\n    assert value == 3\n"
+    )}  # a test that forgives ordinary exceptions must not forgive sys.exit(), as when run in-process
+    problems = load_problems(str(write_jsonl(tmp_path / "problems.jsonl", [ADD, {**guarded, "task_id": "toy/guarded"}])))
+    rows = [
+        {"task_id": "toy/add", "completion": "    import sys\n    sys.exit(0)\n"},
+        {"task_id": "toy/add", "completion": "    class Oops(Exception):\n        pass\n    raise Oops('mine')\n"},
+        {"task_id": "toy/add", "completion": "    raise ValueError('bad')\n"},
+        {"task_id": "toy/guarded", "completion": "    import sys\n    sys.exit(3)\n"},
+        {"task_id": "toy/guarded", "completion": "    raise KeyError('x')\n"},
+    ]
+    samples = write_jsonl(tmp_path / "s.jsonl", rows)
+    summary = run_sandboxed("strict", lambda: evaluate(samples, problems, EvaluateConfig(ks=(1,))))
+    assert [r["result"] for r in read_jsonl(summary.results)] == [
+        "failed: candidate raised SystemExit: 0",
+        "failed: candidate raised Oops: mine",
+        "failed: candidate raised ValueError: bad",
+        "failed: candidate raised SystemExit: 3",
+        "passed",
+    ]

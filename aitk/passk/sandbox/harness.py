@@ -93,7 +93,7 @@ def _check(prompt: str, test: str, entry_point: str) -> dict:
             break
         except SyntaxError:
             namespace.clear()
-    state = {"last": None}
+    state = {"last": None, "raised": None}
     proxy = _proxy(entry_point, state)
     namespace[entry_point] = proxy
     exec(compile(test, "<test>", "exec"), namespace)  # noqa: S102 - trusted problem text
@@ -106,8 +106,8 @@ def _check(prompt: str, test: str, entry_point: str) -> dict:
     except CandidateFailed as exc:
         verdict = {"passed": False, "reason": str(exc)}
     except BaseException as exc:  # noqa: BLE001
-        if state["last"] is not None and state["last"].get("exc") == type(exc).__name__:
-            verdict = _failure(state["last"])
+        if state["last"] is not None and (exc is state.get("raised") or state["last"].get("exc") == type(exc).__name__):
+            verdict = _failure(state["last"])  # the candidate's own exception, by its own name
         else:
             info = _describe(exc)
             verdict = {"passed": False, "reason": info["exc"] + (f": {info['msg']}" if info["msg"] else "")}
@@ -132,7 +132,8 @@ def _proxy(entry_point: str, state: dict):
         state["last"] = reply
         if reply.get("kind") == "return":
             raise CandidateFailed(_reason(reply))
-        raise _exception_type(reply.get("exc"))(reply.get("msg", ""))
+        state["raised"] = _exception_type(reply.get("exc"))(reply.get("msg", ""))
+        raise state["raised"]
 
     candidate.__name__ = candidate.__qualname__ = entry_point
     return candidate
@@ -149,9 +150,14 @@ def _receive() -> dict:
 
 
 def _exception_type(name) -> type:
-    """The built-in exception of that name, so a test's `except ValueError` still works."""
+    """The built-in exception of that name, so a test's `except ValueError` still works.
+
+    SystemExit from a sample's sys.exit() stays SystemExit (a test's `except Exception` must not
+    swallow it, as in-process); a sample's own exception classes become RuntimeError here, and the
+    verdict still names them.
+    """
     found = getattr(builtins, name, None) if type(name) is str else None
-    if isinstance(found, type) and issubclass(found, Exception):
+    if isinstance(found, type) and issubclass(found, BaseException):
         return found
     return RuntimeError
 
