@@ -80,11 +80,20 @@ def _with_expected(args: tuple, line: str, start: int, end: int, following: list
     elif (found := SEPARATOR.match(rest)) is not None and not rest.lstrip().startswith((",", ")")):
         candidates.append(found.group(1))
     for text in candidates:
-        try:
-            return Example(args, _literal(text), True)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            pass
+        for prefix in _prefixes(text):
+            try:
+                return Example(args, _literal(prefix), True)
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                pass
     return Example(args)
+
+
+def _prefixes(text: str) -> list[str]:
+    """The text, then its prefixes cut before a word, longest first: `9 and f(2) ==> 4` -> ... `9`.
+
+    Only before a word (prose or the next call), so `9 * 2` is not read as 9.
+    """
+    return [text] + [text[:i] for i in range(len(text) - 2, 0, -1) if text[i] == " " and (text[i + 1].isalpha() or text[i + 1] == "_")]
 
 
 def same_output(got, expected) -> bool:

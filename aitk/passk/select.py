@@ -128,7 +128,7 @@ def _choose(by_task, plan, outputs, passed, n: int, result: Selection) -> None:
             checked = [(j, e) for j, e in enumerate(examples) if e.has_expected]
             survivors = [i for i in runnable if all(
                 outputs[(tid, i)][j][0] == "ok" and same_output(outputs[(tid, i)][j][1], e.expected) for j, e in checked
-            )]
+            )] if checked else []  # no examples with expected values: nothing to filter on
             result.with_examples += bool(checked)
             result.survivors += len(survivors)
             clusters: dict[str, list[int]] = defaultdict(list)

@@ -36,6 +36,10 @@ def test_parse_examples_handles_doctest_and_arrow_forms():
         (("a", 2), "weird", True),
     ]
     assert parse_examples("def g(x):\n    return x\n", "g") == []
+    inline = 'def g(x):\n    """E.g. g(3) ==> 9 and g(2) ==> 4; g([1, 2]) == [1, 2], g(\'a b\') -> \'a b\' as shown; g(5) == 9 * 2\n    """\n'
+    assert [(e.args, e.expected, e.has_expected) for e in parse_examples(inline, "g")] == [
+        ((3,), 9, True), ((2,), 4, True), (([1, 2],), [1, 2], True), (("a b",), "a b", True), ((5,), None, False),
+    ]
 
 
 def test_generated_inputs_keep_types_start_with_examples_and_are_deterministic():
