@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from aitk import __version__
-from aitk.cli import autocut, detect, docqa, doctor, models, nerf, passk, transcribe
+from aitk.cli import autocut, detect, docqa, doctor, models, nerf, passk, transcribe, ui
 
 app = typer.Typer(
     name="aitk",
@@ -41,4 +43,39 @@ app.add_typer(docqa.app, name="docqa")
 
 
 def main() -> None:
-    app()
+    """Run the CLI; a usage error is one line on stderr (exit 2), a closed stdout pipe ends quietly."""
+    try:
+        code = _run()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = ui.broken_pipe()
+    sys.exit(code)
+
+
+def _run() -> int:
+    exceptions = _click_exceptions()
+    try:
+        code = app(standalone_mode=False)
+    except exceptions.NoArgsIsHelpError as exc:  # `aitk passk` alone: the group's help, as asked for
+        exc.show()
+        return exc.exit_code
+    except exceptions.UsageError as exc:
+        where = f" (see {exc.ctx.command_path} -h)" if exc.ctx is not None else ""
+        ui.error_line(" ".join(exc.format_message().split()) + where)
+        return exc.exit_code
+    except exceptions.ClickException as exc:
+        ui.error_line(" ".join(exc.format_message().split()))
+        return exc.exit_code
+    except typer.Abort:
+        ui.error_line("interrupted")
+        return 130
+    return code if isinstance(code, int) else 0  # a command's return value is not an exit status
+
+
+def _click_exceptions():
+    """click's exceptions: typer 0.20 and later carry their own copy of click."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # an older typer on plain click
+        from click import exceptions
+    return exceptions

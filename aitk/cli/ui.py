@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from aitk.engine.errors import AitkError
@@ -26,9 +27,18 @@ def debug() -> bool:
 
 
 def error_line(message: str) -> None:
-    stderr.print(f"[bold red]error:[/] {message}", markup=True, highlight=False) if stderr.is_terminal else print(
+    stderr.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False) if stderr.is_terminal else print(
         f"error: {message}", file=sys.stderr
     )
+
+
+def broken_pipe() -> int:
+    """Whoever read stdout has gone (`aitk ... | head -1`): stop quietly, with the exit status of a
+    program killed by SIGPIPE (141); stdout goes to /dev/null so the interpreter's last flush is silent."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141
 
 
 def exit_if_failed(failures: list[str], what: str = "input(s)") -> None:
@@ -49,6 +59,8 @@ def handle_errors(command: Callable) -> Callable:
             return command(*args, **kwargs)
         except (typer.Exit, typer.Abort, SystemExit):
             raise
+        except BrokenPipeError:
+            raise typer.Exit(broken_pipe()) from None
         except AitkError as exc:
             if debug():
                 traceback.print_exc()

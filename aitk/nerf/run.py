@@ -137,6 +137,15 @@ def to_uint8(images: list[np.ndarray]) -> list[np.ndarray]:
     return [(np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8) for img in images]
 
 
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".gif")
+
+
+def check_output_kind(out: Path) -> None:
+    """Before any rendering: the output is a video, a GIF, or a folder (no extension)."""
+    if out.suffix and out.suffix.lower() not in VIDEO_SUFFIXES:
+        raise UsageError(f"--out {out}: unknown kind", hint="use .mp4, .webm, .mov, .mkv, .gif, or a folder name without extension")
+
+
 def write_frames(frames: list[np.ndarray], out: Path, fps: int = 30) -> Path:
     """A video (.mp4/.webm/.mov/.mkv), an animated .gif, or a folder of PNGs, from (H,W,3) uint8 frames."""
     require_ffmpeg()
@@ -157,7 +166,7 @@ def write_frames(frames: list[np.ndarray], out: Path, fps: int = 30) -> Path:
             # Even width and height: yuv420p needs them.
             cmd = base + ["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", *codec, "-pix_fmt", "yuv420p", str(tmp)]
         else:
-            raise UsageError(f"--out {out}: unknown kind", hint="use .mp4, .webm, .gif, or a folder name without extension")
+            check_output_kind(out)
         final = out
     proc = subprocess.run(cmd, input=b"".join(f.tobytes() for f in frames), capture_output=True, check=False)
     if proc.returncode != 0:
@@ -169,6 +178,7 @@ def write_frames(frames: list[np.ndarray], out: Path, fps: int = 30) -> Path:
 
 def render_run(run: Path, path: str, frames: int, out: Path, depth: bool = False, fps: int = 30, device: str = "auto",
                scale: float = 1.0, reporter: Reporter = null_reporter) -> list[Path]:
+    check_output_kind(out)
     poses = camera_path(run, path, frames)
     colours, depths = render_views(run, poses, device, reporter, scale=scale)
     written = [write_frames(to_uint8(colours), out, fps)]

@@ -75,12 +75,27 @@ def test_models_list_shows_the_defaults_that_do_not_come_from_pip_parts(tmp_path
         (["transcribe", "x.wav", "-o", "-", "--format", "srt,txt"], "one format"),
         (["transcribe", "x.wav", "--task", "translate"], "--model base"),
         (["transcribe", "--beam-size", "0", "x.wav"], "beam-size"),
+        (["render-nerf", "render", "run", "--frames", "0", "--out", "x.mp4"], "'--frames'"),  # typer's own checks
+        (["detect", "photo.jpg", "--bogus"], "No such option: --bogus"),
+        (["passk", "evaluate"], "Missing argument 'samples'"),
+        (["passk", "evaluate", "a.jsonl", "b.jsonl"], "unexpected extra argument"),
+        (["nonsense"], "No such command 'nonsense'"),
     ],
 )
 def test_bad_usage_exits_2_with_one_line_and_no_traceback(args, needle):
     result = run_aitk(*args)
     assert result.returncode == 2, result.stderr
     assert needle in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error: ")
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly():
+    """`aitk ... | head -1`: when stdout's reader has gone, exit like a program killed by SIGPIPE, with no traceback."""
+    process = subprocess.Popen([sys.executable, "-m", "aitk", "doctor", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # before doctor has printed anything
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141, stderr
+    assert stderr == ""
 
 
 @pytest.mark.slow

@@ -42,6 +42,9 @@ def test_render_writes_playable_video_gif_pngs_and_depth(trained, tmp_path):
     folder = tmp_path / "frames"
     assert run_aitk("render-nerf", "render", str(run), "--path", "spiral", "--frames", "4", "--out", str(folder), "-q").returncode == 0
     assert len(list(folder.glob("frame_*.png"))) == 4
+    wrong = run_aitk("render-nerf", "render", str(run), "--out", str(tmp_path / "orbit.txt"))
+    assert wrong.returncode == 2 and "unknown kind" in wrong.stderr
+    assert len(wrong.stderr.strip().splitlines()) == 1  # refused before rendering anything
 
 
 def test_eval_writes_psnr_and_ssim(trained):
