@@ -156,6 +156,8 @@ def select(
 
     Writes SAMPLES_selected.jsonl (the submissions with rank, cluster_size, passed) and prints n@k beside pass@n and pass@k. Every run happens in the sandbox. Exit 0 done, 1 sandbox unavailable with --require-sandbox, 2 bad usage.
     """
+    import math
+
     from aitk.passk.config import LEVELS, SandboxConfig
     from aitk.passk.problems import load_problems
     from aitk.passk.select import SelectConfig
@@ -173,7 +175,7 @@ def select(
     k = f"{result.k_range[0]}" if result.k_range[0] == result.k_range[1] else f"{result.k_range[0]}-{result.k_range[1]}"
     print(f"{'metric':>10}  {'value':>7}")
     print(f"{f'{n}@k':>10}  {result.n_at_k:>7.4f}")
-    print(f"{f'pass@{n}':>10}  {result.pass_at_n:>7.4f}")
+    print(f"{f'pass@{n}':>10}  {'n/a' if math.isnan(result.pass_at_n) else f'{result.pass_at_n:.4f}':>7}")
     print(f"{'pass@k':>10}  {result.pass_at_all:>7.4f}")
     if not quiet:
         from aitk.cli.ui import stderr

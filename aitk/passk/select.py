@@ -14,6 +14,7 @@ among all k).
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,7 +57,7 @@ class Selection:
     def to_dict(self) -> dict:
         return {
             "output": str(self.output), "n": self.n, "problems": self.problems, "problems_with_examples": self.with_examples,
-            "samples": self.samples, "survivors": self.survivors, "n_at_k": self.n_at_k, "pass_at_n": self.pass_at_n,
+            "samples": self.samples, "survivors": self.survivors, "n_at_k": self.n_at_k, "pass_at_n": None if math.isnan(self.pass_at_n) else self.pass_at_n,
             "pass_at_k": self.pass_at_all, "k_min": self.k_range[0], "k_max": self.k_range[1], "sandbox": self.layers.to_dict(),
         }
 
