@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from aitk.engine.errors import AitkError
+
 NO_SPEECH = "< No Speech >"
+
+
+class EditFileError(AitkError):
+    """An srt, md or compact file that cannot be read (not UTF-8, not SRT): a failed input, exit 1."""
 
 
 @dataclass(frozen=True)
@@ -32,13 +38,24 @@ class Span:
         return self.end - self.start
 
 
-def parse_srt(text: str) -> list[Cue]:
+def parse_srt(text: str, name: str = "srt") -> list[Cue]:
+    """The cues of srt `text`; EditFileError naming `name` and the first line that is not SRT."""
     import srt
 
-    return [
-        Cue(s.index, s.start.total_seconds(), s.end.total_seconds(), s.content.replace("\n", " ").strip())
-        for s in srt.parse(text)
-    ]
+    try:
+        return [
+            Cue(s.index, s.start.total_seconds(), s.end.total_seconds(), s.content.replace("\n", " ").strip())
+            for s in srt.parse(text)
+        ]
+    except (srt.SRTParseError, ValueError) as exc:  # TimestampParseError is a ValueError
+        where = getattr(exc, "expected_start", None)  # where the parser stopped: the garbage starts after any blank lines
+        if where is not None:
+            where += len(text[where:]) - len(text[where:].lstrip())
+        at = "" if where is None else " at line %d" % (text.count("\n", 0, where) + 1)
+        raise EditFileError(
+            f"not a valid SRT file{at}", path=name,
+            hint="each cue is a number, a 'HH:MM:SS,mmm --> HH:MM:SS,mmm' line and its text; fix it, or use the .srt aitk wrote",
+        ) from exc
 
 
 def compose_srt(cues: list[Cue], reindex: bool = False) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,6 +35,10 @@ AUDIO_CODECS = {
 }
 
 
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
+_BITRATE = re.compile(r"^\d+(\.\d+)?[kKMG]?$")  # as ffmpeg reads -b:v: 6M, 6000k, 1.5M, 6000000 (a lower-case m is milli)
+
+
 @dataclass(frozen=True)
 class EncodeOptions:
     crf: int = 20  # x264 quality (lower is better); 20 with ultrafast stays above 45 dB PSNR on screen recordings
@@ -41,6 +46,13 @@ class EncodeOptions:
     preset: str = "ultrafast"  # x264 speed/size trade-off: fastest; "veryfast" or "medium" give smaller files
     audio_bitrate: str = "192k"
     fast: bool = False  # stream copy; cuts snap to keyframes
+
+    def __post_init__(self) -> None:
+        """Bad values fail here, naming the flag, rather than inside ffmpeg after the probing."""
+        if self.preset not in X264_PRESETS:
+            raise UsageError(f"--preset {self.preset}: not an x264 preset", hint=f"use one of {', '.join(X264_PRESETS)}")
+        if self.bitrate is not None and not (_BITRATE.match(self.bitrate) and float(self.bitrate.rstrip("kKMG")) > 0):
+            raise UsageError(f"--bitrate {self.bitrate}: not a bitrate", hint="give bits per second, e.g. 6M, 2500k or 6000000")
 
 
 def cut_output_path(media: Path, info: MediaInfo) -> Path:
@@ -141,7 +153,7 @@ def cut_media(
             cmd = fast_command(src, tmp, listing)
         else:
             cmd = accurate_command(src, tmp, spans, info, opts)
-        _run_ffmpeg(cmd, src, on_progress)
+        _run_ffmpeg(cmd, src, on_progress, "cut it")
         os.replace(tmp, dst)
     finally:
         for leftover in (tmp, listing):
@@ -150,7 +162,7 @@ def cut_media(
     return dst
 
 
-def _run_ffmpeg(cmd: list[str], src: Path, on_progress: Callable[[float], None]) -> None:
+def _run_ffmpeg(cmd: list[str], src: Path, on_progress: Callable[[float], None], action: str) -> None:
     """Run ffmpeg with machine-readable progress on stdout; MediaError with its message on failure."""
     cmd = cmd[:1] + ["-progress", "pipe:1", "-nostats"] + cmd[1:]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -161,7 +173,7 @@ def _run_ffmpeg(cmd: list[str], src: Path, on_progress: Callable[[float], None])
             on_progress(int(value) / 1e6)
     stderr = proc.stderr.read() if proc.stderr else ""
     if proc.wait() != 0:
-        raise MediaError(f"ffmpeg could not cut it: {ffmpeg_message(stderr)}", path=src)
+        raise MediaError(f"ffmpeg could not {action}: {ffmpeg_message(stderr)}", path=src)
 
 
 def merge_media(medias: list[Path], infos: list[MediaInfo], dst: Path, opts: EncodeOptions) -> Path:
@@ -193,7 +205,7 @@ def merge_media(medias: list[Path], infos: list[MediaInfo], dst: Path, opts: Enc
         cmd += ["-map", "[a]", *AUDIO_CODECS.get(dst.suffix.lower(), ["-c:a", "aac"])]
     tmp = dst.with_name(TEMP_PREFIX + dst.name)
     try:
-        _run_ffmpeg(cmd + [str(tmp)], medias[0], lambda t: None)
+        _run_ffmpeg(cmd + [str(tmp)], medias[0], lambda t: None, f"join it with the others into {dst.name}")
         os.replace(tmp, dst)
     finally:
         with contextlib.suppress(OSError):

@@ -21,8 +21,13 @@ from aitk.autocut.cues import Cue
 from aitk.engine.errors import UsageError
 
 DONE_TEXT = "<-- Mark if you are done editing."
-_DONE = re.compile(r"^\s*[-*] \[([ xX])\] <-- Mark if you are done editing")
-_LINE = re.compile(r"^\s*[-*] \[([ xX])\] \[(\d+),([\d:]+)\]\s?(.*?)\s*$")
+_DONE = re.compile(r"^\s*(?:[-*+]\s*)?\[\s*([xX]?)\s*\]\s*<-- Mark if you are done editing")
+# A sentence line, read leniently where the intent is plain: spaces inside the brackets or
+# after the comma, no space between "]" and "[", another bullet or none, START left out.
+_LINE = re.compile(r"^\s*(?:[-*+]\s*)?\[\s*([xX]?)\s*\]\s*\[\s*(\d+)\s*(?:,\s*[\d:.]*\s*)?\]\s?(.*?)\s*$")
+# What still looks like one (a checkbox, then a number or "[number"; or "[number" first) but is
+# not: reported, never skipped, since a skipped ticked line would silently lose a sentence.
+_LOOKS_LIKE_LINE = re.compile(r"^\s*(?:[-*+]\s*)?(?:\[[^\[\]]{0,3}\]\s*\[?|\[)\s*\d+(?=[\s,:\]]|$)")
 _COMMENT = re.compile(r"\s*<!--.*?-->")
 
 MIME = {
@@ -90,21 +95,35 @@ def render_md(
     return "\n".join(head + body) + "\n"
 
 
+def is_done(text: str) -> bool:
+    """Whether the "done editing" box is ticked (the first such line counts)."""
+    for raw in text.splitlines():
+        match = _DONE.match(raw)
+        if match:
+            return bool(match.group(1))
+    return False
+
+
 def parse_md(text: str, name: str = "md") -> MdDoc:
-    done = False
+    """The sentence lines of an editing md; UsageError naming the line for one that cannot be read."""
     lines: list[MdLine] = []
     seen: dict[int, int] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         if _DONE.match(raw):
-            done = raw.split("[", 1)[1][0] in "xX"
             continue
         match = _LINE.match(raw)
         if not match:
+            if _LOOKS_LIKE_LINE.match(raw):
+                shown = raw.strip() if len(raw.strip()) <= 32 else raw.strip()[:30] + "..."
+                raise UsageError(
+                    f"{name} line {number}: cannot read '{shown}' as a sentence line",
+                    hint="write it as '- [x] [INDEX,START] TEXT', e.g. '- [x] [5,00:08] ...', or delete it",
+                )
             continue
         index = int(match.group(2))
         if index in seen:
             raise UsageError(f"{name} line {number}: cue {index} is listed twice (first on line {seen[index]})", hint="remove one")
         seen[index] = number
-        text_part = _COMMENT.sub("", match.group(4)).strip()
-        lines.append(MdLine(index, match.group(1) in "xX", text_part, number))
-    return MdDoc(done, lines)
+        text_part = _COMMENT.sub("", match.group(3)).strip()
+        lines.append(MdLine(index, bool(match.group(1)), text_part, number))
+    return MdDoc(is_done(text), lines)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aitk.autocut.cues import NO_SPEECH, Cue, compose_srt, parse_srt
+from aitk.autocut.cues import NO_SPEECH, Cue, EditFileError, compose_srt, parse_srt
 from aitk.autocut.cutter import EncodeOptions, cut_media, cut_output_path, keyframe_times, snap_to_keyframes
 from aitk.autocut.markdown import parse_md, render_md
 from aitk.autocut.spans import retime, snap_to_frames, spans_for, total
@@ -39,6 +39,33 @@ class CutResult:
     spans: int
 
 
+def read_edit_file(path: Path, kind: str) -> str:
+    """The text of an srt, md or compact file; EditFileError naming it when it is not UTF-8 text."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise EditFileError(
+            f"not a valid {kind} file: binary, or not UTF-8 text", path=path,
+            hint=f"give the {path.suffix or kind} file aitk wrote, or save it as UTF-8",
+        ) from exc
+    except OSError as exc:
+        raise EditFileError(f"cannot read it: {exc.strerror}", path=path, hint="check the path") from exc
+
+
+def read_srt(path: Path) -> list[Cue]:
+    return parse_srt(read_edit_file(path, "SRT"), str(path))
+
+
+def editing_paths(media: Path) -> list[Path]:
+    """X.srt and X.md beside the media: what `transcribe` writes and the user edits."""
+    return [media.with_suffix(".srt"), media.with_suffix(".md")]
+
+
+def is_transcribed(media: Path) -> bool:
+    """Both editing files exist: `transcribe` skips the media (without force), watch leaves it alone."""
+    return all(p.exists() for p in editing_paths(media))
+
+
 def refuse_overwrite(paths: list[Path], force: bool) -> None:
     existing = [p for p in paths if p.exists()]
     if existing and not force:
@@ -62,7 +89,7 @@ def cues_with_gaps(segments: list[tuple[float, float, str]], duration: float) ->
 
 def write_editing_files(media: Path, cues: list[Cue], force: bool, suggest: bool = False) -> list[Path]:
     """X.srt and X.md beside the media."""
-    srt_path, md_path = media.with_suffix(".srt"), media.with_suffix(".md")
+    srt_path, md_path = editing_paths(media)
     refuse_overwrite([srt_path, md_path], force)
     ticked: set[int] = set()
     notes: dict[int, str] = {}
@@ -77,8 +104,13 @@ def write_editing_files(media: Path, cues: list[Cue], force: bool, suggest: bool
 
 
 def transcribe_for_editing(media: Path, transcriber, force: bool = False, suggest: bool = False, reporter: Reporter = null_reporter) -> list[Path]:
-    """Transcribe `media` into X.srt and X.md (kept as they are unless force)."""
-    srt_path, md_path = media.with_suffix(".srt"), media.with_suffix(".md")
+    """Transcribe `media` into X.srt and X.md. Without force an existing one is an OutputError:
+    callers skip media whose srt and md both exist (`is_transcribed`) before calling this."""
+    srt_path, md_path = editing_paths(media)
+    if not force and srt_path.exists() != md_path.exists():  # one without the other: never guess
+        there, missing = (srt_path, md_path) if srt_path.exists() else (md_path, srt_path)
+        fix = f"make the md from it with 'aitk autocut to-md {srt_path} {media}'" if there == srt_path else "move it away"
+        raise OutputError(f"{there} exists but {missing.name} does not", hint=f"{fix}, or use --force to transcribe again, overwriting it")
     refuse_overwrite([srt_path, md_path], force)
     transcript = transcriber.transcribe_file(media, reporter)
     segments = [(s.start, s.end, s.text) for s in transcript.segments]
@@ -112,8 +144,8 @@ def cut(media: Path, srt_path: Path | None = None, md_path: Path | None = None, 
     srt_path = srt_path or media.with_suffix(".srt")
     if not srt_path.exists():
         raise UsageError(f"{srt_path}: no such subtitle file", hint=f"run 'aitk autocut transcribe {media}' first")
-    cues = parse_srt(srt_path.read_text(encoding="utf-8"))
-    md_text = md_path.read_text(encoding="utf-8") if md_path else None
+    cues = read_srt(srt_path)
+    md_text = read_edit_file(md_path, "Markdown") if md_path else None
     kept = kept_cues(cues, md_text, str(md_path), str(srt_path))
     spans = snap_to_frames(spans_for(kept, info.duration, config.padding, config.merge_gap), info.fps if info.has_video else 0)
     if config.encode.fast and info.has_video:
@@ -150,7 +182,7 @@ def export_text(kind: str, spans, media: Path, info, title: str) -> str:
 
 
 def srt_to_md(srt_path: Path, media: Path | None, force: bool = False) -> Path:
-    cues = parse_srt(srt_path.read_text(encoding="utf-8"))
+    cues = read_srt(srt_path)
     md_path = srt_path.with_suffix(".md")
     refuse_overwrite([md_path], force)
     media_name = media.name if media else srt_path.with_suffix(".mp4").name
@@ -158,12 +190,20 @@ def srt_to_md(srt_path: Path, media: Path | None, force: bool = False) -> Path:
 
 
 def md_to_srt(md_path: Path, srt_path: Path | None = None, out: Path | None = None, force: bool = False) -> Path:
-    """Subtitles with the md's corrected text: every speech line of the md, ticked or not."""
+    """Subtitles with the md's corrected text, written to `out` (default X_edited.srt)."""
+    text = edited_srt(md_path, srt_path)
+    out = out or md_path.with_name(md_path.stem + "_edited.srt")
+    refuse_overwrite([out], force)
+    return atomic_write_text(out, text)
+
+
+def edited_srt(md_path: Path, srt_path: Path | None = None) -> str:
+    """The srt text with the md's corrected text: every speech line of the md, ticked or not."""
     srt_path = srt_path or md_path.with_suffix(".srt")
     if not srt_path.exists():
         raise UsageError(f"{srt_path}: no such subtitle file", hint="give the srt the md was made from")
-    cues = {c.index: c for c in parse_srt(srt_path.read_text(encoding="utf-8"))}
-    doc = parse_md(md_path.read_text(encoding="utf-8"), str(md_path))
+    cues = {c.index: c for c in read_srt(srt_path)}
+    doc = parse_md(read_edit_file(md_path, "Markdown"), str(md_path))
     edited = []
     for line in doc.lines:
         cue = cues.get(line.index)
@@ -171,9 +211,7 @@ def md_to_srt(md_path: Path, srt_path: Path | None = None, out: Path | None = No
             raise UsageError(f"{md_path} line {line.line_no}: cue {line.index} is not in {srt_path}", hint="fix or remove that line")
         if cue.is_speech:
             edited.append(Cue(cue.index, cue.start, cue.end, line.text or cue.text))
-    out = out or md_path.with_name(md_path.stem + "_edited.srt")
-    refuse_overwrite([out], force)
-    return atomic_write_text(out, compose_srt(edited, reindex=True))
+    return compose_srt(edited, reindex=True)
 
 
 def compact_lines(cues: list[Cue]) -> str:
@@ -200,14 +238,15 @@ def parse_compact(text: str, name: str) -> list[Cue]:
 
 def compact(path: Path, force: bool = False) -> Path:
     """X.srt -> X.compact.txt (one line per cue), and X.compact.txt -> X.srt back."""
-    text = path.read_text(encoding="utf-8")
-    if path.name.endswith(".compact.txt"):
+    compact_file = path.name.endswith(".compact.txt")
+    text = read_edit_file(path, "compact subtitle" if compact_file else "SRT")
+    if compact_file:
         out = path.with_name(path.name[: -len(".compact.txt")] + ".srt")
         refuse_overwrite([out], force)
         return atomic_write_text(out, compose_srt(parse_compact(text, str(path))))
     out = path.with_name(path.stem + ".compact.txt")
     refuse_overwrite([out], force)
-    return atomic_write_text(out, compact_lines(parse_srt(text)))
+    return atomic_write_text(out, compact_lines(parse_srt(text, str(path))))
 
 
 def merge(medias: list[Path], out: Path, config: CutConfig = CutConfig()) -> list[Path]:
@@ -216,18 +255,19 @@ def merge(medias: list[Path], out: Path, config: CutConfig = CutConfig()) -> lis
 
     if len(medias) < 2:
         raise UsageError("merge needs at least two recordings")
+    if str(out) == "-" or not out.suffix:
+        raise UsageError(f"-o {out}: the joined recording needs a file name with an extension", hint="e.g. -o joined.mp4, or joined.m4a for sound only")
     infos = [probe(m) for m in medias]
+    subtitles = [read_srt(m.with_suffix(".srt")) if m.with_suffix(".srt").exists() else [] for m in medias]  # bad ones fail before encoding
     out_srt = out.with_suffix(".srt")
     refuse_overwrite([out, out_srt], config.force)
     merge_media(medias, infos, out, config.encode)
     cues: list[Cue] = []
     offset = 0.0
-    for media, info in zip(medias, infos):
-        srt_file = media.with_suffix(".srt")
-        if srt_file.exists():
-            for c in parse_srt(srt_file.read_text(encoding="utf-8")):
-                if c.is_speech:
-                    cues.append(Cue(len(cues) + 1, round(c.start + offset, 3), round(c.end + offset, 3), c.text))
+    for own, info in zip(subtitles, infos):
+        for c in own:
+            if c.is_speech:
+                cues.append(Cue(len(cues) + 1, round(c.start + offset, 3), round(c.end + offset, 3), c.text))
         offset += info.duration
     atomic_write_text(out_srt, compose_srt(cues))
     return [out, out_srt]

@@ -18,9 +18,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from aitk.autocut.cues import parse_srt
-from aitk.autocut.markdown import DONE_TEXT, parse_md
-from aitk.autocut.run import CutConfig, cut, merge, transcribe_for_editing
+from aitk.autocut.cues import EditFileError
+from aitk.autocut.markdown import DONE_TEXT, is_done
+from aitk.autocut.run import CutConfig, cut, is_transcribed, merge, read_edit_file, read_srt, transcribe_for_editing
 from aitk.engine.errors import AitkError
 from aitk.engine.fileio import atomic_write_text
 from aitk.engine.media import AUDIO_EXTENSIONS, is_media_path
@@ -98,8 +98,8 @@ def listing_text(folder: Path, recordings: list[Path], current: str | None) -> s
 
 def _first_words(recording: Path, count: int = 8) -> str:
     try:
-        cues = parse_srt(recording.with_suffix(".srt").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        cues = read_srt(recording.with_suffix(".srt"))
+    except EditFileError:
         return ""
     words = " ".join(c.text for c in cues if c.is_speech).split()
     return " ".join(words[:count]) + (" …" if len(words) > count else "")
@@ -122,13 +122,13 @@ def watch_folder(
     while not stop.is_set():
         found = snapshot(folder, recursive, is_recording)
         for media in tracker.observe(found, time.monotonic()):
-            if media.with_suffix(".md").exists() and media.with_suffix(".srt").exists():
+            if is_transcribed(media):
                 continue  # transcribed before (maybe by an earlier run)
             try:
                 yield _event("transcribed", media, transcribe_for_editing(media, transcriber, False, suggest, reporter))
             except AitkError as exc:
                 yield _event("failed", media, error=exc.message)
-        recordings = sorted(m for m in found if m.with_suffix(".md").exists() and m.with_suffix(".srt").exists())
+        recordings = sorted(m for m in found if is_transcribed(m))
         for media in recordings:
             yield from _cut_when_done(media, state, config, reporter)
         yield from _merge_when_done(folder, recordings, state, config)
@@ -139,12 +139,15 @@ def watch_folder(
 def _cut_when_done(media: Path, state: WatchState, config: CutConfig, reporter: Reporter) -> Iterator[dict]:
     md = media.with_suffix(".md")
     try:
-        text = md.read_text(encoding="utf-8")
-        if not parse_md(text, str(md)).done or state.data["cut"].get(str(media)) == _digest(text):
-            return
-    except (OSError, AitkError):
-        return  # half-saved or unreadable md: look again next round
-    state.data["cut"][str(media)] = _digest(text)  # once per md version, success or not
+        text: str | None = md.read_text(encoding="utf-8")
+    except OSError:
+        return  # half-saved or gone: look again next round
+    except UnicodeDecodeError:
+        text = None  # not text: cut() below reports it, once per version of the file
+    version = _digest(text) if text is not None else f"not text {_signature(md)}"
+    if (text is not None and not is_done(text)) or state.data["cut"].get(str(media)) == version:
+        return
+    state.data["cut"][str(media)] = version  # once per md version, success or not
     try:
         from aitk.autocut.cutter import cut_output_path
         from aitk.engine.media import probe
@@ -163,15 +166,21 @@ def _cut_when_done(media: Path, state: WatchState, config: CutConfig, reporter: 
 
 def _merge_when_done(folder: Path, recordings: list[Path], state: WatchState, config: CutConfig) -> Iterator[dict]:
     listing = folder / LISTING
-    current = listing.read_text(encoding="utf-8") if listing.exists() else None
+    try:
+        current = read_edit_file(listing, "Markdown") if listing.exists() else None
+    except EditFileError as exc:
+        version = f"unreadable {_signature(listing)}"
+        if state.data["merge"] != version:  # reported once per version of the file
+            state.data["merge"] = version
+            yield _event("failed", listing, error=exc.message)
+        return
     updated = listing_text(folder, recordings, current)
     if updated is not None:  # only appends entries: the user's ticks and order stay as they are
         atomic_write_text(listing, updated)
         current = updated
     if current is None:
         return
-    doc_done = parse_md(current, str(listing)).done
-    if not doc_done or state.data["merge"] == _digest(current):
+    if not is_done(current) or state.data["merge"] == _digest(current):
         return
     state.data["merge"] = _digest(current)
     ticked = [folder / m.group(2) for m in map(_ENTRY.match, current.splitlines()) if m and m.group(1) in "xX"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -42,19 +43,29 @@ def transcribe(
     json_out: Json = False,
     quiet: Quiet = False,
 ) -> None:
-    """Write X.srt and X.md (one checkbox per sentence) beside each recording."""
-    from aitk.autocut.run import transcribe_for_editing
+    """Write X.srt and X.md (one checkbox per sentence) beside each recording; skip those that have both."""
+    from aitk.autocut.run import editing_paths, is_transcribed, transcribe_for_editing
     from aitk.engine.errors import MediaError, OutputError
 
     transcriber = _transcriber(model, device, language)
     failures: list[str] = []
     with ProgressRenderer(quiet=quiet) as reporter:
         for path in media:
+            if not force and is_transcribed(path):
+                outputs = editing_paths(path)
+                if json_out:
+                    print_json({"input": str(path), "status": "skipped", "outputs": [str(p) for p in outputs]}, pretty=False)
+                elif not quiet:
+                    print(f"skipped {path} ({outputs[0].name} and {outputs[1].name} exist; --force transcribes again, overwriting your edits)")
+                continue
             try:
                 outputs = transcribe_for_editing(path, transcriber, force, suggest, reporter)
             except (MediaError, OutputError) as exc:
                 failures.append(exc.message)
-                print_json({"input": str(path), "status": "failed", "error": exc.message}, pretty=False) if json_out else error_line(exc.message)
+                if json_out:
+                    print_json({"input": str(path), "status": "failed", "outputs": [], "error": exc.message}, pretty=False)
+                else:
+                    error_line(exc.message)
                 continue
             if json_out:
                 print_json({"input": str(path), "status": "done", "outputs": [str(p) for p in outputs]}, pretty=False)
@@ -98,6 +109,7 @@ def cut(
     """Cut MEDIA to the kept sentences: X_cut.mp4 (or the input's audio format), X_cut.srt, X_cut.md."""
     from aitk.autocut.cutter import EncodeOptions
     from aitk.autocut.run import CutConfig, cut as do_cut
+    from aitk.engine.errors import AitkError
 
     media, srt_path, md_path = _classify(files)
     if media is None:
@@ -109,7 +121,12 @@ def cut(
     with ProgressRenderer(quiet=quiet) as reporter:
         if fast and not quiet:
             reporter.console.print("--fast: streams are copied, so each kept part starts at the keyframe before it (the subtitles follow)", markup=False)
-        result = do_cut(media, srt_path, md_path, config, reporter)
+        try:
+            result = do_cut(media, srt_path, md_path, config, reporter)
+        except AitkError as exc:
+            if json_out:  # a record for scripts; the error line and exit code follow as usual
+                print_json({"input": str(media), "status": "failed", "outputs": [], "error": exc.message}, pretty=False)
+            raise
     if json_out:
         print_json({"input": str(media), "status": "done", "outputs": [str(p) for p in result.outputs],
                     "kept_seconds": round(result.kept_seconds, 3), "source_seconds": round(result.source_seconds, 3), "spans": result.spans}, pretty=False)
@@ -138,14 +155,17 @@ def to_md(
 def md_to_srt(
     md: Annotated[Path, typer.Argument(help="The edited X.md.")],
     srt: Annotated[Optional[Path], typer.Option("--srt", help="The srt it was made from (default: X.srt).")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Default: X_edited.srt.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Default: X_edited.srt; '-' writes the subtitles to stdout.")] = None,
     force: Force = False,
 ) -> None:
     """Subtitles with the text as corrected in the md."""
-    from aitk.autocut.run import md_to_srt as convert
+    from aitk.autocut.run import edited_srt, md_to_srt as convert
 
     if not md.exists():
         raise UsageError(f"{md}: no such file")
+    if output is not None and str(output) == "-":
+        sys.stdout.write(edited_srt(md, srt))
+        return
     print(convert(md, srt, output, force))
 
 
@@ -167,7 +187,7 @@ def compact(
 @handle_errors
 def merge(
     media: Annotated[list[Path], typer.Argument(help="Recordings, in order.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The joined file (its .srt goes beside it).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The joined file, e.g. joined.mp4 (its .srt goes beside it).")],
     crf: Annotated[int, typer.Option(min=0, max=51)] = 20,
     force: Force = False,
 ) -> None:

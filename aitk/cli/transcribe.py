@@ -90,11 +90,15 @@ def transcribe(
         raise UsageError("--watch runs locally", hint="leave out --executor ray")
     transcriber = Transcriber(config)
     failures: list[str] = []
+    if watch is None:
+        files, problems = expand_inputs(inputs or [], recursive)
+        if to_stdout and len(files) + len(problems) > 1:
+            raise UsageError(f"-o - writes one transcript, and {len(files) + len(problems)} inputs were given",
+                             hint="give one input, or leave out -o - to write a file per input")
     with ProgressRenderer(quiet=quiet) as reporter:
         if watch is not None:
             results = run_watch(watch, transcriber, output_dir, recursive, settle, stop=stop_on_signals(), reporter=reporter)
         else:
-            files, problems = expand_inputs(inputs or [], recursive)
             for problem in problems:
                 failures.append(problem.message)
                 if json_out:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 FORMATS = ("txt", "srt", "vtt", "tsv", "json")
 BACKENDS = ("auto", "faster-whisper", "openai-whisper")
+# CTranslate2's precisions; which of them a device runs is known only once ctranslate2 is imported.
+COMPUTE_TYPES = ("int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16", "float32", "auto", "default")
 
 
 @dataclass(frozen=True)

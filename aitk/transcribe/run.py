@@ -20,13 +20,11 @@ from aitk.engine.media import SAMPLE_RATE, decode_audio, is_media_path
 from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
 from aitk.engine.watch import watch_folder
 from aitk.transcribe.backends import Backend, choose_backend, load_backend
-from aitk.transcribe.config import TranscribeConfig
+from aitk.transcribe.config import COMPUTE_TYPES, TranscribeConfig
 from aitk.transcribe.guards import clamp_times, clean_segments
 from aitk.transcribe.models import resolve_model
 from aitk.transcribe.result import Transcript
 from aitk.transcribe.writers import render
-
-
 
 
 @dataclass
@@ -78,6 +76,8 @@ class Transcriber:
         self.language = normalise_language(config.language)
         if config.task not in ("transcribe", "translate"):
             raise UsageError(f"unknown task '{config.task}'", hint="use --task transcribe or --task translate")
+        if config.compute_type is not None and config.compute_type not in COMPUTE_TYPES:
+            raise UsageError(f"unknown --compute-type {config.compute_type}", hint=f"use one of {', '.join(COMPUTE_TYPES)}, or leave it out")
         self._check_english_only(self.model.english_only)
         self._backend: Backend | None = None
 

@@ -97,8 +97,9 @@ def test_transcribe_writes_srt_and_md_and_keeps_them(workdir):
     assert md.startswith("- [ ] <-- Mark if you are done editing.")
     assert '<source src="rec.mp4" type="video/mp4">' in md
     assert "< No Speech >" in md and "- [ ] [1,00:00] The quick brown fox" in md
-    again = run_aitk("autocut", "transcribe", str(workdir / "rec.mp4"))
-    assert again.returncode == 1 and "already exist" in again.stderr and "--force" in again.stderr
+    again = run_aitk("autocut", "transcribe", str(workdir / "rec.mp4"))  # a re-run keeps them: skipped, not an error
+    assert again.returncode == 0 and again.stdout.startswith("skipped") and "--force" in again.stdout, again.stderr
+    assert (workdir / "rec.md").read_text() == md
 
 
 def check_cut(folder, video, keep_sentences, cut_srt_texts):

@@ -3,7 +3,7 @@
 import pytest
 
 from aitk.autocut.cues import NO_SPEECH, Cue, Span, compose_srt, parse_srt
-from aitk.autocut.markdown import clock, parse_md, player_tag, render_md
+from aitk.autocut.markdown import clock, is_done, parse_md, player_tag, render_md
 from aitk.autocut.run import compact_lines, cues_with_gaps, kept_cues, parse_compact
 from aitk.autocut.spans import retime, snap_to_frames, spans_for
 from aitk.engine.errors import UsageError
@@ -79,3 +79,43 @@ def test_snap_to_keyframes_starts_early_and_merges():
     keys = [0.0, 10.0, 20.0, 30.0]
     spans = [Span(3.0, 5.0), Span(12.0, 14.0), Span(19.0, 21.0), Span(30.0, 31.0)]
     assert snap_to_keyframes(spans, keys) == [Span(0.0, 5.0), Span(10.0, 21.0), Span(30.0, 31.0)]
+
+
+@pytest.mark.parametrize("line, index, ticked, text", [
+    ("- [x] [5, 00:08] Five.", 5, True, "Five."),  # a space after the comma
+    ("- [x][5,00:08] Five.", 5, True, "Five."),  # none between the boxes
+    ("- [ x ] [5,00:08] Five.", 5, True, "Five."),  # spaces in the tick
+    ("- [X] [5] Five.", 5, True, "Five."),  # START left out: the index is what counts
+    ("* [x] [ 5 ,1:00:08] Five.", 5, True, "Five."),
+    ("- [] [5,00:08] Five.", 5, False, "Five."),
+    ("- [ ] [5,00:08]Five.", 5, False, "Five."),
+])
+def test_markdown_typos_with_a_plain_meaning_are_read_as_meant(line, index, ticked, text):
+    (parsed,) = parse_md(f"- [ ] <-- Mark if you are done editing.\n\n{line}\n", "t.md").lines
+    assert (parsed.index, parsed.ticked, parsed.text, parsed.line_no) == (index, ticked, text, 3)
+
+
+@pytest.mark.parametrize("line", [
+    "- [x] [5 00:08] Five.", "- [v] [5,00:08] Five.", "- [x] 5,00:08 Five.", "- [x] [5,00:08 Five.", "[5,00:08] Five.", "[5]",
+])
+def test_markdown_lines_that_look_like_sentences_but_do_not_parse_are_errors(line):
+    with pytest.raises(UsageError, match=r"t\.md line 2: cannot read '.*' as a sentence line \(write it as '- \[x\] \[INDEX,START\] TEXT'"):
+        parse_md(f"- [x] [1,00:00] One.\n{line}\n- [x] [3,00:04] Three.\n", "t.md")
+
+
+def test_markdown_notes_and_done_box():
+    notes = "- [ ] buy milk\n1. a list\n- [x] [2026-11-28 10-00-00.mkv](x.md)\nTexts from [t.srt](t.srt).\n- [x] [1,00:00] One.\n"
+    assert [l.index for l in parse_md(notes).lines] == [1]  # other Markdown is left alone
+    assert is_done("- [ x ] <-- Mark if you are done editing.\n") and not is_done("- [ ] <-- Mark if you are done editing.\n")
+    assert parse_md(render_md("t.mp4", "t.srt", CUES, done=True)).done and not is_done("no box\n")
+
+
+def test_encode_options_name_the_bad_flag():
+    from aitk.autocut.cutter import EncodeOptions
+
+    assert EncodeOptions(bitrate="1.5M", preset="medium").bitrate == "1.5M"
+    with pytest.raises(UsageError, match="--preset fastest: not an x264 preset .*veryfast"):
+        EncodeOptions(preset="fastest")
+    for bad in ("lots", "6m", "0", "-3M", ""):
+        with pytest.raises(UsageError, match="--bitrate"):
+            EncodeOptions(bitrate=bad)

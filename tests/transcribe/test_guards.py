@@ -59,7 +59,8 @@ def test_split_segment_at_sentences_pauses_and_length():
     parts = split_segment(s)
     assert [p.text for p in parts] == [" Hi there.", " How are you", " today"]
     assert [(p.start, p.end) for p in parts] == [(0.0, 0.9), (1.0, 1.6), (3.0, 3.5)]
-    assert all(p.avg_logprob == -0.2 for p in parts)
+    # Whisper scores whole windows: each piece keeps its window's scores (docs/transcribe.md says so).
+    assert all((p.avg_logprob, p.no_speech_prob) == (-0.2, 0.01) for p in parts)
 
     long = Segment(0, 0.0, 20.0, "", -0.2, 0.0, words=words(
         [(i, i + 0.9, f" w{i}," if i == 4 else f" w{i}") for i in range(10)]

@@ -56,6 +56,12 @@ class FasterWhisperBackend:
         self.config = config
         self.device = device
         self.compute_type = config.compute_type or default_compute_type(device)
+        supported = ctranslate2.get_supported_compute_types(device.kind, device.index)
+        if self.compute_type not in (*supported, "auto", "default"):
+            raise DeviceError(
+                f"--compute-type {self.compute_type} is not supported on {device.torch}",
+                hint=f"use one of {', '.join(sorted(supported))}, or leave it out",
+            )
         source = ct2_folder(model) or model.name  # a name is downloaded by faster-whisper when online
         try:
             self.model = WhisperModel(
