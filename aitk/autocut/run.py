@@ -11,11 +11,12 @@ from pathlib import Path
 
 from aitk.autocut.cues import NO_SPEECH, Cue, EditFileError, compose_srt, parse_srt
 from aitk.autocut.cutter import EncodeOptions, cut_media, cut_output_path, keyframe_times, snap_to_keyframes
+from aitk.autocut.edges import snap_to_sound
 from aitk.autocut.markdown import parse_md, render_md
 from aitk.autocut.spans import retime, snap_to_frames, spans_for, total
 from aitk.engine.errors import MediaError, OutputError, UsageError
 from aitk.engine.fileio import atomic_write_text
-from aitk.engine.media import probe
+from aitk.engine.media import SAMPLE_RATE, decode_audio, probe
 from aitk.engine.progress import Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
 
 MIN_GAP = 1.0  # seconds of silence that get their own "< No Speech >" line
@@ -112,8 +113,12 @@ def transcribe_for_editing(media: Path, transcriber, force: bool = False, sugges
         fix = f"make the md from it with 'aitk autocut to-md {srt_path} {media}'" if there == srt_path else "move it away"
         raise OutputError(f"{there} exists but {missing.name} does not", hint=f"{fix}, or use --force to transcribe again, overwriting it")
     refuse_overwrite([srt_path, md_path], force)
-    transcript = transcriber.transcribe_file(media, reporter)
-    segments = [(s.start, s.end, s.text) for s in transcript.segments]
+    audio = decode_audio(media)
+    duration = len(audio) / SAMPLE_RATE
+    reporter(TaskStarted(str(media), f"transcribe {media.name}", total=duration))
+    transcript = transcriber.transcribe_audio(audio, lambda t: reporter(TaskAdvanced(str(media), min(t, duration))))
+    # Whisper's word times often start a sentence late: widen each to its sound so cuts keep it whole.
+    segments = snap_to_sound([(s.start, s.end, s.text) for s in transcript.segments], audio, SAMPLE_RATE)
     return write_editing_files(media, cues_with_gaps(segments, transcript.duration), force=True, suggest=suggest)
 
 

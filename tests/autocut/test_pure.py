@@ -119,3 +119,34 @@ def test_encode_options_name_the_bad_flag():
     for bad in ("lots", "6m", "0", "-3M", ""):
         with pytest.raises(UsageError, match="--bitrate"):
             EncodeOptions(bitrate=bad)
+
+
+def test_sentence_edges_widen_to_their_sound_and_never_into_a_neighbour():
+    import numpy as np
+
+    from aitk.autocut.edges import snap_to_sound
+
+    rate = 16000
+    rng = np.random.default_rng(0)
+    audio = rng.normal(0, 1e-4, rate * 10).astype(np.float32)  # room noise, -80 dBFS
+
+    def sound(start, end, amplitude=0.1):
+        t = np.arange(int(start * rate), int(end * rate))
+        audio[t] += amplitude * np.sin(2 * np.pi * 220 * t / rate)
+
+    sound(1.0, 1.3, 0.01)  # a quiet first consonant...
+    sound(1.34, 3.0)  # ...a 40 ms stop gap, then the loud rest of the word
+    sound(5.0, 6.0)
+    sound(6.2, 7.0)
+    sound(8.2, 9.0)
+    segments = [
+        (1.25, 2.9, "late start, early end"), (5.0, 5.8, "ends early, next starts close"), (6.02, 7.0, "starts early"),
+        (7.9, 8.95, "starts in silence"), (9.5, 9.9, "nothing heard"),
+    ]
+    snapped = snap_to_sound(segments, audio, rate)
+    assert snapped[0][0] == pytest.approx(1.0 - 0.05, abs=0.011)  # back over the stop gap to the quiet onset
+    assert snapped[0][1] == pytest.approx(3.0 + 0.05, abs=0.011)
+    assert snapped[1] == (5.0, 6.02, "ends early, next starts close")  # widened, but not into the next one
+    assert snapped[2] == (6.02, 7.0, "starts early")  # never shrinks, never reaches back into its neighbour
+    assert snapped[3] == (7.9, pytest.approx(9.05, abs=0.011), "starts in silence")
+    assert snapped[4] == (9.5, 9.9, "nothing heard")
