@@ -109,6 +109,8 @@ def predict(
             if isinstance(item, InputDone):
                 if item.status == "failed":
                     failures.append(item.error or str(item.path))
+                    if json_out:  # in input order, so a script sees every input; the error lines follow at the end
+                        print(json.dumps({"path": str(item.path), "status": "failed", "error": item.error}, ensure_ascii=False), flush=True)
                 elif item.status == "skipped":
                     note = f"skipped {item.path} (results exist in {output_dir}; --force redoes it)"
                     print(note, file=sys.stderr) if json_out else print(note, flush=True)

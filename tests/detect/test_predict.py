@@ -125,7 +125,8 @@ def test_cli_outputs_and_failures(detector, photos, tmp_path):
     result = run_aitk("detect", str(photos["astronaut"]), str(bad), "--json", "--classes", "person", "--coco-out", str(coco), "--csv", str(table))
     assert result.returncode == 1
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(lines) == 1 and lines[0]["detections"][0]["label"] == "person"
+    assert len(lines) == 2 and lines[0]["detections"][0]["label"] == "person"
+    assert lines[1] == {"path": str(bad), "status": "failed", "error": f"{bad}: not a readable image (UnidentifiedImageError) (re-save it as PNG or JPEG)"}
     assert result.stderr.strip().splitlines() == [f"error: {bad}: not a readable image (UnidentifiedImageError) (re-save it as PNG or JPEG)"]
     rows = json.loads(coco.read_text())
     assert rows and {r["image_id"] for r in rows} == {1} and {r["category_id"] for r in rows} == {1}
