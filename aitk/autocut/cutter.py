@@ -99,7 +99,7 @@ def keyframe_times(src: Path) -> list[float]:
     cmd = ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", str(src)]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise MediaError(f"ffprobe could not list keyframes: {ffmpeg_message(result.stderr)}", path=src)
+        raise MediaError(f"ffprobe could not list keyframes: {ffmpeg_message(result.stderr, src)}", path=src)
     times = []
     for line in result.stdout.splitlines():
         pts, _, flags = line.partition(",")
@@ -173,7 +173,7 @@ def _run_ffmpeg(cmd: list[str], src: Path, on_progress: Callable[[float], None],
             on_progress(int(value) / 1e6)
     stderr = proc.stderr.read() if proc.stderr else ""
     if proc.wait() != 0:
-        raise MediaError(f"ffmpeg could not {action}: {ffmpeg_message(stderr)}", path=src)
+        raise MediaError(f"ffmpeg could not {action}: {ffmpeg_message(stderr, src)}", path=src)
 
 
 def merge_media(medias: list[Path], infos: list[MediaInfo], dst: Path, opts: EncodeOptions) -> Path:

@@ -67,6 +67,7 @@ def handle_errors(command: Callable) -> Callable:
             error_line(exc.message)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while model loader threads wind down
             error_line("interrupted")
             raise typer.Exit(130) from None
         except Exception as exc:  # noqa: BLE001 - last line of defence for users
@@ -104,6 +105,9 @@ class ProgressRenderer:
                 TimeRemainingColumn(),
                 console=self.console,
                 transient=True,
+                # Results printed meanwhile keep going to stdout when it is a file or pipe
+                # (`--json > out.jsonl`); on a terminal they pass above the bars.
+                redirect_stdout=sys.stdout.isatty(),
             )
             self.progress.start()
         return self

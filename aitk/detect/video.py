@@ -101,7 +101,7 @@ def read_frames(path: str | os.PathLike, sampling: Sampling = Sampling()) -> Ite
         proc.wait()
         reader.join(timeout=5)
         if proc.returncode != 0 or index == 0:
-            raise MediaError(f"ffmpeg could not decode the video: {ffmpeg_message(chr(10).join(tail))}", path=path)
+            raise MediaError(f"ffmpeg could not decode the video: {ffmpeg_message(chr(10).join(tail), path)}", path=path)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -20,7 +20,7 @@ class AitkError(Exception):
     @property
     def message(self) -> str:
         text = str(self.args[0]) if self.args else self.__class__.__name__
-        if self.path and self.path not in text:
+        if self.path and not text.startswith(f"{self.path}:"):  # every per-file error starts with its file
             text = f"{self.path}: {text}"
         if self.hint:
             text = f"{text} ({self.hint})"

@@ -6,6 +6,7 @@ Decoding pipes raw samples from ffmpeg's stdout: no temp files. Errors carry ffm
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -74,11 +75,18 @@ def _check_readable(path: Path) -> None:
         raise MediaError("file is empty (0 bytes)", path=path)
 
 
-def ffmpeg_message(stderr: bytes | str | None) -> str:
-    """The useful last line(s) of ffmpeg's stderr, folded into one line."""
+_BANNER = ("ffmpeg version", "ffprobe version", "built with", "configuration:", "lib")
+_CONTEXT = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\]\s*")  # "[mov,mp4,m4a @ 0x55d0c...] ": a pointer, not news
+
+
+def ffmpeg_message(stderr: bytes | str | None, path: str | os.PathLike | None = None) -> str:
+    """The useful last line(s) of ffmpeg's stderr, folded into one line; `path`'s own name is left
+    out of them, since the error line already starts with it."""
     text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else (stderr or "")
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    keep = [line for line in lines if not line.startswith(("ffmpeg version", "built with", "configuration:", "lib"))]
+    lines = [_CONTEXT.sub("", line.strip()) for line in text.splitlines() if line.strip()]
+    if path is not None:
+        lines = [line.removeprefix(f"{path}: ") for line in lines]
+    keep = [line for line in lines if line and not line.startswith(_BANNER)]
     return " | ".join(keep[-2:]) if keep else "ffmpeg failed"
 
 
@@ -92,7 +100,10 @@ def probe(path: str | os.PathLike) -> MediaInfo:
     try:
         data = ffmpeg.probe(str(path))
     except ffmpeg.Error as exc:
-        raise MediaError(f"not readable as media: {ffmpeg_message(exc.stderr)}", path=path) from exc
+        raise MediaError(
+            f"not readable as media: {ffmpeg_message(exc.stderr, path)}", path=path,
+            hint="check that it plays; a recording cut short or a file of another kind cannot be read",
+        ) from exc
     streams = data.get("streams", [])
     fmt = data.get("format", {})
     durations = [float(x) for x in [fmt.get("duration")] + [s.get("duration") for s in streams] if _is_number(x)]
@@ -135,7 +146,7 @@ def decode_audio(path: str | os.PathLike, sample_rate: int = SAMPLE_RATE) -> np.
     try:
         out, _ = stream.run(cmd="ffmpeg", capture_stdout=True, capture_stderr=True, quiet=True)
     except ffmpeg.Error as exc:
-        raise MediaError(f"ffmpeg could not decode it: {ffmpeg_message(exc.stderr)}", path=path) from exc
+        raise MediaError(f"ffmpeg could not decode it: {ffmpeg_message(exc.stderr, path)}", path=path) from exc
     audio = np.frombuffer(out, dtype=np.float32)
     if audio.size == 0:
         raise MediaError("contains no audio samples (zero length)", path=path)

@@ -173,7 +173,7 @@ def _read_rgba_ffmpeg(path: Path) -> np.ndarray:
     cmd = [exe, "-v", "error", "-i", str(path), "-frames:v", "1", "-f", "image2pipe", "-c:v", "pam", "-pix_fmt", "rgba", "-"]
     proc = subprocess.run(cmd, capture_output=True)
     if proc.returncode != 0 or b"ENDHDR\n" not in proc.stdout:
-        raise MediaError(f"{path}: not readable as an image ({ffmpeg_message(proc.stderr)})")
+        raise MediaError(f"{path}: not readable as an image ({ffmpeg_message(proc.stderr, path)})")
     header, _, data = proc.stdout.partition(b"ENDHDR\n")
     fields = dict(line.split(b" ", 1) for line in header.splitlines()[1:])
     width, height = int(fields[b"WIDTH"]), int(fields[b"HEIGHT"])

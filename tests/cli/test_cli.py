@@ -135,6 +135,25 @@ def test_batch_with_a_corrupt_file_video_and_skip_if_done(speech_dir, tmp_path):
 
 
 @pytest.mark.slow
+def test_results_reach_a_redirected_stdout_while_bars_show_on_a_terminal(speech_dir):
+    """`aitk ... --json > out.jsonl` typed at a terminal: stderr is a terminal (bars), stdout a file."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "aitk", "transcribe", str(speech_dir / "clip2.wav"), "-o", "-", "--format", "txt"],
+            stdout=subprocess.PIPE, stderr=follower, timeout=300,
+        )
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert result.returncode == 0
+    assert word_error_rate(SENTENCES[2], result.stdout.decode()) < 0.2  # not sent to the terminal with the bars
+
+
+@pytest.mark.slow
 def test_stdout_output_and_output_dir(speech_dir, tmp_path):
     result = run_aitk("transcribe", str(speech_dir / "clip2.wav"), "-o", "-", "--format", "srt", "-q")
     assert result.returncode == 0 and result.stderr == ""

@@ -43,11 +43,26 @@ def test_bad_files_give_one_line_errors_naming_the_file(tmp_path):
     corrupt = tmp_path / "corrupt.mp3"
     corrupt.write_bytes(b"this is not audio at all" * 100)
     cases = {empty: "empty", corrupt: "not readable as media", tmp_path / "missing.wav": "no such file"}
+    messages = {}
     for path, reason in cases.items():
         with pytest.raises(MediaError) as err:
             decode_audio(path)
-        assert str(path) in err.value.message and reason in err.value.message
+        messages[path] = err.value.message
+        assert err.value.message.startswith(f"{path}: ") and reason in err.value.message
         assert "\n" not in err.value.message
+    assert "version" not in messages[corrupt] and "0x" not in messages[corrupt]  # no ffmpeg banner or pointers
+    assert messages[corrupt].count(str(corrupt)) == 1 and "check that it plays" in messages[corrupt]
+
+
+def test_ffmpeg_message_keeps_what_went_wrong():
+    from aitk.engine.media import ffmpeg_message
+
+    stderr = (
+        "ffprobe version 5.1.9 Copyright (c) 2007-2026 the FFmpeg developers\n  built with gcc 12\n"
+        "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55d0c1a2b3c0] moov atom not found\n/x/talk.mp4: Invalid data found when processing input\n"
+    )
+    assert ffmpeg_message(stderr, "/x/talk.mp4") == "moov atom not found | Invalid data found when processing input"
+    assert ffmpeg_message(b"", None) == "ffmpeg failed"
 
 
 def test_zero_length_audio(tmp_path):
