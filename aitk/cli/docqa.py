@@ -17,7 +17,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-Docs = Annotated[list[str], typer.Argument(help="PDF, image (.png .jpg .tif ...), .txt/.md files, folders or globs.", show_default=False)]
+Docs = Annotated[list[str], typer.Argument(help="PDF, image (.png .jpg .tif ...), .txt/.md/.markdown files, folders or globs (folders and globs skip other file types, with a warning).", show_default=False)]
 Recursive = Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")]
 Ocr = Annotated[str, typer.Option(help="auto (OCR pages without a text layer, and images) | always | never.")]
 Device = Annotated[str, typer.Option(help="auto|cpu|cuda|cuda:N|mps.")]
@@ -33,7 +33,7 @@ def ask(
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="Answers per question, each from a different passage.")] = 1,
     min_score: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Withhold answers scoring below this (default: calibrated, see docs/docqa.md).", show_default=False)] = None,
     reader: Annotated[Optional[str], typer.Option(help="Reader model: the default instruct LM, or a transformers causal-LM, question-answering or LayoutLM document-QA checkpoint (name or folder).", show_default=False)] = None,
-    annotate: Annotated[Optional[Path], typer.Option(help="Draw answer boxes on page images: DIR/<doc>-p<page>-q<n>.png.", show_default=False)] = None,
+    annotate: Annotated[Optional[Path], typer.Option(help="Draw answer boxes on page images: DIR/<doc-stem>-p<page>-q<n>.png (parent folders prefixed when two documents share a stem).", show_default=False)] = None,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per question on stdout.")] = False,
     recursive: Recursive = False,
     ocr: Ocr = "auto",
@@ -57,26 +57,25 @@ def ask(
     from aitk.docqa.run import Asker, Library
 
     failures: list[str] = []
-    with ProgressRenderer(quiet=quiet) as reporter:
-        files = _inputs(docs, recursive, failures)
+    with ProgressRenderer(quiet=quiet) as renderer:
+        reporter = _DocProgress(renderer)
+        files = _inputs(docs, recursive, failures, reporter)
         asker = Asker(config, reporter)
         indexed = []
-        for outcome in index_paths(files, asker.embedder, ExtractConfig(ocr=ocr), config.chunks):
+        for outcome in index_paths(files, asker.embedder, ExtractConfig(ocr=ocr), config.chunks, reporter=reporter):
             if outcome.error is not None:
-                failures.append(outcome.error.message)
-                error_line(outcome.error.message)
+                _fail(failures, outcome.path, outcome.error.message)
             else:
                 indexed.append(outcome.indexed)
-                for warning in outcome.indexed.document.warnings:
-                    reporter(_log(f"{outcome.path}: {warning}", "warning"))
+                _warn(reporter, outcome)
         if indexed:
+            from aitk.docqa.annotate import annotate_result, annotation_names
+
             library = Library(indexed)
+            names = annotation_names([d.path for d in library.docs])
             for n, result in enumerate(asker.ask(asked, library), start=1):
                 if annotate is not None:
-                    for answer in result.answers:
-                        from aitk.docqa.annotate import annotate as draw
-
-                        draw(answer, n, annotate)
+                    annotate_result(result, n, annotate, names)
                 _show(result, json_out)
     exit_if_failed(failures, "document(s)")
 
@@ -108,14 +107,15 @@ def index(
 
     scaling = scale.executor_config(executor, ray_address, workers, cpus_per_worker, gpus_per_worker, retries)
     failures: list[str] = []
-    with ProgressRenderer(quiet=quiet):
-        files = _inputs(docs, recursive, failures)
+    with ProgressRenderer(quiet=quiet) as renderer:
+        reporter = _DocProgress(renderer)
+        files = _inputs(docs, recursive, failures, reporter, json_out)
         embed = LazyEmbedder(device if scaling.kind != "local" else resolve_device(device).torch)
-        for outcome in index_paths(files, embed, ExtractConfig(ocr=ocr), ChunkConfig(), executor=scaling, device=device):
+        for outcome in index_paths(files, embed, ExtractConfig(ocr=ocr), ChunkConfig(), executor=scaling, device=device, reporter=reporter):
             if outcome.error is not None:
-                failures.append(outcome.error.message)
-                error_line(outcome.error.message)
+                _fail(failures, outcome.path, outcome.error.message, json_out)
                 continue
+            _warn(reporter, outcome)
             ix = outcome.indexed
             state = "cached" if ix.cached else "new"
             if json_out:
@@ -126,21 +126,71 @@ def index(
     exit_if_failed(failures, "document(s)")
 
 
-def _inputs(docs: list[str], recursive: bool, failures: list[str]) -> list[Path]:
+def _inputs(docs: list[str], recursive: bool, failures: list[str], reporter, json_out: bool = False) -> list[Path]:
+    """The documents named, found in folders or matched by globs. Folders and globs skip files of
+    other types: one warning line names them (a file named explicitly is tried whatever its type)."""
     from aitk.docqa.extract import is_document_path
     from aitk.engine.inputs import expand_inputs
+    from aitk.engine.progress import Log
 
-    files, problems = expand_inputs(docs, recursive, accept=is_document_path)
+    skipped: list[Path] = []
+
+    def accept(path: Path) -> bool:
+        if is_document_path(path):
+            return True
+        skipped.append(path)
+        return False
+
+    files, problems = expand_inputs(docs, recursive, accept=accept)
     for problem in problems:
-        failures.append(problem.message)
-        error_line(problem.message)
+        _fail(failures, problem.path, problem.message, json_out)
+    skipped = sorted(set(skipped))
+    if skipped:
+        shown = ", ".join(map(str, skipped[:SHOW_SKIPPED])) + (f" and {len(skipped) - SHOW_SKIPPED} more" if len(skipped) > SHOW_SKIPPED else "")
+        reporter(Log(f"skipped {len(skipped)} file(s) docqa does not read: {shown} (it reads PDFs, images and .txt/.md/.markdown files)", "warning"))
     return files
 
 
-def _log(message: str, level: str):
+SHOW_SKIPPED = 5  # skipped files named in the warning line; the rest are counted
+
+
+def _fail(failures: list[str], path, message: str, json_out: bool = False) -> None:
+    """A document that failed: an error line now (with --json on `index`, a failure record on stdout
+    instead), and one line in the list at the end."""
+    failures.append(message)
+    if json_out:
+        print_json({"document": str(path), "state": "failed", "error": message}, pretty=False)
+    else:
+        error_line(message)
+
+
+def _warn(reporter, outcome) -> None:
+    """The document's warnings (e.g. an empty page), every run: they are kept in the extraction cache."""
     from aitk.engine.progress import Log
 
-    return Log(message, level)
+    for warning in outcome.indexed.document.warnings:
+        reporter(Log(f"{outcome.path}: {warning}", "warning"))
+
+
+class _DocProgress:
+    """docqa's progress for the renderer: bars on a terminal. Elsewhere one line per document
+    extracted now (cached ones are quick), since the plain renderer reads a task's total as
+    seconds and docqa counts documents, pages and questions."""
+
+    def __init__(self, renderer: ProgressRenderer):
+        from aitk.docqa.run import QUESTIONS
+        from aitk.engine.progress import BATCH
+
+        self.renderer, self.counters = renderer, (BATCH, QUESTIONS)
+
+    def __call__(self, event) -> None:
+        from aitk.engine.progress import Log, TaskStarted
+
+        if self.renderer.live or isinstance(event, Log):
+            self.renderer(event)
+        elif isinstance(event, TaskStarted) and event.task not in self.counters:
+            pages = f" ({event.total:.0f} page{'' if event.total == 1 else 's'})" if event.total else ""
+            self.renderer(Log(f"reading {event.task}{pages}"))
 
 
 def _show(result, json_out: bool) -> None:
@@ -154,7 +204,7 @@ def _show(result, json_out: bool) -> None:
         if not a.grounded:
             lines.append(f"A: {a.text} (score {a.score:.2f}) (not found in the document)")
             continue
-        where = f"{Path(a.document).name} p.{a.page}"
+        where = f"{a.document} p.{a.page}"  # the path as given: two report.pdf in different folders differ
         if a.box is not None:
             where += " [" + ",".join(f"{v:.0f}" for v in a.box) + "]"
         lines.append(f"A: {a.text} (score {a.score:.2f}) — {where}")

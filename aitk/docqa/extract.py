@@ -207,7 +207,19 @@ def _frames(path: Path):
                 frame.load()
                 yield ImageOps.exif_transpose(frame).convert("RGB")
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise MediaError(f"not a readable image ({exc})", path=path, hint="re-save it as PNG or JPEG") from exc
+        raise MediaError(f"not a readable image ({_image_problem(exc, path)})", path=path, hint="re-save it as PNG or JPEG") from exc
+
+
+def _image_problem(exc: Exception, path: Path) -> str:
+    """Pillow's reason without the file name it sometimes quotes (the error line starts with the path)."""
+    from PIL import UnidentifiedImageError
+
+    if isinstance(exc, UnidentifiedImageError):
+        return "unknown format or damaged data"
+    text = str(exc)
+    for name in (repr(str(path)), str(path)):
+        text = text.replace(name, "")
+    return " ".join(text.replace("''", "").split()).strip(" :") or type(exc).__name__
 
 
 def _ocr_blocks(image, to_page_units: float) -> list[Block]:

@@ -22,6 +22,7 @@ from aitk.engine.errors import MediaError
 from aitk.engine.executor import ExecutorConfig
 from aitk.engine.fileio import atomic_open
 from aitk.engine.models import aitk_home
+from aitk.engine.progress import BATCH, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
 
 VERSION = 1
 
@@ -75,24 +76,37 @@ def index_document(doc: Document, doc_index: int, embed: Callable[[list[str]], n
 
 def index_paths(
     paths: list[Path], embed: Callable[[list[str]], np.ndarray], extract_config=None, config: ChunkConfig = ChunkConfig(),
-    executor: ExecutorConfig | None = None, device: str = "auto",
+    executor: ExecutorConfig | None = None, device: str = "auto", reporter: Reporter = null_reporter,
 ) -> Iterator[IndexOutcome]:
     """Extract and index each file; a file that cannot be read is an outcome with its error, and the rest go on.
 
+    Progress: the batch (task BATCH, counted in documents) and, locally, each document extracted
+    now rather than read from the cache (task: its path, counted in pages for PDFs).
     With a Ray `executor`, documents missing from this machine's caches are extracted and embedded
     by Ray workers (on `device`, resolved on each worker); their results are cached here exactly
     as a local run caches them.
     """
-    from aitk.docqa.extract import ExtractConfig, load_document
+    from aitk.docqa.extract import ExtractConfig
 
     extract_config = extract_config or ExtractConfig()
     if executor is not None and executor.kind != "local":
-        yield from _index_remote(paths, extract_config, config, executor, device)
-        return
+        outcomes = _index_remote(paths, extract_config, config, executor, device)
+    else:
+        outcomes = _index_local(paths, embed, extract_config, config, reporter)
+    reporter(TaskStarted(BATCH, "documents", total=len(paths)))
+    for done, outcome in enumerate(outcomes, start=1):
+        reporter(TaskAdvanced(BATCH, done))
+        yield outcome
+    reporter(TaskFinished(BATCH))
+
+
+def _index_local(paths, embed, extract_config, config: ChunkConfig, reporter: Reporter) -> Iterator[IndexOutcome]:
+    from aitk.docqa.extract import load_document
+
     n = 0
     for path in paths:
         try:
-            doc = load_document(path, extract_config)
+            doc = load_document(path, extract_config, reporter=reporter)
         except MediaError as exc:
             yield IndexOutcome(path, error=exc)
             continue

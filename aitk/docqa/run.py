@@ -20,8 +20,9 @@ from aitk.docqa.ground import Grounding, grounding, locate
 from aitk.docqa.index import IndexedDocument
 from aitk.docqa.readers import Candidate
 from aitk.docqa.retrieve import BM25, rank
-from aitk.engine.progress import Reporter, null_reporter
+from aitk.engine.progress import Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
 
+QUESTIONS = "questions"  # progress task id of Asker.ask
 READER_WEIGHT = 0.8  # score = 0.8 * reader confidence + 0.2 * question-chunk cosine
 UNITS = {"pdf": "pt", "image": "px"}
 
@@ -173,18 +174,24 @@ class Asker:
         from aitk.engine.device import resolve_device
 
         device = resolve_device(config.device)
-        self.config = config
+        self.config, self.reporter = config, reporter
         self.embedder = LazyEmbedder(device.torch)
         self.reader = load_reader(config.reader, device, config.max_new_tokens, reporter)
 
     def ask(self, questions: list[str], library: Library) -> Iterator[QuestionResult]:
+        """Answers in question order; progress as task QUESTIONS, counted in questions."""
         vectors = self.embedder(questions)  # (n_questions, 384)
-        for question, vector in zip(questions, vectors):
-            yield answer_question(question, library, vector, self.reader, self.config)
+        self.reporter(TaskStarted(QUESTIONS, "questions", total=len(questions)))
+        for done, (question, vector) in enumerate(zip(questions, vectors), start=1):
+            result = answer_question(question, library, vector, self.reader, self.config)
+            self.reporter(TaskAdvanced(QUESTIONS, done))
+            yield result
+        self.reporter(TaskFinished(QUESTIONS))
 
 
 def read_questions(path: Path) -> list[str]:
-    """One question per line, or JSON Lines with a "question" field; blank lines and # comments skipped."""
+    """One question per line, or JSON Lines with a "question" field; blank lines and # comments skipped.
+    A file holding no question is a UsageError (most likely the wrong file)."""
     import json
 
     from aitk.engine.errors import UsageError
@@ -193,6 +200,8 @@ def read_questions(path: Path) -> list[str]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise UsageError(f"cannot read --questions file: {exc.strerror}", path=path) from None
+    except UnicodeDecodeError:
+        raise UsageError("--questions file is not UTF-8 text", path=path, hint="one question per line, saved as UTF-8") from None
     out = []
     for n, line in enumerate(lines, 1):
         line = line.strip()
@@ -206,4 +215,7 @@ def read_questions(path: Path) -> list[str]:
                 raise UsageError(f"line {n} is not JSON with a \"question\"", path=path, hint='write {"question": "..."} or plain text') from None
         else:
             out.append(line)
-    return [q for q in out if q]
+    out = [q for q in out if q]
+    if not out:
+        raise UsageError("no questions", path=path, hint="one per line, or JSON Lines with \"question\"")
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +70,48 @@ def test_batch_with_a_corrupt_file_answers_the_rest(tmp_path, invoice_pdf, corru
     image = Image.open(png).convert("RGB")
     red = sum(1 for r, g, b in image.getdata() if r > 180 and g < 80 and b < 80)
     assert red > 100  # the drawn box
+
+
+def test_empty_questions_file_is_a_usage_error(tmp_path, invoice_pdf):
+    empty = tmp_path / "questions.txt"
+    empty.write_text("\n# to do: write the questions\n\n")
+    result = run_aitk("docqa", "ask", str(invoice_pdf.path), "--questions", str(empty))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == f"error: {empty}: no questions (one per line, or JSON Lines with \"question\")"
+
+
+def test_index_reports_failures_warnings_and_skipped_files(tmp_path, blank_page_pdf):
+    """--json has a record for every document, failed ones too; a cached run still shows the
+    warnings; files of other types in a folder are named in one warning line."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(blank_page_pdf.path, folder / "blank.pdf")
+    guide = folder / "guide.markdown"
+    guide.write_text(f"# Guide {tmp_path.name}\n\nThe spare keys hang behind the **blue** door.\n")  # content no other test has
+    (folder / "broken.png").write_text("not an image\n")
+    (folder / "prices.csv").write_text("item,price\ntea,2\n")
+    (folder / "report.docx").write_bytes(b"PK\x03\x04" + b"\x00" * 60)
+
+    first = run_aitk("docqa", "index", str(folder), "--json", "--device", "cpu")
+    assert first.returncode == 1, first.stderr
+    rows = {Path(r["document"]).name: r for r in map(json.loads, first.stdout.splitlines())}
+    assert set(rows) == {"blank.pdf", "guide.markdown", "broken.png"}, first.stdout
+    broken = rows["broken.png"]
+    assert broken["state"] == "failed" and broken["error"].startswith(f"{folder / 'broken.png'}: not a readable image"), broken
+    assert rows["guide.markdown"]["pages"] == 1 and rows["guide.markdown"]["state"] == "new"
+    assert rows["blank.pdf"]["warnings"] == ["page 2 is empty"]
+    skipped = [line for line in first.stderr.splitlines() if "skipped" in line]
+    assert skipped == [f"warning: skipped 2 file(s) docqa does not read: {folder / 'prices.csv'}, {folder / 'report.docx'} "
+                       "(it reads PDFs, images and .txt/.md/.markdown files)"], first.stderr
+    assert f"reading {guide}\n" in first.stderr  # progress off a terminal: one line per document extracted
+    assert "error: 1 document(s) failed:" in first.stderr and "error: {" not in first.stderr
+
+    (folder / "broken.png").unlink()
+    again = run_aitk("docqa", "index", str(folder), "--device", "cpu")
+    assert again.returncode == 0, again.stderr
+    assert sorted(again.stdout.splitlines()) == [f"cached {folder / 'blank.pdf'}: 3 page(s), 2 chunk(s)",
+                                                 f"cached {folder / 'guide.markdown'}: 1 page(s), 1 chunk(s)"]
+    assert f"warning: {folder / 'blank.pdf'}: page 2 is empty" in again.stderr.splitlines()
+    assert "reading" not in again.stderr  # nothing extracted: all from the cache
+    quiet = run_aitk("docqa", "index", str(folder), "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == ""

@@ -154,7 +154,7 @@ def bad_file_error(path, match: str, config=ExtractConfig()) -> str:
     with pytest.raises(MediaError, match=match) as caught:
         load_document(path, config, cache=False)
     message = str(caught.value)
-    assert "\n" not in message and str(path) in message
+    assert "\n" not in message and message.startswith(f"{path}: "), message  # error: PATH: what (fix)
     return message
 
 
@@ -186,6 +186,21 @@ def test_missing_folder_and_unsupported_files(tmp_path):
     bad_file_error(broken, "not a readable image")
 
 
+def test_unreadable_images_start_with_the_path(scanned_png, tmp_path):
+    """Pillow quotes the file name in some errors ("cannot identify image file 'x.png'"): the
+    message must still start with the path, and name it once."""
+    text = tmp_path / "notes.png"
+    text.write_text("not an image at all\n")
+    noise = tmp_path / "noise.jpg"
+    noise.write_bytes(np.random.default_rng(1).bytes(300))
+    whole = scanned_png.path.read_bytes()
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(whole[: len(whole) // 3])  # a copy that stopped a third of the way
+    for path in (text, noise, cut):
+        message = bad_file_error(path, "not a readable image")
+        assert message.count(path.name) == 1 and "re-save it as PNG or JPEG" in message, message
+
+
 def test_image_without_ocr_and_bad_settings(scanned_png):
     bad_file_error(scanned_png.path, "only be read with OCR", ExtractConfig(ocr="never"))
     with pytest.raises(UsageError, match="unknown OCR mode"):
@@ -200,7 +215,7 @@ def test_a_pdf_without_the_suffix_is_still_read(invoice_pdf, tmp_path):
 
 
 def test_is_document_path():
-    for name in ["a.pdf", "B.PDF", "scan.png", "x.jpg", "y.JPEG", "z.tif", "t.tiff", "m.bmp", "w.webp", "n.txt", "r.md"]:
+    for name in ["a.pdf", "B.PDF", "scan.png", "x.jpg", "y.JPEG", "z.tif", "t.tiff", "m.bmp", "w.webp", "n.txt", "r.md", "s.markdown"]:
         assert is_document_path(name), name
     for name in ["a.docx", "movie.mp4", "noext", "archive.pdf.zip"]:
         assert not is_document_path(name), name
