@@ -181,7 +181,7 @@ def probe_test(inputs: list[tuple], budget: float) -> str:
         "        except _OutOfTime:\n"
         "            __aitk_outputs__.append(['timeout', None])\n"
         "            stop = 0\n"
-        "        except Exception as exc:\n"
+        "        except BaseException as exc:\n"  # SystemExit from a sample's sys.exit() too: a behaviour, recorded
         "            __aitk_outputs__.append(['exc', type(exc).__name__])\n"
         "        finally:\n"
         "            signal.setitimer(signal.ITIMER_REAL, 0)\n"

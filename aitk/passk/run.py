@@ -158,9 +158,11 @@ def _resume(source: Path, stream: Iterator, record) -> tuple[int, int]:
                 break  # the last line of an interrupted run
             try:
                 result = json.loads(raw)
-                _, sample = next(stream)
-            except (json.JSONDecodeError, UnicodeDecodeError, StopIteration):
-                break  # a line cut by an interruption, or more results than samples
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                result = None  # a whole line that is not a result: not ours to overwrite
+            sample = next(stream, (None, None))[1]
+            if sample is None:
+                raise UsageError(f"{source}: holds more results than the samples have ({kept + 1} or more)", hint="use --force to start over")
             if type(result) is not dict or result.get("task_id") != sample["task_id"] or result.get("completion") != sample["completion"]:
                 raise UsageError(
                     f"{source}: earlier results do not match the samples at result {kept + 1}",

@@ -125,7 +125,9 @@ def _choose(by_task, plan, outputs, passed, n: int, result: Selection) -> None:
     with atomic_open(result.output) as out:
         for tid, group in by_task.items():
             examples, _ = plan[tid]
-            runnable = [i for i in range(len(group)) if outputs.get((tid, i)) is not None]
+            planned = len(plan[tid][1])
+            # a probe that stopped part-way (its outputs fewer than the inputs) did not run: it cannot be compared
+            runnable = [i for i in range(len(group)) if outputs.get((tid, i)) is not None and len(outputs[(tid, i)]) == planned]
             checked = [(j, e) for j, e in enumerate(examples) if e.has_expected]
             survivors = [i for i in runnable if all(
                 outputs[(tid, i)][j][0] == "ok" and same_output(outputs[(tid, i)][j][1], e.expected) for j, e in checked

@@ -68,6 +68,22 @@ def test_resume_keeps_earlier_results_and_runs_the_rest(tmp_path, add_problems):
     other = write_jsonl(tmp_path / "s.jsonl", [{**rows[0], "completion": "    return 0\n"}])
     result = run_aitk("passk", "evaluate", str(other), "--problems", str(add_problems))
     assert result.returncode == 2 and "--force" in result.stderr
+    assert read_jsonl(target) == results  # refused: untouched
+
+
+def test_results_that_are_not_these_samples_are_never_overwritten(tmp_path, add_problems):
+    rows = [{"task_id": ADD["task_id"], "completion": "    return a + b\n", "i": i} for i in range(4)]
+    samples = write_jsonl(tmp_path / "s.jsonl", rows)
+    target = results_path(samples)
+    target.write_text("my notes\nline two\n")  # someone else's file under that name
+    refused = run_aitk("passk", "evaluate", str(samples), "--problems", str(add_problems), "--sandbox", "none")
+    assert refused.returncode == 2 and "--force" in refused.stderr and target.read_text() == "my notes\nline two\n"
+    target.unlink()
+    assert run_aitk("passk", "evaluate", str(samples), "--problems", str(add_problems), "--sandbox", "none", "-q").returncode == 0
+    four = target.read_text()
+    write_jsonl(samples, rows[:2])  # fewer samples than results now
+    shrunk = run_aitk("passk", "evaluate", str(samples), "--problems", str(add_problems), "--sandbox", "none")
+    assert shrunk.returncode == 2 and "more results than the samples" in shrunk.stderr and target.read_text() == four
 
 
 @pytest.mark.parametrize("line, needle", [

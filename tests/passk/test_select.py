@@ -121,3 +121,13 @@ def test_cli_select_prints_n_at_k_and_json(tmp_path):
     assert "n/a" in run_aitk("passk", "select", str(samples), "-p", str(problems), "-n", "3", "-q").stdout
     bad = run_aitk("passk", "select", str(tmp_path / "missing.jsonl"), "-p", str(problems))
     assert bad.returncode == 2 and "missing.jsonl" in bad.stderr
+
+
+def test_select_takes_a_sample_that_exits_as_a_behaviour(tmp_path):
+    completions = ["    import sys\n    sys.exit(0)\n", "    return a + b\n", "    import sys\n    sys.exit(3)\n"]
+    samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "toy/add", "completion": c} for c in completions])
+    problems = load_problems(str(write_jsonl(tmp_path / "p.jsonl", [ADD_WITH_EXAMPLE])))
+    result = run_sandboxed("strict", lambda: select(samples, problems, SelectConfig(n=2, inputs=4, sandbox=_fast())))
+    chosen = read_jsonl(result.output)
+    assert [(c["completion"], c["passed"]) for c in chosen] == [("    return a + b\n", True)]  # the exits matched no example
+    assert result.survivors == 1 and result.n_at_k == 1.0
