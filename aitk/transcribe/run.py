@@ -244,6 +244,55 @@ def run_batch(
     reporter(TaskFinished(BATCH))
 
 
+LEDGER = ".aitk-transcribe-watch.json"  # in the watched folder; hidden, so never taken for a recording
+
+
+class WatchLedger:
+    """What a watch wrote: each recording's (size, mtime) when it was read and each output's after.
+
+    A recording that changes after it was transcribed (OBS resumed after a pause, a slow copy that
+    stalled longer than --settle) is transcribed again while its outputs are still as aitk left
+    them; outputs someone edited are never overwritten. Kept in the folder, so a restart knows too.
+    """
+
+    def __init__(self, folder: Path):
+        import json
+
+        self.path = folder / LEDGER
+        try:
+            self.data: dict[str, dict] = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.data = {}
+        if type(self.data) is not dict:
+            self.data = {}
+
+    @staticmethod
+    def stat(path: Path) -> list[int] | None:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return [st.st_size, st.st_mtime_ns]
+
+    def changed(self, media: Path, outputs: list[Path]) -> str | None:
+        """None: as it was when transcribed (or never transcribed here); "redo": it changed and its
+        outputs are untouched; "edited": it changed, but so did some output."""
+        entry = self.data.get(str(media))
+        if not isinstance(entry, dict) or entry.get("source") == self.stat(media):
+            return None
+        recorded = entry.get("outputs") or {}
+        return "redo" if all(self.stat(p) == recorded.get(str(p)) for p in outputs if p.exists()) else "edited"
+
+    def record(self, media: Path, source: list[int] | None, outputs: list[Path]) -> None:
+        import json
+
+        self.data[str(media)] = {"source": source, "outputs": {str(p): self.stat(p) for p in outputs}}
+        try:
+            atomic_write_text(self.path, json.dumps(self.data, indent=1))
+        except OutputError:
+            pass  # a read-only folder: the outputs were written; only this memory is lost
+
+
 def run_watch(
     folder: Path,
     transcriber: Transcriber,
@@ -254,9 +303,19 @@ def run_watch(
     stop: threading.Event | None = None,
     reporter: Reporter = null_reporter,
 ) -> Iterator[FileResult]:
-    """Transcribe each recording in `folder` once it has stopped growing; skip ones already done."""
+    """Transcribe each recording in `folder` once it has stopped growing; skip ones already done,
+    redo ones that changed since this watch (or an earlier one) transcribed them."""
     if not folder.is_dir():
         raise UsageError(f"--watch {folder}: not a folder", hint="create it or pick another")
     reporter(Log(f"watching {folder} for new recordings (Ctrl-C to stop)"))
+    ledger = WatchLedger(folder)
     for path in watch_folder(folder, is_media_path, recursive, settle, interval, stop):
-        yield process_file(path, transcriber, output_dir, force=False, reporter=reporter)
+        outputs = list(output_paths(path, transcriber.config.formats, output_dir).values())
+        source = ledger.stat(path)  # before reading: growth during the run shows next time
+        change = ledger.changed(path, outputs)
+        if change == "edited":
+            reporter(Log(f"{path} changed after it was transcribed, but its outputs were edited since: left as they are", "warning"))
+        result = process_file(path, transcriber, output_dir, force=change == "redo", reporter=reporter)
+        if result.status == "done":
+            ledger.record(path, source, outputs)
+        yield result

@@ -81,3 +81,31 @@ def test_watch_waits_for_growing_files_skips_done_ones_and_survives_broken_ones(
     assert set(statuses) == {"old.wav", "Recording.WAV", "broken.mp4", "later.wav"}
     assert (folder / "Recording.txt").stat().st_mtime_ns == stamp
     assert "Traceback" not in stderr
+
+
+def test_a_recording_that_grows_after_a_pause_is_transcribed_again_unless_its_outputs_were_edited(speech_dir, tmp_path):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    data = (speech_dir / "clip1.wav").read_bytes()
+    target = folder / "take.wav"
+    target.write_bytes(data[: len(data) // 3])  # the recorder paused longer than --settle
+    watcher = Watcher(folder)
+    try:
+        first = watcher.next_result()
+        assert first["status"] == "done"
+        partial = (folder / "take.txt").read_text()
+        with open(target, "ab") as sink:  # ...and went on
+            sink.write(data[len(data) // 3 :])
+        again = watcher.next_result()
+        assert again["status"] == "done", again
+        assert word_error_rate(SENTENCES[1], (folder / "take.txt").read_text()) < 0.2 < word_error_rate(SENTENCES[1], partial)
+
+        (folder / "take.txt").write_text("my corrected transcript\n")
+        with open(target, "ab") as sink:
+            sink.write(b"\x00" * 32000)  # a second of silence more
+        edited = watcher.next_result()
+        assert edited["status"] == "skipped"
+    finally:
+        code, stderr = watcher.stop(signal.SIGTERM)
+    assert (folder / "take.txt").read_text() == "my corrected transcript\n"
+    assert "outputs were edited since" in stderr and code == 0
