@@ -43,7 +43,7 @@ def parse_srt(text: str, name: str = "srt") -> list[Cue]:
     import srt
 
     try:
-        return [
+        cues = [
             Cue(s.index, s.start.total_seconds(), s.end.total_seconds(), s.content.replace("\n", " ").strip())
             for s in srt.parse(text)
         ]
@@ -56,6 +56,18 @@ def parse_srt(text: str, name: str = "srt") -> list[Cue]:
             f"not a valid SRT file{at}", path=name,
             hint="each cue is a number, a 'HH:MM:SS,mmm --> HH:MM:SS,mmm' line and its text; fix it, or use the .srt aitk wrote",
         ) from exc
+    backwards = next((c for c in cues if c.end < c.start), None)
+    if backwards is not None:
+        raise EditFileError(
+            f"cue {backwards.index} ends before it starts ({_clock(backwards.start)} --> {_clock(backwards.end)})", path=name,
+            hint="swap or fix its two times",
+        )
+    return cues
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d},{round((seconds - whole) * 1000):03d}"
 
 
 def compose_srt(cues: list[Cue], reindex: bool = False) -> str:

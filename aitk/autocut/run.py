@@ -17,7 +17,7 @@ from aitk.autocut.spans import retime, snap_to_frames, spans_for, total
 from aitk.engine.errors import MediaError, OutputError, UsageError
 from aitk.engine.fileio import atomic_write_text
 from aitk.engine.media import SAMPLE_RATE, decode_audio, probe
-from aitk.engine.progress import Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
+from aitk.engine.progress import Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
 
 MIN_GAP = 1.0  # seconds of silence that get their own "< No Speech >" line
 
@@ -140,6 +140,20 @@ def kept_cues(cues: list[Cue], md_text: str | None, md_name: str, srt_name: str)
     return kept
 
 
+def _note_unused_md(media: Path, srt_path: Path, reporter: Reporter) -> None:
+    """Cutting by the srt while X.md beside the media has ticks: most likely the user meant the md."""
+    beside = media.with_suffix(".md")
+    try:
+        ticked = beside.exists() and bool(parse_md(beside.read_text(encoding="utf-8"), str(beside)).kept)
+    except (OSError, UnicodeDecodeError, UsageError):
+        return
+    if ticked:
+        reporter(Log(
+            f"{beside} has ticked sentences but was not given: cutting by the cues left in {srt_path.name} "
+            f"(to cut by the ticks: aitk autocut cut {media} {beside})", "warning",
+        ))
+
+
 def cut(media: Path, srt_path: Path | None = None, md_path: Path | None = None, config: CutConfig = CutConfig(),
         reporter: Reporter = null_reporter) -> CutResult:
     """Cut `media` to the kept cues; write X_cut.<ext>, X_cut.srt and X_cut.md (and exports)."""
@@ -150,8 +164,18 @@ def cut(media: Path, srt_path: Path | None = None, md_path: Path | None = None, 
     if not srt_path.exists():
         raise UsageError(f"{srt_path}: no such subtitle file", hint=f"run 'aitk autocut transcribe {media}' first")
     cues = read_srt(srt_path)
+    if not cues:
+        raise EditFileError("has no cues", path=srt_path, hint=f"restore it, or run 'aitk autocut transcribe {media} --force'")
     md_text = read_edit_file(md_path, "Markdown") if md_path else None
+    if md_path is None:
+        _note_unused_md(media, srt_path, reporter)
     kept = kept_cues(cues, md_text, str(md_path), str(srt_path))
+    beyond = next((c for c in kept if c.start >= info.duration), None)
+    if beyond is not None:
+        raise EditFileError(
+            f"cue {beyond.index} starts at {beyond.start:.1f} s, after the end of {media.name} ({info.duration:.1f} s)",
+            path=srt_path, hint="is it the srt of another recording? fix or delete that cue",
+        )
     spans = snap_to_frames(spans_for(kept, info.duration, config.padding, config.merge_gap), info.fps if info.has_video else 0)
     if config.encode.fast and info.has_video:
         spans = snap_to_keyframes(spans, keyframe_times(media))  # the cut and its subtitles agree
@@ -188,6 +212,8 @@ def export_text(kind: str, spans, media: Path, info, title: str) -> str:
 
 def srt_to_md(srt_path: Path, media: Path | None, force: bool = False) -> Path:
     cues = read_srt(srt_path)
+    if not cues:
+        raise EditFileError("has no cues", path=srt_path, hint="give the srt of the recording")
     md_path = srt_path.with_suffix(".md")
     refuse_overwrite([md_path], force)
     media_name = media.name if media else srt_path.with_suffix(".mp4").name

@@ -53,6 +53,31 @@ def test_bad_srt_is_one_line_naming_the_file_for_every_command(talk, content, ne
     assert (talk / "talk.md").read_text() == md_before
 
 
+@pytest.mark.parametrize("content, needle", [
+    ("1\n00:00:01,500 --> 00:00:00,500\nBackwards.\n", "talk.srt: cue 1 ends before it starts (00:00:01,500 --> 00:00:00,500) ("),
+    ("1\n00:00:50,000 --> 00:01:10,000\nBeyond.\n", "talk.srt: cue 1 starts at 50.0 s, after the end of talk.mp4 (2.0 s) ("),
+    ("", "talk.srt: has no cues ("),
+])
+def test_impossible_cues_are_named_before_cutting(talk, content, needle):
+    (talk / "talk.srt").write_text(content)
+    (talk / "talk.md").unlink()
+    result = run_aitk("autocut", "cut", str(talk / "talk.mp4"))
+    assert result.returncode == 1 and needle in one_error_line(result)
+    assert sorted(p.name for p in talk.iterdir()) == ["talk.mp4", "talk.srt"]
+    if content:
+        assert run_aitk("autocut", "to-md", str(talk / "talk.srt")).returncode == (1 if "Backwards" in content else 0)
+
+
+def test_cutting_by_the_srt_says_so_when_the_md_beside_it_has_ticks(talk):
+    md = talk / "talk.md"
+    md.write_text(md.read_text().replace("- [ ] [2,", "- [x] [2,"))
+    result = run_aitk("autocut", "cut", str(talk / "talk.mp4"))
+    assert result.returncode == 0, result.stderr
+    assert f"warning: {md} has ticked sentences but was not given" in result.stderr
+    quiet = run_aitk("autocut", "cut", str(talk / "talk.mp4"), str(md), "--force")
+    assert quiet.returncode == 0 and "warning" not in quiet.stderr
+
+
 def test_binary_md_and_json_failure_record(talk):
     (talk / "talk.md").write_bytes(BINARY)
     result = run_aitk("autocut", "cut", str(talk / "talk.mp4"), str(talk / "talk.md"), "--json")
