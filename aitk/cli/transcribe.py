@@ -110,7 +110,7 @@ def transcribe(
             for result in results:
                 if result.status == "failed":
                     failures.append(result.error or str(result.input))
-                _show(result, json_out, to_stdout, config.formats[0], quiet)
+                _show(result, json_out, to_stdout, config.formats[0])
         except KeyboardInterrupt:
             if watch is None:
                 raise
@@ -118,7 +118,7 @@ def transcribe(
     exit_if_failed(failures)
 
 
-def _show(result, json_out: bool, to_stdout: bool, fmt: str, quiet: bool) -> None:
+def _show(result, json_out: bool, to_stdout: bool, fmt: str) -> None:
     """Print one input's outcome: JSON object, the transcript itself (-o -), or a short line."""
     from aitk.transcribe.writers import render
 
@@ -129,9 +129,8 @@ def _show(result, json_out: bool, to_stdout: bool, fmt: str, quiet: bool) -> Non
     elif to_stdout:
         sys.stdout.write(render(result.transcript, fmt))
         sys.stdout.flush()
-    elif result.status == "skipped":
-        if not quiet:
-            print(f"skipped {result.input} (outputs exist; --force redoes it)")
+    elif result.status == "skipped":  # a result line on stdout like "done": -q silences stderr only
+        print(f"skipped {result.input} (outputs exist; --force redoes it)")
     else:
         t = result.transcript
         names = ", ".join(p.name for p in result.outputs)

@@ -130,6 +130,8 @@ def test_batch_with_a_corrupt_file_video_and_skip_if_done(speech_dir, tmp_path):
     again = run_aitk("transcribe", str(batch), "--format", "srt,vtt,json")
     assert again.returncode == 1 and "skipped" in again.stdout
     assert "edited by hand" in (batch / "clip0.srt").read_text()
+    quiet = run_aitk("transcribe", str(batch / "clip0.WAV"), "--format", "srt", "-q")  # -q silences stderr, not results
+    assert quiet.returncode == 0 and quiet.stdout.startswith("skipped ") and quiet.stderr == ""
     forced = run_aitk("transcribe", str(batch / "clip0.WAV"), "--format", "srt", "--force", "--quiet")
     assert forced.returncode == 0 and "edited by hand" not in (batch / "clip0.srt").read_text()
 
