@@ -181,7 +181,7 @@ def merge_media(medias: list[Path], infos: list[MediaInfo], dst: Path, opts: Enc
     video = infos[0].has_video
     if any(i.has_video != video for i in infos) or any(not i.has_audio for i in infos):
         odd = next(m for m, i in zip(medias, infos) if i.has_video != video or not i.has_audio)
-        raise MediaError("cannot be merged with the others: every input needs sound, and all or none need video", path=odd)
+        raise MediaError("cannot be merged with the others: every input needs sound, and all or none need video", path=odd, hint="leave it out, or give it a silent sound track")
     first = infos[0]
     cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     chains, labels = [], ""

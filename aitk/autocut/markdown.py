@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from aitk.autocut.cues import Cue
 from aitk.engine.errors import UsageError
@@ -64,12 +65,18 @@ def clock(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
 
 
+def link_target(name: str) -> str:
+    """A Markdown link target for a file name: in <...> when it holds spaces or brackets, which
+    would otherwise end the link (CommonMark)."""
+    return f"<{name}>" if any(ch in name for ch in " ()<>") else name
+
+
 def player_tag(media_name: str) -> str:
     suffix = Path(media_name).suffix.lower()
     mime = MIME.get(suffix, "video/mp4")
     tag = "audio" if mime.startswith("audio/") else "video"
     extra = ' allowfullscreen="true"' if tag == "video" else ""
-    return f'<{tag} controls="true"{extra}> <source src="{media_name}" type="{mime}"> </{tag}>'
+    return f'<{tag} controls="true"{extra}> <source src="{quote(media_name)}" type="{mime}"> </{tag}>'
 
 
 def render_md(
@@ -83,7 +90,7 @@ def render_md(
         "",
         player_tag(media_name),
         "",
-        f"Texts generated from [{srt_name}]({srt_name}). Tick the sentences to keep; edit their text",
+        f"Texts generated from [{srt_name}]({link_target(srt_name)}). Tick the sentences to keep; edit their text",
         "to fix the subtitles. Each line is [subtitle index,start time] text.",
         "",
     ]

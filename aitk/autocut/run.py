@@ -15,7 +15,7 @@ from aitk.autocut.edges import snap_to_sound
 from aitk.autocut.markdown import parse_md, render_md
 from aitk.autocut.spans import retime, snap_to_frames, spans_for, total
 from aitk.engine.errors import MediaError, OutputError, UsageError
-from aitk.engine.fileio import atomic_write_text
+from aitk.engine.fileio import atomic_write_text, check_writable
 from aitk.engine.media import SAMPLE_RATE, decode_audio, probe
 from aitk.engine.progress import Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
 
@@ -183,6 +183,7 @@ def cut(media: Path, srt_path: Path | None = None, md_path: Path | None = None, 
     out_srt, out_md = out_media.with_suffix(".srt"), out_media.with_suffix(".md")
     exports = [out_media.with_suffix("." + kind) for kind in config.export]
     refuse_overwrite([out_media, out_srt, out_md, *exports], config.force)
+    check_writable(out_media.parent)  # before ffmpeg, whose message would name only its temp file
 
     task = str(media)
     reporter(TaskStarted(task, f"cut {media.name}", total=total(spans)))
@@ -285,13 +286,14 @@ def merge(medias: list[Path], out: Path, config: CutConfig = CutConfig()) -> lis
     from aitk.autocut.cutter import merge_media
 
     if len(medias) < 2:
-        raise UsageError("merge needs at least two recordings")
+        raise UsageError("merge needs at least two recordings", hint="give them in order, e.g. aitk autocut merge a.mp4 b.mp4 -o joined.mp4")
     if str(out) == "-" or not out.suffix:
         raise UsageError(f"-o {out}: the joined recording needs a file name with an extension", hint="e.g. -o joined.mp4, or joined.m4a for sound only")
     infos = [probe(m) for m in medias]
     subtitles = [read_srt(m.with_suffix(".srt")) if m.with_suffix(".srt").exists() else [] for m in medias]  # bad ones fail before encoding
     out_srt = out.with_suffix(".srt")
     refuse_overwrite([out, out_srt], config.force)
+    check_writable(out.parent)
     merge_media(medias, infos, out, config.encode)
     cues: list[Cue] = []
     offset = 0.0

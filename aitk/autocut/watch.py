@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from aitk.autocut.cues import EditFileError
-from aitk.autocut.markdown import DONE_TEXT, is_done
+from aitk.autocut.markdown import DONE_TEXT, is_done, link_target
 from aitk.autocut.run import CutConfig, cut, is_transcribed, merge, read_edit_file, read_srt, transcribe_for_editing
 from aitk.engine.errors import AitkError
 from aitk.engine.fileio import atomic_write_text
@@ -92,7 +92,7 @@ def listing_text(folder: Path, recordings: list[Path], current: str | None) -> s
         text += "\n"
     for r in new:
         name = r.relative_to(folder).as_posix()
-        text += f"- [ ] [{name}]({Path(name).with_suffix('.md').as_posix()}) {_first_words(r)}\n"
+        text += f"- [ ] [{name}]({link_target(Path(name).with_suffix('.md').as_posix())}) {_first_words(r)}\n"
     return text
 
 

@@ -162,7 +162,7 @@ def md_to_srt(
     from aitk.autocut.run import edited_srt, md_to_srt as convert
 
     if not md.exists():
-        raise UsageError(f"{md}: no such file")
+        raise UsageError(f"{md}: no such file", hint="check the path")
     if output is not None and str(output) == "-":
         sys.stdout.write(edited_srt(md, srt))
         return
@@ -179,7 +179,7 @@ def compact(
     from aitk.autocut.run import compact as convert
 
     if not path.exists():
-        raise UsageError(f"{path}: no such file")
+        raise UsageError(f"{path}: no such file", hint="check the path")
     print(convert(path, force))
 
 
@@ -197,7 +197,7 @@ def merge(
 
     for p in media:
         if not p.exists():
-            raise UsageError(f"{p}: no such file")
+            raise UsageError(f"{p}: no such file", hint="check the path")
     outputs = do_merge(media, output, CutConfig(encode=EncodeOptions(crf=crf), force=force))
     print(f"done    {', '.join(str(p) for p in outputs)}")
 

@@ -189,7 +189,7 @@ def _plans(paths, config: DetectConfig, output_dir: Path | None, annotate_dir: P
         targets = targets_for(path, output_dir, annotate_dir)
         clash = next((claimed[t.resolve()] for t in targets.values() if t.resolve() in claimed), None)
         if clash is not None:
-            yield path, iter([InputDone(path, "failed", error=f"{path}: outputs would overwrite those of {clash} (same name); use separate --output-dir runs")])
+            yield path, iter([InputDone(path, "failed", error=f"{path}: its outputs would overwrite those of {clash}, which has the same name (use a separate --output-dir for one of them)")])
             continue
         claimed.update((t.resolve(), path) for t in targets.values())
         if (

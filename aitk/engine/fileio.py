@@ -16,6 +16,18 @@ from typing import IO
 from aitk.engine.errors import OutputError
 
 TEMP_PREFIX = ".aitk-tmp-"
+WRITABLE_HINT = "make the folder writable, or write to another folder"
+
+
+def check_writable(folder: str | os.PathLike) -> None:
+    """OutputError now, naming the folder, rather than from a tool (ffmpeg) after minutes of work."""
+    folder = Path(folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {folder}: {exc.strerror}", hint=WRITABLE_HINT) from exc
+    os.close(fd)
+    os.unlink(tmp)
 
 
 @contextlib.contextmanager
@@ -27,7 +39,7 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None =
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=target.suffix + ".part", dir=target.parent)
     except OSError as exc:
-        raise OutputError(f"cannot write to {target.parent}: {exc.strerror}", hint="choose a writable --output-dir") from exc
+        raise OutputError(f"cannot write to {target.parent}: {exc.strerror}", hint=WRITABLE_HINT) from exc
     try:
         with os.fdopen(fd, mode, encoding=None if binary else encoding) as handle:
             yield handle

@@ -219,7 +219,7 @@ def run_batch(
         targets = output_paths(path, transcriber.config.formats, output_dir).values()
         clash = next((claimed[p] for p in targets if p in claimed), None)
         if write and clash is not None:
-            plans.append((path, f"{path}: outputs would overwrite those of {clash} (same name); use separate --output-dir runs"))
+            plans.append((path, f"{path}: its outputs would overwrite those of {clash}, which has the same name (use a separate --output-dir for one of them)"))
             continue
         claimed.update(dict.fromkeys(targets, path))
         todo = _todo(path, transcriber.config, output_dir, force) if write else {}

@@ -150,3 +150,10 @@ def test_sentence_edges_widen_to_their_sound_and_never_into_a_neighbour():
     assert snapped[2] == (6.02, 7.0, "starts early")  # never shrinks, never reaches back into its neighbour
     assert snapped[3] == (7.9, pytest.approx(9.05, abs=0.011), "starts in silence")
     assert snapped[4] == (9.5, 9.9, "nothing heard")
+
+
+def test_file_names_with_spaces_stay_links_and_playable():
+    text = render_md("my talk é.mp4", "my talk é.srt", CUES)
+    assert "[my talk é.srt](<my talk é.srt>)" in text  # a bare space would end a CommonMark link
+    assert 'src="my%20talk%20%C3%A9.mp4"' in text
+    assert [line.index for line in parse_md(text).lines] == [1, 2, 3, 4]

@@ -40,3 +40,14 @@ def test_unwritable_folder_under_a_file_is_output_error(tmp_path):
     blocker.write_text("")
     with pytest.raises(OutputError):
         atomic_write_text(blocker / "x.txt", "x")
+
+
+def test_check_writable_names_the_folder_before_any_work(tmp_path):
+    from aitk.engine.errors import OutputError
+    from aitk.engine.fileio import check_writable
+
+    check_writable(tmp_path)
+    assert list(tmp_path.iterdir()) == []  # its probe leaves nothing behind
+    with pytest.raises(OutputError) as err:
+        check_writable("/proc")  # not writable even for root
+    assert err.value.message.startswith("cannot write to /proc: ") and "make the folder writable" in err.value.message
