@@ -180,10 +180,13 @@ def _merge_when_done(folder: Path, recordings: list[Path], state: WatchState, co
         current = updated
     if current is None:
         return
-    if not is_done(current) or state.data["merge"] == _digest(current):
-        return
-    state.data["merge"] = _digest(current)
     ticked = [folder / m.group(2) for m in map(_ENTRY.match, current.splitlines()) if m and m.group(1) in "xX"]
+    # The merge depends on the ticked recordings and their order only: a new recording appended
+    # unticked, or a note, does not merge again.
+    plan = _digest("\n".join(p.name for p in ticked))
+    if not is_done(current) or state.data["merge"] == plan:
+        return
+    state.data["merge"] = plan
     try:
         if len(ticked) < 2:
             raise AitkError(f"{listing}: tick at least two recordings to merge")

@@ -95,6 +95,16 @@ def test_watch_transcribes_cuts_when_done_and_merges_once(tmp_path):
         assert len(parse_srt((inbox / "autocut_merged.srt").read_text())) == 2 + 3
         assert watcher.quiet_for(1.5) == []
 
+        # A third recording is listed unticked: the ticked ones did not change, so no second merge.
+        stamp = merged.stat().st_mtime_ns
+        (inbox / "take3.mp4").write_bytes((studio / "take2.mp4").read_bytes())
+        assert watcher.next()["status"] == "transcribed"
+        deadline = time.time() + 10
+        while "take3.mp4" not in listing.read_text() and time.time() < deadline:
+            time.sleep(0.2)
+        assert "- [ ] [take3.mp4]" in listing.read_text()
+        assert watcher.quiet_for(1.5) == [] and merged.stat().st_mtime_ns == stamp
+
         # Broken file: reported, and the watch goes on.
         (inbox / "broken.mkv").write_bytes(b"\x00" * 5000)
         event = watcher.next()
