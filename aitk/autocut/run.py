@@ -7,6 +7,7 @@ may have edited (X.srt, X.md and the _cut outputs) are never overwritten without
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from glob import escape as glob_escape
 from pathlib import Path
 
 from aitk.autocut.cues import NO_SPEECH, Cue, EditFileError, compose_srt, parse_srt
@@ -211,13 +212,21 @@ def export_text(kind: str, spans, media: Path, info, title: str) -> str:
     raise UsageError(f"unknown --export {kind}", hint="use edl or fcpxml")
 
 
+def _media_beside(srt_path: Path) -> Path:
+    """The recording the srt belongs to: a media file of the same name beside it (X.mp4 if none)."""
+    from aitk.engine.media import is_media_path
+
+    found = sorted(p for p in srt_path.parent.glob(glob_escape(srt_path.stem) + ".*") if p != srt_path and is_media_path(p))
+    return found[0] if found else srt_path.with_suffix(".mp4")
+
+
 def srt_to_md(srt_path: Path, media: Path | None, force: bool = False) -> Path:
     cues = read_srt(srt_path)
     if not cues:
         raise EditFileError("has no cues", path=srt_path, hint="give the srt of the recording")
     md_path = srt_path.with_suffix(".md")
     refuse_overwrite([md_path], force)
-    media_name = media.name if media else srt_path.with_suffix(".mp4").name
+    media_name = media.name if media else _media_beside(srt_path).name
     return atomic_write_text(md_path, render_md(media_name, srt_path.name, cues))
 
 

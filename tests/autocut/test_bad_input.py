@@ -190,3 +190,11 @@ def test_watch_reports_unreadable_files_once_and_goes_on(talk):
     events = watch_events(talk)
     assert [e["status"] for e in events] == ["failed"] and "autocut.md: not a valid Markdown file" in events[0]["error"]
     assert (talk / "autocut.md").read_bytes() == BINARY  # reported, never rewritten
+
+
+def test_to_md_without_media_finds_the_recording_beside_the_srt(talk):
+    (talk / "talk.md").unlink()
+    (talk / "talk.mp4").rename(talk / "talk [1].mkv")
+    (talk / "talk.srt").rename(talk / "talk [1].srt")
+    assert run_aitk("autocut", "to-md", str(talk / "talk [1].srt")).returncode == 0
+    assert 'src="talk%20%5B1%5D.mkv" type="video/x-matroska"' in (talk / "talk [1].md").read_text()
