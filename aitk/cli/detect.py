@@ -60,7 +60,7 @@ def predict(
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Look in subfolders too.")] = False,
     every: Annotated[int, typer.Option(help="Video: detect on every Nth frame (1: all frames).")] = 1,
     fps: Annotated[Optional[float], typer.Option(help="Video: detect on at most this many frames per second instead of --every.")] = None,
-    threshold: Annotated[Optional[float], typer.Option(help="Keep detections scoring at least this (default: the model's own, 0.3 for CenterNet, 0.7 for DETR).")] = None,
+    threshold: Annotated[Optional[float], typer.Option(help="Keep detections scoring at least this (default: the model's own, 0.3 for CenterNet, 0.7 for DETR, 0.5 for sigmoid-scored models).")] = None,
     classes: Annotated[Optional[str], typer.Option(help="Keep only these class names (the model's labels), e.g. person,car.")] = None,
     max_detections: Annotated[int, typer.Option(help="At most this many detections per image or frame, best first.")] = 100,
     batch_size: Annotated[int, typer.Option(help="Images or frames per forward pass.")] = 4,
@@ -144,7 +144,7 @@ def _summary(result) -> str:
 @handle_errors
 def evaluate(
     gt: Annotated[Path, typer.Option("--gt", help="Ground truth: a COCO instances JSON (images, annotations, categories).")],
-    pred: Annotated[Path, typer.Option("--pred", help="Predictions: a COCO results JSON list of {image_id, category_id, bbox: [x, y, w, h], score}.")],
+    pred: Annotated[Path, typer.Option("--pred", help="Predictions: a COCO results JSON list of {image_id, category_id, bbox: \\[x, y, w, h], score}.")],
     per_class: Annotated[bool, typer.Option("--per-class", help="Also AP, AP50, AP75 and AR100 for each category.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:

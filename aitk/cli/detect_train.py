@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -67,7 +68,7 @@ def _losses(parts: dict[str, float]) -> str:
 def train(
     data: Annotated[Optional[Path], typer.Option("--data", help="COCO folder: annotations/instances_{train,val}.json with images in train/ and val/ (or train2017/, val2017/).")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Run folder: checkpoint.pt, model/, metrics.json.")] = Path("detr-run"),
-    model: Annotated[str, typer.Option(help="A preset to train from scratch (tiny, small), or a DETR to fine-tune: Hugging Face id or folder.")] = "tiny",
+    model: Annotated[str, typer.Option(help="A preset to train from scratch (tiny, small; tiny-detr: plain DETR), or a DETR to fine-tune: Hugging Face id or folder.")] = "tiny",
     steps: Annotated[int, typer.Option(min=1, help="Optimiser steps in all.")] = 3000,
     time_budget: Annotated[Optional[float], typer.Option(min=1.0, help="Stop after so many seconds of training (this session).")] = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 8,
@@ -97,6 +98,9 @@ def train(
 
     if resume and force:
         raise UsageError("--resume and --force contradict each other", hint="pick one")
+    for flag, value in (("--lr", lr), ("--lr-backbone", lr_backbone)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise UsageError(f"{flag} {value}: must be a number above 0", hint="e.g. 2e-4")
     train_files, val_files = _splits(data, train_json, train_images, val_json, val_images)
     config = TrainConfig(
         model=model, steps=steps, time_budget=time_budget, batch_size=batch_size, lr=lr, lr_backbone=lr_backbone,

@@ -123,7 +123,8 @@ class ProgressRenderer:
             self.console.print(f"{event.level}: {event.message}" if event.level != "info" else event.message, markup=False)
         elif self.progress is None:
             if isinstance(event, TaskStarted) and event.task != BATCH:
-                self.console.print(f"{event.label} ({event.total or 0:.1f} s)", markup=False)
+                size = f"{event.total or 0:.1f} s" if event.unit == "s" else f"{event.total or 0:.0f} {event.unit}"
+                self.console.print(f"{event.label} ({size})", markup=False)
         elif isinstance(event, TaskStarted):
             self.tasks[event.task] = self.progress.add_task(event.label, total=event.total)
         elif isinstance(event, TaskAdvanced) and event.task in self.tasks:

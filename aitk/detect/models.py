@@ -73,12 +73,19 @@ class TransformersModel:
         id2label = {int(k): str(v) for k, v in self.model.config.id2label.items()}
         self.id2label = id2label
         self.labels = tuple(dict.fromkeys(v.lower() for v in id2label.values() if v.upper() != "N/A"))
-        softmax = self.model.config.model_type in ("detr", "conditional_detr", "yolos", "table-transformer")
+        # models trained by `aitk detect train` know their dataset's category ids (label index -> id)
+        ids = getattr(self.model.config, "aitk_category_ids", None)
+        self.category_ids = {i: int(v) for i, v in enumerate(ids)} if isinstance(ids, list) else {}
+        # Conditional DETR, Deformable DETR, RT-DETR... score classes with sigmoids (focal loss): lower scores
+        softmax = self.model.config.model_type in ("detr", "yolos", "table-transformer")
         self.default_threshold = DETR_THRESHOLD if softmax else SIGMOID_THRESHOLD
 
     def category(self, label_id: int) -> tuple[int, str]:
-        """(COCO category id where the name is a COCO-80 name, else the model's own id; label name)."""
+        """(category id, label name): the training dataset's id for a model aitk trained, else the COCO
+        id where the name is a COCO-80 name, else the model's own id."""
         name = self.id2label.get(label_id, str(label_id))
+        if label_id in self.category_ids:
+            return self.category_ids[label_id], name.lower()
         return COCO_ID_BY_NAME.get(name.lower(), label_id), name.lower()
 
     def detect(self, images: list, threshold: float) -> list[list[Detection]]:

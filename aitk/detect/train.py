@@ -165,7 +165,7 @@ def _save_checkpoint(out: Path, model, optimizer, step: int, config: TrainConfig
         torch.save(state, handle)
 
 
-def _save_model(out: Path, model, image_size: int) -> Path:
+def _save_model(out: Path, model, image_size: int, category_ids: list[int]) -> Path:
     """save_pretrained into a temp folder, then swap it in: a reader never sees half a model."""
     from transformers.utils import logging as hf_logging
 
@@ -177,7 +177,9 @@ def _save_model(out: Path, model, image_size: int) -> Path:
 
     hf_logging.disable_progress_bar()  # save_pretrained draws a tqdm bar; core code stays silent
     try:
-        frozen_copy(model).save_pretrained(tmp)
+        saved = frozen_copy(model)
+        saved.config.aitk_category_ids = category_ids  # label index -> the dataset's category id, for `detect --coco-out`
+        saved.save_pretrained(tmp)
         image_processor(model, image_size).save_pretrained(tmp)
     finally:
         hf_logging.enable_progress_bar()
@@ -286,7 +288,7 @@ def train(train_files: SplitFiles, val_files: SplitFiles | None, out: Path, conf
         history.append({"step": step, **final})
         yield TrainEval(step, final)
     _save_checkpoint(out, model, optimizer, step, config, categories, elapsed(), history)
-    model_dir = _save_model(out, model, size)
+    model_dir = _save_model(out, model, size, label_ids)
     losses = {k: round(sum(p[k] for p in recent) / len(recent), 5) for k in recent[0]} if recent else {}
     summary = {
         "run": str(out), "model_dir": str(model_dir), "model": config.model, "steps": step, "device": str(device),

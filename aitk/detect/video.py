@@ -10,6 +10,7 @@ frames to H.264 through ffmpeg's stdin and renames the result into place when cl
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import queue
 import re
@@ -43,8 +44,8 @@ class Sampling:
     def __post_init__(self):
         if self.every < 1:
             raise UsageError(f"--every {self.every}: must be at least 1")
-        if self.fps is not None and self.fps <= 0:
-            raise UsageError(f"--fps {self.fps}: must be above 0")
+        if self.fps is not None and not (math.isfinite(self.fps) and self.fps > 0):
+            raise UsageError(f"--fps {self.fps}: must be a number above 0", hint="e.g. --fps 2")
 
     def keep(self, index: int, time: float, last_slot: int) -> int | None:
         """The slot this frame fills if kept, else None. Slots only grow, so a VFR burst keeps one frame per slot."""

@@ -14,6 +14,7 @@ class TaskStarted:
     task: str  # stable id, e.g. the input path
     label: str
     total: float | None = None
+    unit: str = "s"  # what total counts: seconds of media, or "steps", "views", "pages"...
 
 
 @dataclass(frozen=True)

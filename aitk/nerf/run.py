@@ -39,7 +39,14 @@ def load_checkpoint(run: Path) -> dict:
     path = run / CHECKPOINT
     if not path.exists():
         raise UsageError(f"{run}: no {CHECKPOINT} here", hint="train first: aitk render-nerf train DATA --out RUN")
-    return torch.load(path, map_location="cpu", weights_only=False)
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - torch raises OSError, RuntimeError, pickle errors... for a damaged file
+        raise UsageError(f"{path}: truncated or not a render-nerf checkpoint ({type(exc).__name__})",
+                         hint="train again with --force") from None
+    if not isinstance(ckpt, dict) or "state" not in ckpt or "config" not in ckpt:
+        raise UsageError(f"{path}: not a render-nerf checkpoint", hint="train again with --force")
+    return ckpt
 
 
 def train_run(data_path: Path, run: Path, config: NerfConfig, background: str = "white", resume: bool = False,
@@ -49,6 +56,8 @@ def train_run(data_path: Path, run: Path, config: NerfConfig, background: str = 
     from aitk.nerf.train import train
 
     previous = None
+    if run.exists() and not run.is_dir():
+        raise UsageError(f"--out {run}: a file is there, not a run folder", hint="pick a folder name")
     if (run / CHECKPOINT).exists():
         if resume:
             previous = load_checkpoint(run)
@@ -97,7 +106,7 @@ def render_views(run: Path, poses: torch.Tensor, device_spec: str = "auto", repo
     focal = ckpt["focal"] * scale
     background = torch.tensor(ckpt["background_rgb"], dtype=torch.float32, device=device)
     colours, depths = [], []
-    reporter(TaskStarted(task, f"render {len(poses)} views", total=len(poses)))
+    reporter(TaskStarted(task, "render", total=len(poses), unit="views"))
     for k, pose in enumerate(poses):
         out = render_image(field, height, width, focal, pose.to(device), background)
         colours.append(out["rgb"].clamp(0, 1).cpu().numpy().astype(np.float32))
@@ -115,6 +124,8 @@ def camera_path(run: Path, path: str, frames: int) -> torch.Tensor:
     if path in ("orbit", "spiral", "test"):
         data = load_dataset(Path(ckpt["data"]), ckpt["background"])
         if path == "test":
+            if len(data.subset("test").poses) == 0:
+                raise UsageError(f"{ckpt['data']}: no test views", hint="use --path orbit or spiral, or add transforms_test.json")
             return data.subset("test").poses
         train_poses = data.subset("train").poses
         return paths.orbit(train_poses, frames) if path == "orbit" else paths.spiral(train_poses, frames)
@@ -195,6 +206,8 @@ def evaluate_run(run: Path, device: str = "auto", reporter: Reporter = null_repo
 
     ckpt = load_checkpoint(run)
     test: PosedImages = load_dataset(Path(ckpt["data"]), ckpt["background"]).subset("test")
+    if len(test.poses) == 0:
+        raise UsageError(f"{ckpt['data']}: no test views to evaluate", hint="add transforms_test.json with held-out views")
     colours, _ = render_views(run, test.poses, device, reporter, task="eval")
     views = []
     for k, rgb in enumerate(colours):

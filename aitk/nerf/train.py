@@ -123,7 +123,7 @@ def train(data: PosedImages, config: NerfConfig, device: torch.device, reporter:
         by_time = elapsed / budget if budget else 0.0
         return min(1.0, max(by_steps, by_time))
 
-    reporter(TaskStarted(TASK, f"training ({config.method})", budget if budget else iters))
+    reporter(TaskStarted(TASK, f"training ({config.method})", budget if budget else iters, unit="s" if budget else "steps"))
     if state is None:
         started = time.perf_counter()
         field.prepare(train_set)

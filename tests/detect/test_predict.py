@@ -142,3 +142,6 @@ def test_cli_plain_summary_and_usage_errors(detector, photos):
     for value in ("2", "-0.1"):  # scores are in [0, 1]: a threshold outside would silently keep all or nothing
         bad = run_aitk("detect", str(photos["coffee"]), "--threshold", value)
         assert bad.returncode == 2 and "--threshold" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    for value in ("nan", "inf", "0"):
+        bad = run_aitk("detect", str(photos["coffee"]), "--fps", value)
+        assert bad.returncode == 2 and f"--fps {value}" in bad.stderr.replace("--fps 0.0", "--fps 0"), bad.stderr

@@ -131,6 +131,14 @@ def test_cli_synth_then_train_writes_a_loadable_model(tmp_path):
     found = processor.post_process_object_detection(outputs, threshold=0.0, target_sizes=[(64, 64)])[0]
     assert len(found["scores"]) > 0 and found["boxes"].shape[1] == 4
 
+    # train -> predict -> eval: predictions carry the dataset's category ids (1, 2), not label indices (0, 1)
+    pred = tmp_path / "pred.json"
+    predicted = run_aitk("detect", "--model", str(out / "model"), str(data / "val"), "--threshold", "0", "--coco-out", str(pred), env=ONE_THREAD)
+    assert predicted.returncode == 0, predicted.stderr
+    assert {row["category_id"] for row in json.loads(pred.read_text())} <= {1, 2}
+    scored = run_aitk("detect", "eval", "--gt", str(data / "annotations" / "instances_val.json"), "--pred", str(pred), "--json")
+    assert scored.returncode == 0, scored.stderr
+
     again = run_aitk("detect", "train", "--data", str(data), "--out", str(out), "--steps", "6", env=ONE_THREAD)
     assert again.returncode == 2 and "--resume" in again.stderr
     missing = run_aitk("detect", "train", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x"), env=ONE_THREAD)

@@ -78,3 +78,16 @@ def test_bad_input(tmp_path):
     assert result.returncode == 2 and "train first" in result.stderr
     result = run_aitk("render-nerf", "train", str(empty), "--out", str(tmp_path / "run"), "--method", "magic")
     assert result.returncode == 2 and "--method" in result.stderr
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "checkpoint.pt").write_bytes(b"PK\x03\x04 cut short")
+    for args in (["eval", str(damaged)], ["render", str(damaged), "--out", str(tmp_path / "x.mp4")]):
+        result = run_aitk("render-nerf", *args)
+        assert result.returncode == 2 and "checkpoint.pt: truncated or not a render-nerf checkpoint" in result.stderr, result.stderr
+        assert "internal error" not in result.stderr
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    result = run_aitk("render-nerf", "train", str(empty), "--out", str(a_file))
+    assert result.returncode == 2 and "a file is there" in result.stderr
+    result = run_aitk("render-nerf", "train", str(empty), "--out", str(tmp_path / "run"), "--lr", "nan")
+    assert result.returncode == 2 and "--lr nan" in result.stderr
