@@ -90,6 +90,7 @@ def predict(
 
     if force and output_dir is None:
         raise UsageError("--force redoes inputs done in --output-dir", hint="add --output-dir DIR")
+    _check_outputs({"--coco-out": coco_out, "--csv": csv_out}, {"--output-dir": output_dir, "--annotate": annotate})
     scaling = scale.executor_config(executor, ray_address, workers, cpus_per_worker, gpus_per_worker, retries)
     remote = scaling.kind != "local"
     config = DetectConfig(
@@ -132,6 +133,26 @@ def predict(
         error_line(message)
     if failures:
         raise typer.Exit(1)
+
+
+def _check_outputs(files: dict[str, Path | None], folders: dict[str, Path | None]) -> None:
+    """Output paths that cannot work fail now, naming their flag, not after every image is done."""
+    from aitk.engine.errors import OutputError
+    from aitk.engine.fileio import check_writable
+
+    for flag, path in [*files.items(), *folders.items()]:
+        if path is None:
+            continue
+        if flag in files and path.is_dir():
+            raise UsageError(f"{flag} {path}: a folder, not a file", hint="give a file name, e.g. results.json")
+        start = path.parent if flag in files else path
+        nearest = next(p for p in [start, *start.parents] if p.exists() or p == Path(p.anchor or "."))
+        if nearest.exists() and not nearest.is_dir():
+            raise UsageError(f"{flag} {path}: {nearest} is a file, not a folder", hint="give a path in a folder")
+        try:
+            check_writable(nearest)
+        except OutputError as exc:
+            raise OutputError(f"{flag} {path}: {exc.args[0]}", hint=exc.hint) from None
 
 
 def _summary(result) -> str:

@@ -18,7 +18,7 @@ import torch
 
 from aitk.engine.device import resolve_device
 from aitk.engine.errors import MediaError, OutputError, UsageError
-from aitk.engine.fileio import TEMP_PREFIX, atomic_write_text
+from aitk.engine.fileio import TEMP_PREFIX, atomic_write_text, check_writable
 from aitk.engine.media import ffmpeg_message, require_ffmpeg
 from aitk.engine.progress import Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
 from aitk.nerf.config import NerfConfig
@@ -190,6 +190,8 @@ def write_frames(frames: list[np.ndarray], out: Path, fps: int = 30) -> Path:
 def render_run(run: Path, path: str, frames: int, out: Path, depth: bool = False, fps: int = 30, device: str = "auto",
                scale: float = 1.0, reporter: Reporter = null_reporter) -> list[Path]:
     check_output_kind(out)
+    folder = out.parent if out.suffix else out
+    check_writable(next(p for p in [folder, *folder.parents] if p.exists() or p == Path(p.anchor or ".")))  # before rendering
     poses = camera_path(run, path, frames)
     colours, depths = render_views(run, poses, device, reporter, scale=scale)
     written = [write_frames(to_uint8(colours), out, fps)]

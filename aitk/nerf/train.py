@@ -132,37 +132,42 @@ def train(data: PosedImages, config: NerfConfig, device: torch.device, reporter:
     loss_sum, loss_n = 0.0, 0
     n_rays = batch if defaults.samples_per_step is None else min(batch, 256)
     field.train()
-    while progress() < 1.0:
-        started = time.perf_counter()
-        field.before_step(step, iters)
-        for group in optimizer.param_groups:
-            group["lr"] = lr * defaults.lr_final_ratio ** progress()
-        origins, dirs, target = rays.sample(n_rays)
-        out = field.render_rays(origins, dirs, background, train=True)
-        if defaults.samples_per_step is not None and "samples" in out:
-            per_ray = max(float(out["samples"]) / n_rays, 1.0)
-            n_rays = max(64, min(batch, int(defaults.samples_per_step / per_ray)))
-        loss = torch.nn.functional.mse_loss(out["rgb"], target)
-        if "rgb_coarse" in out:
-            loss = loss + torch.nn.functional.mse_loss(out["rgb_coarse"], target)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        loss_sum, loss_n = loss_sum + float(torch.nn.functional.mse_loss(out["rgb"].detach(), target)), loss_n + 1
-        step += 1
-        elapsed += time.perf_counter() - started
-        reporter(TaskAdvanced(TASK, elapsed if budget else step))
-        if elapsed - last_log >= LOG_EVERY:
-            reporter(Log(f"step {step}  {elapsed:.0f}s  loss {loss_sum / loss_n:.5f}  "
-                         f"train PSNR {_psnr(loss_sum / loss_n):.2f} dB"))
-            last_log, loss_sum, loss_n = elapsed, 0.0, 0
-        if eval_every and held_out is not None and elapsed - last_eval >= eval_every:
-            history.append(_evaluate(field, held_out, step, elapsed, reporter))
-            field.train()
-            last_eval = elapsed
-        if on_checkpoint and elapsed - last_ckpt >= config.checkpoint_every:
-            on_checkpoint(snapshot())
-            last_ckpt = elapsed
+    try:
+        while progress() < 1.0:
+            started = time.perf_counter()
+            field.before_step(step, iters)
+            for group in optimizer.param_groups:
+                group["lr"] = lr * defaults.lr_final_ratio ** progress()
+            origins, dirs, target = rays.sample(n_rays)
+            out = field.render_rays(origins, dirs, background, train=True)
+            if defaults.samples_per_step is not None and "samples" in out:
+                per_ray = max(float(out["samples"]) / n_rays, 1.0)
+                n_rays = max(64, min(batch, int(defaults.samples_per_step / per_ray)))
+            loss = torch.nn.functional.mse_loss(out["rgb"], target)
+            if "rgb_coarse" in out:
+                loss = loss + torch.nn.functional.mse_loss(out["rgb_coarse"], target)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum, loss_n = loss_sum + float(torch.nn.functional.mse_loss(out["rgb"].detach(), target)), loss_n + 1
+            step += 1
+            elapsed += time.perf_counter() - started
+            reporter(TaskAdvanced(TASK, elapsed if budget else step))
+            if elapsed - last_log >= LOG_EVERY:
+                reporter(Log(f"step {step}  {elapsed:.0f}s  loss {loss_sum / loss_n:.5f}  "
+                             f"train PSNR {_psnr(loss_sum / loss_n):.2f} dB"))
+                last_log, loss_sum, loss_n = elapsed, 0.0, 0
+            if eval_every and held_out is not None and elapsed - last_eval >= eval_every:
+                history.append(_evaluate(field, held_out, step, elapsed, reporter))
+                field.train()
+                last_eval = elapsed
+            if on_checkpoint and elapsed - last_ckpt >= config.checkpoint_every:
+                on_checkpoint(snapshot())
+                last_ckpt = elapsed
+    except KeyboardInterrupt:
+        if on_checkpoint and step > 0:
+            on_checkpoint(snapshot())  # Ctrl-C: keep what was trained, so --resume goes on from here
+        raise
     if eval_every and held_out is not None and (not history or history[-1]["step"] != step):
         history.append(_evaluate(field, held_out, step, elapsed, reporter))
     final = snapshot()

@@ -142,6 +142,12 @@ def test_cli_plain_summary_and_usage_errors(detector, photos):
     for value in ("2", "-0.1"):  # scores are in [0, 1]: a threshold outside would silently keep all or nothing
         bad = run_aitk("detect", str(photos["coffee"]), "--threshold", value)
         assert bad.returncode == 2 and "--threshold" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    folder = photos["coffee"].parent
+    for flag, value, needle in (("--coco-out", folder, "a folder, not a file"), ("--annotate", photos["coffee"], "is a file, not a folder"),
+                                ("--csv", photos["coffee"] / "x.csv", "is a file, not a folder")):
+        bad = run_aitk("detect", str(photos["coffee"]), flag, str(value))
+        assert bad.returncode == 2 and f"{flag} {value}" in bad.stderr and needle in bad.stderr
+        assert bad.stdout == ""  # refused before any detection
     for value in ("nan", "inf", "0"):
         bad = run_aitk("detect", str(photos["coffee"]), "--fps", value)
         assert bad.returncode == 2 and f"--fps {value}" in bad.stderr.replace("--fps 0.0", "--fps 0"), bad.stderr

@@ -91,3 +91,25 @@ def test_bad_input(tmp_path):
     assert result.returncode == 2 and "a file is there" in result.stderr
     result = run_aitk("render-nerf", "train", str(empty), "--out", str(tmp_path / "run"), "--lr", "nan")
     assert result.returncode == 2 and "--lr nan" in result.stderr
+
+
+def test_ctrl_c_keeps_what_was_trained(trained, tmp_path):
+    import signal
+    import sys
+
+    scene, _, _ = trained
+    run = tmp_path / "interrupted"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aitk", "render-nerf", "train", str(scene), "--out", str(run), "--iters", "100000", "--device", "cpu"],
+        stderr=subprocess.PIPE, text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    seen = []
+    for line in process.stderr:  # the first progress log: steps have been taken
+        seen.append(line)
+        if line.startswith("step "):
+            break
+    process.send_signal(signal.SIGINT)
+    stderr = "".join(seen) + process.communicate(timeout=120)[1]
+    assert process.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr
+    resumed = run_aitk("render-nerf", "train", str(scene), "--out", str(run), "--resume", "--iters", "1", "--json", "-q")
+    assert resumed.returncode == 0 and json.loads(resumed.stdout)["steps"] > 1  # went on from the checkpoint, not from 0
