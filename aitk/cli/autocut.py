@@ -55,7 +55,7 @@ def transcribe(
                 outputs = editing_paths(path)
                 if json_out:
                     print_json({"input": str(path), "status": "skipped", "outputs": [str(p) for p in outputs]}, pretty=False)
-                elif not quiet:
+                else:  # a result line on stdout, like "done": -q silences stderr only
                     print(f"skipped {path} ({outputs[0].name} and {outputs[1].name} exist; --force transcribes again, overwriting your edits)")
                 continue
             try:

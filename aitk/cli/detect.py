@@ -145,12 +145,12 @@ def _check_outputs(files: dict[str, Path | None], folders: dict[str, Path | None
             continue
         if flag in files and path.is_dir():
             raise UsageError(f"{flag} {path}: a folder, not a file", hint="give a file name, e.g. results.json")
-        start = path.parent if flag in files else path
-        nearest = next(p for p in [start, *start.parents] if p.exists() or p == Path(p.anchor or "."))
-        if nearest.exists() and not nearest.is_dir():
-            raise UsageError(f"{flag} {path}: {nearest} is a file, not a folder", hint="give a path in a folder")
+        folder = path.parent if flag in files else path
+        blocker = next((p for p in [folder, *folder.parents] if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            raise UsageError(f"{flag} {path}: {blocker} is a file, not a folder", hint="give a path in a folder")
         try:
-            check_writable(nearest)
+            check_writable(folder)
         except OutputError as exc:
             raise OutputError(f"{flag} {path}: {exc.args[0]}", hint=exc.hint) from None
 

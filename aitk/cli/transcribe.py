@@ -88,6 +88,14 @@ def transcribe(
     scaling = scale.executor_config(executor, ray_address, workers, cpus_per_worker, gpus_per_worker, retries)
     if watch is not None and scaling.kind != "local":
         raise UsageError("--watch runs locally", hint="leave out --executor ray")
+    if output_dir is not None and not to_stdout:  # before any transcribing, naming the flag
+        from aitk.engine.errors import OutputError
+        from aitk.engine.fileio import check_writable
+
+        try:
+            check_writable(output_dir)
+        except OutputError as exc:
+            raise OutputError(f"--output-dir {output_dir}: {exc.args[0]}", hint=exc.hint) from None
     transcriber = Transcriber(config)
     failures: list[str] = []
     if watch is None:

@@ -20,8 +20,12 @@ WRITABLE_HINT = "make the folder writable, or write to another folder"
 
 
 def check_writable(folder: str | os.PathLike) -> None:
-    """OutputError now, naming the folder, rather than from a tool (ffmpeg) after minutes of work."""
+    """OutputError now, naming the folder, rather than from a tool (ffmpeg) after minutes of work.
+
+    A folder that does not exist yet is checked where it would be created: its nearest existing
+    parent."""
     folder = Path(folder)
+    folder = next((p for p in [folder, *folder.parents] if p.exists()), Path("."))
     try:
         fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
     except OSError as exc:

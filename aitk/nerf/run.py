@@ -190,8 +190,7 @@ def write_frames(frames: list[np.ndarray], out: Path, fps: int = 30) -> Path:
 def render_run(run: Path, path: str, frames: int, out: Path, depth: bool = False, fps: int = 30, device: str = "auto",
                scale: float = 1.0, reporter: Reporter = null_reporter) -> list[Path]:
     check_output_kind(out)
-    folder = out.parent if out.suffix else out
-    check_writable(next(p for p in [folder, *folder.parents] if p.exists() or p == Path(p.anchor or ".")))  # before rendering
+    check_writable(out.parent if out.suffix else out)  # before rendering
     poses = camera_path(run, path, frames)
     colours, depths = render_views(run, poses, device, reporter, scale=scale)
     written = [write_frames(to_uint8(colours), out, fps)]
