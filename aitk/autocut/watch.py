@@ -25,7 +25,7 @@ from aitk.engine.errors import AitkError
 from aitk.engine.fileio import atomic_write_text
 from aitk.engine.media import AUDIO_EXTENSIONS, is_media_path
 from aitk.engine.progress import Reporter, null_reporter
-from aitk.engine.watch import StableFiles, snapshot
+from aitk.engine.watch import StableFiles, signature, snapshot
 
 STATE = ".autocut-state.json"
 LISTING = "autocut.md"
@@ -40,14 +40,6 @@ def is_recording(path: Path) -> bool:
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _signature(path: Path) -> list[int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return [st.st_size, st.st_mtime_ns]
 
 
 class WatchState:
@@ -68,11 +60,11 @@ class WatchState:
 
     def remember(self, outputs: list[Path]) -> None:
         for p in outputs:
-            self.data["written"][str(p)] = _signature(p)
+            self.data["written"][str(p)] = signature(p)
 
     def edited_by_hand(self, outputs: list[Path]) -> list[Path]:
         """Existing outputs that aitk did not write, or that changed since it did."""
-        return [p for p in outputs if p.exists() and self.data["written"].get(str(p)) != _signature(p)]
+        return [p for p in outputs if p.exists() and self.data["written"].get(str(p)) != signature(p)]
 
 
 def listing_text(folder: Path, recordings: list[Path], current: str | None) -> str | None:
@@ -144,7 +136,7 @@ def _cut_when_done(media: Path, state: WatchState, config: CutConfig, reporter: 
         return  # half-saved or gone: look again next round
     except UnicodeDecodeError:
         text = None  # not text: cut() below reports it, once per version of the file
-    version = _digest(text) if text is not None else f"not text {_signature(md)}"
+    version = _digest(text) if text is not None else f"not text {signature(md)}"
     if (text is not None and not is_done(text)) or state.data["cut"].get(str(media)) == version:
         return
     state.data["cut"][str(media)] = version  # once per md version, success or not
@@ -169,7 +161,7 @@ def _merge_when_done(folder: Path, recordings: list[Path], state: WatchState, co
     try:
         current = read_edit_file(listing, "Markdown") if listing.exists() else None
     except EditFileError as exc:
-        version = f"unreadable {_signature(listing)}"
+        version = f"unreadable {signature(listing)}"
         if state.data["merge"] != version:  # reported once per version of the file
             state.data["merge"] = version
             yield _event("failed", listing, error=exc.message)

@@ -41,6 +41,15 @@ class StableFiles:
         return sorted(ready)
 
 
+def signature(path: Path) -> list[int] | None:
+    """[size, mtime_ns] of a file, JSON-friendly for a watch's state file; None when it is gone."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
 def snapshot(folder: Path, recursive: bool, accept: Callable[[Path], bool]) -> dict[Path, Stat]:
     found: dict[Path, Stat] = {}
     walker = os.walk(folder) if recursive else [(str(folder), [], os.listdir(folder))]

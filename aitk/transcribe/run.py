@@ -18,7 +18,7 @@ from aitk.engine.executor import ExecutorConfig, map_planned
 from aitk.engine.fileio import atomic_write_text
 from aitk.engine.media import SAMPLE_RATE, decode_audio, is_media_path
 from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
-from aitk.engine.watch import watch_folder
+from aitk.engine.watch import signature, watch_folder
 from aitk.transcribe.backends import Backend, choose_backend, load_backend
 from aitk.transcribe.config import COMPUTE_TYPES, TranscribeConfig
 from aitk.transcribe.guards import clamp_times, clean_segments
@@ -266,27 +266,19 @@ class WatchLedger:
         if type(self.data) is not dict:
             self.data = {}
 
-    @staticmethod
-    def stat(path: Path) -> list[int] | None:
-        try:
-            st = path.stat()
-        except OSError:
-            return None
-        return [st.st_size, st.st_mtime_ns]
-
     def changed(self, media: Path, outputs: list[Path]) -> str | None:
         """None: as it was when transcribed (or never transcribed here); "redo": it changed and its
         outputs are untouched; "edited": it changed, but so did some output."""
         entry = self.data.get(str(media))
-        if not isinstance(entry, dict) or entry.get("source") == self.stat(media):
+        if not isinstance(entry, dict) or entry.get("source") == signature(media):
             return None
         recorded = entry.get("outputs") or {}
-        return "redo" if all(self.stat(p) == recorded.get(str(p)) for p in outputs if p.exists()) else "edited"
+        return "redo" if all(signature(p) == recorded.get(str(p)) for p in outputs if p.exists()) else "edited"
 
     def record(self, media: Path, source: list[int] | None, outputs: list[Path]) -> None:
         import json
 
-        self.data[str(media)] = {"source": source, "outputs": {str(p): self.stat(p) for p in outputs}}
+        self.data[str(media)] = {"source": source, "outputs": {str(p): signature(p) for p in outputs}}
         try:
             atomic_write_text(self.path, json.dumps(self.data, indent=1))
         except OutputError:
@@ -311,7 +303,7 @@ def run_watch(
     ledger = WatchLedger(folder)
     for path in watch_folder(folder, is_media_path, recursive, settle, interval, stop):
         outputs = list(output_paths(path, transcriber.config.formats, output_dir).values())
-        source = ledger.stat(path)  # before reading: growth during the run shows next time
+        source = signature(path)  # before reading: growth during the run shows next time
         change = ledger.changed(path, outputs)
         if change == "edited":
             reporter(Log(f"{path} changed after it was transcribed, but its outputs were edited since: left as they are", "warning"))
