@@ -41,7 +41,7 @@ def snap_to_sound(
     """
     loud = loud_frames(audio, rate)
     duration = len(audio) / rate
-    out = []
+    out: list[tuple[float, float, str]] = []
     for i, (start, end, text) in enumerate(segments):
         before = max(0.0, out[-1][1] if out else 0.0, start - reach)
         after = min(duration, segments[i + 1][0] if i + 1 < len(segments) else duration, end + reach)

@@ -218,7 +218,8 @@ def _split(units: list[_Unit]) -> list[list[_Unit]]:
     if columns and len(segments) >= 4:
         # Before cutting columns, look for tables again in this region (a column may hold one
         # that prose beside it hid from the page-wide search); a table's own gaps are no gutters.
-        units = [u for u in units if isinstance(u, _Table)] + _find_tables(segments)
+        tables: list[_Unit] = [u for u in units if isinstance(u, _Table)]
+        units = tables + _find_tables(segments)
         columns = _gutters(units)
     for cut in sorted(columns, key=lambda g: g[0] - g[1]):  # widest first
         x = (cut[0] + cut[1]) / 2.0

@@ -107,8 +107,8 @@ def probe(path: str | os.PathLike) -> MediaInfo:
     streams = data.get("streams", [])
     fmt = data.get("format", {})
     durations = [float(x) for x in [fmt.get("duration")] + [s.get("duration") for s in streams] if _is_number(x)]
-    video = next((s for s in streams if s.get("codec_type") == "video" and not _is_cover(s)), {})
-    audio = next((s for s in streams if s.get("codec_type") == "audio"), {})
+    video: dict = next((s for s in streams if s.get("codec_type") == "video" and not _is_cover(s)), {})
+    audio: dict = next((s for s in streams if s.get("codec_type") == "audio"), {})
     return MediaInfo(
         path=str(path),
         duration=max(durations, default=0.0),
