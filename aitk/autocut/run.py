@@ -19,6 +19,7 @@ from aitk.engine.errors import MediaError, OutputError, UsageError
 from aitk.engine.fileio import atomic_write_text, check_writable
 from aitk.engine.media import SAMPLE_RATE, decode_audio, probe
 from aitk.engine.progress import Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
+from aitk.transcribe.writers import srt_timestamp
 
 MIN_GAP = 1.0  # seconds of silence that get their own "< No Speech >" line
 
@@ -256,9 +257,7 @@ def edited_srt(md_path: Path, srt_path: Path | None = None) -> str:
 
 
 def compact_lines(cues: list[Cue]) -> str:
-    from aitk.transcribe.writers import _clock
-
-    return "".join(f"{c.index}\t{_clock(c.start)} --> {_clock(c.end)}\t{c.text}\n" for c in cues)
+    return "".join(f"{c.index}\t{srt_timestamp(c.start)} --> {srt_timestamp(c.end)}\t{c.text}\n" for c in cues)
 
 
 def parse_compact(text: str, name: str) -> list[Cue]:
