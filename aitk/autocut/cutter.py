@@ -10,12 +10,11 @@ instead: no re-encoding, but each cut starts at the keyframe before it.
 from __future__ import annotations
 
 import contextlib
-import re
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
+from aitk.autocut.config import EncodeOptions
 from aitk.autocut.cues import Span
 from aitk.engine.errors import MediaError, UsageError
 from aitk.engine.fileio import TEMP_PREFIX, atomic_path
@@ -32,26 +31,6 @@ AUDIO_CODECS = {
     ".oga": ["-c:a", "libvorbis", "-q:a", "5"],
     ".opus": ["-c:a", "libopus", "-b:a", "128k"],
 }
-
-
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
-_BITRATE = re.compile(r"^\d+(\.\d+)?[kKMG]?$")  # as ffmpeg reads -b:v: 6M, 6000k, 1.5M, 6000000 (a lower-case m is milli)
-
-
-@dataclass(frozen=True)
-class EncodeOptions:
-    crf: int = 20  # x264 quality (lower is better); 20 with ultrafast stays above 45 dB PSNR on screen recordings
-    bitrate: str | None = None  # e.g. "6M": a target video bitrate instead of --crf
-    preset: str = "ultrafast"  # x264 speed/size trade-off: fastest; "veryfast" or "medium" give smaller files
-    audio_bitrate: str = "192k"
-    fast: bool = False  # stream copy; cuts snap to keyframes
-
-    def __post_init__(self) -> None:
-        """Bad values fail here, naming the flag, rather than inside ffmpeg after the probing."""
-        if self.preset not in X264_PRESETS:
-            raise UsageError(f"--preset {self.preset}: not an x264 preset", hint=f"use one of {', '.join(X264_PRESETS)}")
-        if self.bitrate is not None and not (_BITRATE.match(self.bitrate) and float(self.bitrate.rstrip("kKMG")) > 0):
-            raise UsageError(f"--bitrate {self.bitrate}: not a bitrate", hint="give bits per second, e.g. 6M, 2500k or 6000000")
 
 
 def cut_output_path(media: Path, info: MediaInfo) -> Path:

