@@ -92,7 +92,8 @@ def train(
     import time
 
     from aitk.detect.config import TrainConfig
-    from aitk.detect.train import TrainDone, TrainEval, TrainStep, train as run_train
+    from aitk.detect.train import TrainDone, TrainEval, TrainStep
+    from aitk.detect.train import train as run_train
     from aitk.engine.device import resolve_device
     from aitk.engine.progress import Log
 
