@@ -24,7 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from aitk.detect.predict import COCO80, DetectConfig, predict  # noqa: E402
+from aitk.detect.config import DetectConfig  # noqa: E402
+from aitk.detect.predict import predict  # noqa: E402
+from aitk.detect.results import COCO80  # noqa: E402
 from aitk.engine.device import resolve_device  # noqa: E402
 
 SIZE = (640, 480)
@@ -53,7 +55,7 @@ def save_detr(folder: Path, small: bool) -> Path:
     import transformers
     from transformers import DetrConfig, DetrForObjectDetection, DetrImageProcessor, ResNetConfig
 
-    from aitk.detect.predict import COCO80_IDS
+    from aitk.detect.results import COCO80_IDS
 
     transformers.utils.logging.set_verbosity_error()  # the torchvision fallback notice
     transformers.utils.logging.disable_progress_bar()
@@ -101,7 +103,8 @@ def training_figure(tmp: Path) -> list[dict]:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from detect_train import steps_per_second
 
-    from aitk.detect.synth import SynthConfig, generate
+    from aitk.detect.config import SynthConfig
+    from aitk.detect.synth import generate
 
     data = tmp / "synth"
     for _ in generate(data, SynthConfig(images=64, val_images=8, size=128, seed=0)):

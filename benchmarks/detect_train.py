@@ -23,10 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
+from aitk.detect.config import SynthConfig, TrainConfig  # noqa: E402
 from aitk.detect.criterion import set_criterion  # noqa: E402
 from aitk.detect.detr_model import build_preset, detr_outputs  # noqa: E402
-from aitk.detect.synth import SynthConfig, generate  # noqa: E402
-from aitk.detect.train import TrainConfig, TrainDone, TrainEval, TrainStep, batch_indices, train  # noqa: E402
+from aitk.detect.synth import generate  # noqa: E402
+from aitk.detect.train import TrainDone, TrainEval, TrainStep, batch_indices, train  # noqa: E402
 from aitk.detect.train_data import find_split, load_split, make_batch, read_categories  # noqa: E402
 from aitk.engine.device import resolve_device  # noqa: E402
 

@@ -50,11 +50,14 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("AITK_HOME", tempfile.mkdtemp(prefix="aitk-bench-home-"))
 
+    from aitk.cli.catalogue import load
     from aitk.docqa.extract import load_document
     from aitk.docqa.index import index_document
     from aitk.docqa.layout import naive_order
     from aitk.docqa.run import Asker, Library, answer_question
     from tests.docqa import make_docs
+
+    load()  # the default reader's catalogue entry (passk's code model)
 
     folder = Path(tempfile.mkdtemp(prefix="aitk-bench-docqa-"))
     generated = make_docs.make_all(folder, DOCS)

@@ -82,7 +82,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args()
 
-    from aitk.engine.models import get_model
+    from aitk.cli.catalogue import load
     from aitk.transcribe.models import openai_checkpoint
 
     bindir = Path(sys.executable).parent
@@ -92,7 +92,7 @@ def main() -> None:
     else:
         audio, reference = make_speech(work)
     seconds = duration_of(audio)
-    checkpoint = openai_checkpoint(get_model(args.model))  # converted once, outside the timings
+    checkpoint = openai_checkpoint(load().get(args.model))  # converted once, outside the timings
     whisper_cli = shutil.which("whisper", path=str(bindir)) or "whisper"
 
     runs = {

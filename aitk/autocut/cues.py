@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from aitk.engine.errors import AitkError
+from aitk.transcribe.writers import srt_timestamp
 
 NO_SPEECH = "< No Speech >"
 
@@ -59,15 +60,10 @@ def parse_srt(text: str, name: str = "srt") -> list[Cue]:
     backwards = next((c for c in cues if c.end < c.start), None)
     if backwards is not None:
         raise EditFileError(
-            f"cue {backwards.index} ends before it starts ({_clock(backwards.start)} --> {_clock(backwards.end)})", path=name,
+            f"cue {backwards.index} ends before it starts ({srt_timestamp(backwards.start)} --> {srt_timestamp(backwards.end)})", path=name,
             hint="swap or fix its two times",
         )
     return cues
-
-
-def _clock(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d},{round((seconds - whole) * 1000):03d}"
 
 
 def compose_srt(cues: list[Cue], reindex: bool = False) -> str:

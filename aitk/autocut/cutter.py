@@ -10,16 +10,14 @@ instead: no re-encoding, but each cut starts at the keyframe before it.
 from __future__ import annotations
 
 import contextlib
-import os
-import re
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
+from aitk.autocut.config import EncodeOptions
 from aitk.autocut.cues import Span
 from aitk.engine.errors import MediaError, UsageError
-from aitk.engine.fileio import TEMP_PREFIX
+from aitk.engine.fileio import TEMP_PREFIX, atomic_path
 from aitk.engine.media import MediaInfo, ffmpeg_message, require_ffmpeg
 
 # Output audio codec by extension, for audio-only inputs (the cut keeps the input's format).
@@ -33,26 +31,6 @@ AUDIO_CODECS = {
     ".oga": ["-c:a", "libvorbis", "-q:a", "5"],
     ".opus": ["-c:a", "libopus", "-b:a", "128k"],
 }
-
-
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
-_BITRATE = re.compile(r"^\d+(\.\d+)?[kKMG]?$")  # as ffmpeg reads -b:v: 6M, 6000k, 1.5M, 6000000 (a lower-case m is milli)
-
-
-@dataclass(frozen=True)
-class EncodeOptions:
-    crf: int = 20  # x264 quality (lower is better); 20 with ultrafast stays above 45 dB PSNR on screen recordings
-    bitrate: str | None = None  # e.g. "6M": a target video bitrate instead of --crf
-    preset: str = "ultrafast"  # x264 speed/size trade-off: fastest; "veryfast" or "medium" give smaller files
-    audio_bitrate: str = "192k"
-    fast: bool = False  # stream copy; cuts snap to keyframes
-
-    def __post_init__(self) -> None:
-        """Bad values fail here, naming the flag, rather than inside ffmpeg after the probing."""
-        if self.preset not in X264_PRESETS:
-            raise UsageError(f"--preset {self.preset}: not an x264 preset", hint=f"use one of {', '.join(X264_PRESETS)}")
-        if self.bitrate is not None and not (_BITRATE.match(self.bitrate) and float(self.bitrate.rstrip("kKMG")) > 0):
-            raise UsageError(f"--bitrate {self.bitrate}: not a bitrate", hint="give bits per second, e.g. 6M, 2500k or 6000000")
 
 
 def cut_output_path(media: Path, info: MediaInfo) -> Path:
@@ -145,20 +123,18 @@ def cut_media(
     if not spans:
         raise UsageError("nothing to keep", hint="tick at least one sentence")
     require_ffmpeg()
-    tmp = dst.with_name(TEMP_PREFIX + dst.name)
-    listing = dst.with_name(TEMP_PREFIX + dst.stem + ".ffconcat")
+    listing = dst.with_name(TEMP_PREFIX + dst.stem + ".ffconcat")  # ffmpeg's input list, removed after
     try:
-        if opts.fast:
-            listing.write_text(concat_listing(src, spans))
-            cmd = fast_command(src, tmp, listing)
-        else:
-            cmd = accurate_command(src, tmp, spans, info, opts)
-        _run_ffmpeg(cmd, src, on_progress, "cut it")
-        os.replace(tmp, dst)
+        with atomic_path(dst) as tmp:
+            if opts.fast:
+                listing.write_text(concat_listing(src, spans))
+                cmd = fast_command(src, tmp, listing)
+            else:
+                cmd = accurate_command(src, tmp, spans, info, opts)
+            _run_ffmpeg(cmd, src, on_progress, "cut it")
     finally:
-        for leftover in (tmp, listing):
-            with contextlib.suppress(OSError):
-                leftover.unlink()
+        with contextlib.suppress(OSError):
+            listing.unlink()
     return dst
 
 
@@ -203,11 +179,6 @@ def merge_media(medias: list[Path], infos: list[MediaInfo], dst: Path, opts: Enc
         cmd += ["-map", "[v]", "-c:v", "libx264", "-preset", opts.preset, *quality, "-pix_fmt", "yuv420p", "-map", "[a]", "-c:a", "aac", "-b:a", opts.audio_bitrate]
     else:
         cmd += ["-map", "[a]", *AUDIO_CODECS.get(dst.suffix.lower(), ["-c:a", "aac"])]
-    tmp = dst.with_name(TEMP_PREFIX + dst.name)
-    try:
+    with atomic_path(dst) as tmp:
         _run_ffmpeg(cmd + [str(tmp)], medias[0], lambda t: None, f"join it with the others into {dst.name}")
-        os.replace(tmp, dst)
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
     return dst

@@ -6,12 +6,13 @@ may have edited (X.srt, X.md and the _cut outputs) are never overwritten without
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from glob import escape as glob_escape
 from pathlib import Path
 
 from aitk.autocut.cues import NO_SPEECH, Cue, EditFileError, compose_srt, parse_srt
-from aitk.autocut.cutter import EncodeOptions, cut_media, cut_output_path, keyframe_times, snap_to_keyframes
+from aitk.autocut.config import CutConfig
+from aitk.autocut.cutter import cut_media, cut_output_path, keyframe_times, snap_to_keyframes
 from aitk.autocut.edges import snap_to_sound
 from aitk.autocut.markdown import parse_md, render_md
 from aitk.autocut.spans import retime, snap_to_frames, spans_for, total
@@ -19,17 +20,9 @@ from aitk.engine.errors import MediaError, OutputError, UsageError
 from aitk.engine.fileio import atomic_write_text, check_writable
 from aitk.engine.media import SAMPLE_RATE, decode_audio, probe
 from aitk.engine.progress import Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
+from aitk.transcribe.writers import srt_timestamp
 
 MIN_GAP = 1.0  # seconds of silence that get their own "< No Speech >" line
-
-
-@dataclass(frozen=True)
-class CutConfig:
-    padding: float = 0.0  # seconds of context kept before and after each kept span
-    merge_gap: float = 0.5  # kept spans closer than this join into one
-    encode: EncodeOptions = field(default_factory=EncodeOptions)
-    export: tuple[str, ...] = ()  # "edl", "fcpxml": edit lists beside the cut
-    force: bool = False  # overwrite existing outputs
 
 
 @dataclass
@@ -256,9 +249,7 @@ def edited_srt(md_path: Path, srt_path: Path | None = None) -> str:
 
 
 def compact_lines(cues: list[Cue]) -> str:
-    from aitk.transcribe.writers import _clock
-
-    return "".join(f"{c.index}\t{_clock(c.start)} --> {_clock(c.end)}\t{c.text}\n" for c in cues)
+    return "".join(f"{c.index}\t{srt_timestamp(c.start)} --> {srt_timestamp(c.end)}\t{c.text}\n" for c in cues)
 
 
 def parse_compact(text: str, name: str) -> list[Cue]:

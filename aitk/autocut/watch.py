@@ -20,7 +20,8 @@ from pathlib import Path
 
 from aitk.autocut.cues import EditFileError
 from aitk.autocut.markdown import DONE_TEXT, is_done, link_target
-from aitk.autocut.run import CutConfig, cut, is_transcribed, merge, read_edit_file, read_srt, transcribe_for_editing
+from aitk.autocut.config import CutConfig
+from aitk.autocut.run import cut, is_transcribed, merge, read_edit_file, read_srt, transcribe_for_editing
 from aitk.engine.errors import AitkError
 from aitk.engine.fileio import atomic_write_text
 from aitk.engine.media import AUDIO_EXTENSIONS, is_media_path

@@ -30,6 +30,9 @@ def root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ) -> None:
     """Applied AI utilities. Results go to stdout, progress and logs to stderr; exit 0 all done, 1 some inputs failed, 2 bad usage."""
+    from aitk.cli import catalogue
+
+    catalogue.load()  # every capability's default models, for any command's --model (docqa's reader is passk's)
 
 
 app.command("doctor")(doctor.doctor)

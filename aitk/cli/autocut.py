@@ -107,16 +107,14 @@ def cut(
     quiet: Quiet = False,
 ) -> None:
     """Cut MEDIA to the kept sentences: X_cut.mp4 (or the input's audio format), X_cut.srt, X_cut.md."""
-    from aitk.autocut.cutter import EncodeOptions
-    from aitk.autocut.run import CutConfig, cut as do_cut
+    from aitk.autocut.config import CutConfig, EncodeOptions
+    from aitk.autocut.run import cut as do_cut
     from aitk.engine.errors import AitkError
 
     media, srt_path, md_path = _classify(files)
     if media is None:
         raise UsageError("no media file given", hint="aitk autocut cut talk.mp4 [talk.srt] [talk.md]")
     kinds = tuple(k.strip().lower() for k in export.split(",")) if export else ()
-    if any(k not in ("edl", "fcpxml") for k in kinds):
-        raise UsageError(f"unknown --export {export}", hint="use edl, fcpxml or edl,fcpxml")
     config = CutConfig(padding, merge_gap, EncodeOptions(crf, bitrate, preset, fast=fast), kinds, force)
     with ProgressRenderer(quiet=quiet) as reporter:
         if fast and not quiet:
@@ -192,8 +190,8 @@ def merge(
     force: Force = False,
 ) -> None:
     """Join recordings (and their subtitles, re-timed) into one."""
-    from aitk.autocut.cutter import EncodeOptions
-    from aitk.autocut.run import CutConfig, merge as do_merge
+    from aitk.autocut.config import CutConfig, EncodeOptions
+    from aitk.autocut.run import merge as do_merge
 
     for p in media:
         if not p.exists():
@@ -218,8 +216,7 @@ def watch(
     quiet: Quiet = False,
 ) -> None:
     """Transcribe new recordings, cut those whose md says done, merge what autocut.md ticks."""
-    from aitk.autocut.cutter import EncodeOptions
-    from aitk.autocut.run import CutConfig
+    from aitk.autocut.config import CutConfig, EncodeOptions
     from aitk.autocut.watch import watch_folder
 
     if not folder.is_dir():

@@ -81,8 +81,10 @@ def predict(
     """Detect objects in images and videos (the default command: 'aitk detect photo.jpg'). Exit 0 all done, 1 some inputs failed, 2 bad usage."""
     import json
 
+    from aitk.detect.config import DetectConfig
+    from aitk.detect.inputs import is_input_path
     from aitk.detect.models import load_model
-    from aitk.detect.predict import DetectConfig, check_config, is_input_path, parse_classes
+    from aitk.detect.results import parse_classes
     from aitk.detect.run import InputDone, run_batch
     from aitk.detect.writers import WRITERS
     from aitk.engine.device import resolve_device
@@ -98,7 +100,6 @@ def predict(
         # on Ray each worker resolves the device on its own node
         device=device if remote else resolve_device(device).torch, every=every, fps=fps,
     )
-    check_config(config)
     paths, problems = expand_inputs(inputs, recursive, accept=is_input_path)
     detector = load_model(model, "cpu" if remote else config.device)  # on Ray: here only for its labels
     config = replace(config, classes=parse_classes(classes, detector.labels))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -26,7 +25,8 @@ def synth(
     force: Annotated[bool, typer.Option("--force", help="Write into a non-empty folder, replacing files of the same name.")] = False,
 ) -> None:
     """Generate a COCO-format detection dataset of shapes on textured backgrounds, with exact boxes."""
-    from aitk.detect.synth import SynthConfig, generate
+    from aitk.detect.config import SynthConfig
+    from aitk.detect.synth import generate
 
     config = SynthConfig(
         images=images, val_images=val_images, size=size, classes=tuple(c.strip() for c in classes.split(",") if c.strip()),
@@ -91,16 +91,14 @@ def train(
     """Train or fine-tune a DETR (set-prediction loss, Hungarian matching) on COCO-format data."""
     import time
 
-    from aitk.detect.train import TrainConfig, TrainDone, TrainEval, TrainStep
+    from aitk.detect.config import TrainConfig
+    from aitk.detect.train import TrainDone, TrainEval, TrainStep
     from aitk.detect.train import train as run_train
     from aitk.engine.device import resolve_device
     from aitk.engine.progress import Log
 
     if resume and force:
         raise UsageError("--resume and --force contradict each other", hint="pick one")
-    for flag, value in (("--lr", lr), ("--lr-backbone", lr_backbone)):
-        if value is not None and not (math.isfinite(value) and value > 0):
-            raise UsageError(f"{flag} {value}: must be a number above 0", hint="e.g. 2e-4")
     train_files, val_files = _splits(data, train_json, train_images, val_json, val_images)
     config = TrainConfig(
         model=model, steps=steps, time_budget=time_budget, batch_size=batch_size, lr=lr, lr_backbone=lr_backbone,

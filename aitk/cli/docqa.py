@@ -52,7 +52,7 @@ def ask(
         raise UsageError("no question", hint="give -q QUESTION (repeatable) or --questions FILE")
     defaults = AskConfig()
     config = AskConfig(reader=reader or defaults.reader, top_k=top_k, min_score=defaults.min_score if min_score is None else min_score, device=device)
-    from aitk.docqa.extract import ExtractConfig
+    from aitk.docqa.config import ExtractConfig
     from aitk.docqa.index import index_paths
     from aitk.docqa.run import Asker, Library
 
@@ -101,7 +101,7 @@ def index(
     Unchanged files are read from the cache; changed files are indexed again. Exit 1 if some failed.
     """
     from aitk.docqa.config import ChunkConfig
-    from aitk.docqa.extract import ExtractConfig
+    from aitk.docqa.config import ExtractConfig
     from aitk.docqa.index import LazyEmbedder, index_paths
     from aitk.engine.device import resolve_device
 

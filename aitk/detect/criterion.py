@@ -15,36 +15,13 @@ logits with a zero no-object logit appended (its softmax then ranks classes as t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from aitk.detect.boxes import box_cxcywh_to_xyxy, generalized_box_iou
-from aitk.detect.matcher import MatcherConfig, hungarian_match
-
-
-@dataclass(frozen=True)
-class CriterionConfig:
-    """Loss weights (DETR's defaults)."""
-
-    weight_ce: float | None = None  # classification term; None: 1 (softmax, DETR) or 2 (sigmoid focal, Conditional DETR)
-    weight_bbox: float = 5.0  # L1 on normalised cxcywh boxes
-    weight_giou: float = 2.0  # 1 - GIoU
-    eos_coef: float = 0.1  # relative weight of the no-object class in the cross-entropy
-    sigmoid: bool = False  # logits (B, Q, C) scored by sigmoids, no no-object column: focal loss
-    focal_alpha: float = 0.25  # focal loss: weight of positives
-    focal_gamma: float = 2.0  # focal loss: down-weights easy examples
-    matcher: MatcherConfig = field(default_factory=MatcherConfig)
-
-    def __post_init__(self) -> None:
-        if min(self.class_weight, self.weight_bbox, self.weight_giou, self.eos_coef) < 0:
-            raise ValueError("loss weights must be >= 0")
-
-    @property
-    def class_weight(self) -> float:
-        return self.weight_ce if self.weight_ce is not None else (2.0 if self.sigmoid else 1.0)
+from aitk.detect.config import CriterionConfig
+from aitk.detect.matcher import hungarian_match
 
 
 def focal_loss(logits: Tensor, target_classes: Tensor, alpha: float, gamma: float) -> Tensor:

@@ -7,27 +7,12 @@ pairs. Predictions left unmatched are trained towards the no-object class.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import Tensor
 
 from aitk.detect.boxes import box_cxcywh_to_xyxy, generalized_box_iou
+from aitk.detect.config import MatcherConfig
 
-
-@dataclass(frozen=True)
-class MatcherConfig:
-    """Weights of the three matching costs (DETR's defaults)."""
-
-    cost_class: float = 1.0  # weight of -p(target class): rewards confident right labels
-    cost_bbox: float = 5.0  # weight of the L1 distance between cxcywh boxes (normalised to [0, 1])
-    cost_giou: float = 2.0  # weight of -GIoU: scale-invariant overlap, keeps small boxes honest
-
-    def __post_init__(self) -> None:
-        if min(self.cost_class, self.cost_bbox, self.cost_giou) < 0:
-            raise ValueError("matcher weights must be >= 0")
-        if self.cost_class == self.cost_bbox == self.cost_giou == 0:
-            raise ValueError("at least one matcher weight must be > 0")
 
 
 def matching_cost(logits: Tensor, boxes: Tensor, target_labels: Tensor, target_boxes: Tensor, config: MatcherConfig) -> Tensor:

@@ -15,14 +15,62 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
-from aitk.detect.predict import COCO80, COCO80_IDS, DEFAULT_THRESHOLD, Detection
+from aitk.detect.config import DEFAULT_MODEL, DetectConfig
+from aitk.detect.results import COCO80, COCO80_IDS, Detection, select
 from aitk.engine.errors import DependencyError, ModelError
 
-DEFAULT_MODEL = "centernet"
 COCO_ID_BY_NAME = dict(zip(COCO80, COCO80_IDS))
 DETR_THRESHOLD = 0.7  # DETR's softmax scores: its own demo keeps >= 0.7
 SIGMOID_THRESHOLD = 0.5  # sigmoid-scored families (Deformable DETR, RT-DETR...): transformers' pipeline default
 OFFLINE_HINT = "pass a local folder saved with save_pretrained, or leave --model out for the offline default"
+DEFAULT_THRESHOLD = 0.3  # CenterNet scores are low: true objects on real photos score 0.3-0.7
+
+
+def rows_to_detections(rows, width: int, height: int, threshold: float) -> list[Detection]:
+    """CenterNet rows [100, 6] (x1, y1, x2, y2 in 512x512 pixels, score, class) -> detections in image pixels."""
+    from aitk.detect.centernet import INPUT_SIZE
+
+    sx, sy = width / INPUT_SIZE, height / INPUT_SIZE
+    kept = []
+    for x1, y1, x2, y2, score, cls in rows.tolist():
+        if score < threshold:
+            continue
+        x1, x2 = max(0.0, x1 * sx), min(float(width), x2 * sx)
+        y1, y2 = max(0.0, y1 * sy), min(float(height), y2 * sy)
+        kept.append(Detection(COCO80_IDS[int(cls)], COCO80[int(cls)], score, (x1, y1, x2 - x1, y2 - y1)))
+    return kept
+
+
+def to_detections(rows, width: int, height: int, config: DetectConfig) -> list[Detection]:
+    """CenterNet rows -> kept detections in image pixels, best first (threshold default 0.3)."""
+    threshold = DEFAULT_THRESHOLD if config.threshold is None else config.threshold
+    return select(rows_to_detections(rows, width, height, threshold), config)
+
+
+class Detector:
+    """The converted CenterNet on a device; `__call__` takes RGB arrays and returns [B, 100, 6]."""
+
+    def __init__(self, device: str = "cpu"):
+        import torch
+
+        from aitk.detect.centernet import TfjsGraph
+        from aitk.detect.centernet_source import ensure_centernet
+
+        graph = torch.load(ensure_centernet(), map_location="cpu", weights_only=True)
+        self.device = device
+        self.model = TfjsGraph(graph).eval().to(device)
+
+    def __call__(self, images: list):
+        import numpy as np
+        import torch
+        from PIL import Image
+
+        from aitk.detect.centernet import INPUT_SIZE
+
+        # the model was trained on a plain (aspect-changing) bilinear resize to 512x512
+        batch = np.stack([np.asarray(Image.fromarray(im).resize((INPUT_SIZE, INPUT_SIZE), Image.BILINEAR)) for im in images])
+        with torch.inference_mode():
+            return self.model(torch.from_numpy(batch).float().to(self.device)).cpu()
 
 
 class DetectionModel(Protocol):
@@ -41,13 +89,9 @@ class CenterNetModel:
     default_threshold = DEFAULT_THRESHOLD
 
     def __init__(self, device: str = "cpu", detector=None):
-        from aitk.detect.predict import Detector
-
         self.detector = detector or Detector(device)
 
     def detect(self, images: list, threshold: float) -> list[list[Detection]]:
-        from aitk.detect.predict import rows_to_detections
-
         out = self.detector(images)  # [B, 100, 6] in 512x512 input pixels
         return [rows_to_detections(rows, im.shape[1], im.shape[0], threshold) for rows, im in zip(out, images)]
 

@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aitk.detect.annotate import Annotator, annotation_path
-from aitk.detect.predict import OUTPUT_MARK, DetectConfig, ImageResult, check_config, detect_stream, read_input, sampling
+from aitk.detect.config import DetectConfig
+from aitk.detect.inputs import OUTPUT_MARK, read_input
+from aitk.detect.predict import detect_stream
+from aitk.detect.results import ImageResult
 from aitk.detect.video import is_video_path
 from aitk.detect.writers import JsonLinesWriter, read_json_lines
 from aitk.engine.errors import MediaError, OutputError
@@ -91,7 +94,7 @@ class _Sinks:
                 from aitk.engine.media import probe
 
                 info = probe(path)
-                rate, sound = sampling(config).output_rate(info.fps), (path if info.has_audio else None)
+                rate, sound = config.sampling.output_rate(info.fps), (path if info.has_audio else None)
             self.annotator = Annotator(targets["annotated"], rate, sound)
         self.count = 0
         self.error: str | None = None
@@ -142,7 +145,6 @@ def run_batch(
     With a Ray `executor`, `model` is unused: each Ray worker loads `config.model` once and detects
     whole inputs; this process still decides skips and writes every results file, as locally.
     """
-    check_config(config)
     if executor is not None and executor.kind != "local":
         yield from _run_remote(paths, config, output_dir, annotate_dir, force, executor)
         return

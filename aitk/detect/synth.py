@@ -17,52 +17,20 @@ import io
 import json
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from aitk.detect.config import SynthConfig
 from aitk.engine.errors import UsageError
 from aitk.engine.fileio import atomic_write_bytes, atomic_write_text
 
-SHAPES = ("circle", "square", "triangle", "cross", "star")
 SPLITS = ("train", "val")
 TEXTURES = ("noise", "stripes", "gradient", "checker")
 # Saturated colours for shapes; backgrounds are kept greyish so every shape stands out.
 PALETTE = ((230, 40, 40), (40, 200, 60), (50, 90, 235), (240, 200, 30), (220, 60, 220), (30, 210, 220), (250, 140, 20), (245, 245, 245))
 
-
-@dataclass(frozen=True)
-class SynthConfig:
-    """What `aitk detect synth` generates."""
-
-    images: int = 200  # training images; validation gets val_images
-    val_images: int | None = None  # None: a quarter of `images`, at least 8
-    size: int = 128  # square images, pixels per side
-    classes: tuple[str, ...] = ("circle", "square", "triangle")  # any of SHAPES, in category-id order
-    max_objects: int = 3  # 1..max_objects objects per image
-    min_scale: float = 0.18  # object side as a fraction of the image side, drawn uniformly in [min, max]
-    max_scale: float = 0.40
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        unknown = [c for c in self.classes if c not in SHAPES]
-        if unknown or not self.classes or len(set(self.classes)) != len(self.classes):
-            raise UsageError(f"--classes {','.join(self.classes)}: need distinct names from {', '.join(SHAPES)}")
-        if self.images < 1 or (self.val_images is not None and self.val_images < 1):
-            raise UsageError("--images must be at least 1")
-        if self.size < 32:
-            raise UsageError(f"--size {self.size} is too small", hint="use at least 32 pixels")
-        if not 0.05 <= self.min_scale <= self.max_scale <= 0.9:
-            raise UsageError("object scales must satisfy 0.05 <= min <= max <= 0.9")
-        if self.max_objects < 1:
-            raise UsageError("--max-objects must be at least 1")
-
-    def count(self, split: str) -> int:
-        if split == "train":
-            return self.images
-        return self.val_images if self.val_images is not None else max(8, self.images // 4)
 
 
 def _texture(rng: np.random.Generator, size: int) -> np.ndarray:

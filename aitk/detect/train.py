@@ -13,51 +13,21 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
 
-from aitk.detect.criterion import CriterionConfig, set_criterion
+from aitk.detect.config import CriterionConfig, TrainConfig
+from aitk.detect.criterion import set_criterion
 from aitk.detect.train_data import CocoSplit, SplitFiles, load_split, make_batch, read_categories
 from aitk.engine.errors import UsageError
-from aitk.engine.fileio import atomic_open, atomic_write_text
+from aitk.engine.fileio import atomic_open, atomic_path, atomic_write_text
 from aitk.engine.progress import Log
 
 CHECKPOINT = "checkpoint.pt"
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """How `aitk detect train` trains."""
-
-    model: str = "tiny"  # a preset (aitk.detect.detr_model.PRESETS), a Hugging Face id or a DETR folder
-    steps: int = 3000  # optimiser steps in all (a resumed run counts from its checkpoint)
-    time_budget: float | None = None  # stop this session after so many seconds of training, whichever comes first
-    batch_size: int = 8
-    lr: float = 2e-4  # transformer and heads (AdamW)
-    lr_backbone: float | None = None  # None: lr for a preset, lr / 10 when fine-tuning a checkpoint
-    weight_decay: float = 1e-4
-    grad_clip: float = 0.1  # max gradient norm, DETR's value
-    lr_drop: float = 0.8  # the learning rate drops 10x after this fraction of `steps` (a time budget does not move it)
-    warmup: int = 50  # linear warm-up steps: DETR from scratch with a high LR diverges without them
-    image_size: int | None = None  # square training resolution; None: the preset's, or 384 for a checkpoint
-    hflip: bool = True  # mirror half of the training images
-    eval_every: int = 500  # validation AP every so many steps (0: only at the end)
-    checkpoint_every: int = 500
-    device: str = "cpu"  # a torch device string, resolved by the caller
-    amp: bool = True  # mixed precision, on CUDA only
-    seed: int = 0
-    criterion: CriterionConfig = field(default_factory=CriterionConfig)
-
-    def __post_init__(self) -> None:
-        if self.steps < 1 or self.batch_size < 1 or self.lr <= 0:
-            raise UsageError("--steps, --batch-size and --lr must be positive")
-        if self.time_budget is not None and self.time_budget <= 0:
-            raise UsageError("--time-budget must be positive")
 
 
 @dataclass(frozen=True)
@@ -171,22 +141,16 @@ def _save_model(out: Path, model, image_size: int, category_ids: list[int]) -> P
 
     from aitk.detect.detr_model import frozen_copy, image_processor
 
-    final, tmp, old = out / "model", out / ".aitk-tmp-model", out / ".aitk-tmp-model-old"
-    for stale in (tmp, old):
-        shutil.rmtree(stale, ignore_errors=True)
-
+    final = out / "model"
     hf_logging.disable_progress_bar()  # save_pretrained draws a tqdm bar; core code stays silent
     try:
-        saved = frozen_copy(model)
-        saved.config.aitk_category_ids = category_ids  # label index -> the dataset's category id, for `detect --coco-out`
-        saved.save_pretrained(tmp)
-        image_processor(model, image_size).save_pretrained(tmp)
+        with atomic_path(final) as tmp:  # a folder: the old model is swapped out whole
+            saved = frozen_copy(model)
+            saved.config.aitk_category_ids = category_ids  # label index -> the dataset's category id, for `detect --coco-out`
+            saved.save_pretrained(tmp)
+            image_processor(model, image_size).save_pretrained(tmp)
     finally:
         hf_logging.enable_progress_bar()
-    if final.exists():
-        final.rename(old)
-    tmp.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
     return final
 
 
@@ -201,7 +165,7 @@ def _config_from_checkpoint(saved: dict, config: TrainConfig) -> TrainConfig:
 
 
 def _matcher(values: dict):
-    from aitk.detect.matcher import MatcherConfig
+    from aitk.detect.config import MatcherConfig
 
     return MatcherConfig(**values)
 

@@ -10,12 +10,10 @@ frames to H.264 through ffmpeg's stdin and renames the result into place when cl
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import queue
 import re
 import subprocess
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from aitk.engine.errors import MediaError, OutputError, UsageError
-from aitk.engine.fileio import TEMP_PREFIX
+from aitk.detect.config import Sampling
+from aitk.engine.errors import MediaError, OutputError
+from aitk.engine.fileio import Staged
 from aitk.engine.media import VIDEO_EXTENSIONS, ffmpeg_message, probe, require_ffmpeg
 
 _PTS_TIME = re.compile(r"\bn:\s*(\d+).*?\bpts_time:\s*(-?[\d.]+)")
@@ -32,32 +31,6 @@ _PTS_TIME = re.compile(r"\bn:\s*(\d+).*?\bpts_time:\s*(-?[\d.]+)")
 
 def is_video_path(path) -> bool:
     return Path(path).suffix.lower() in VIDEO_EXTENSIONS
-
-
-@dataclass(frozen=True)
-class Sampling:
-    """Which frames of a video to keep: every Nth, or at most `fps` per second (None: use every)."""
-
-    every: int = 1
-    fps: float | None = None
-
-    def __post_init__(self):
-        if self.every < 1:
-            raise UsageError(f"--every {self.every}: must be at least 1")
-        if self.fps is not None and not (math.isfinite(self.fps) and self.fps > 0):
-            raise UsageError(f"--fps {self.fps}: must be a number above 0", hint="e.g. --fps 2")
-
-    def keep(self, index: int, time: float, last_slot: int) -> int | None:
-        """The slot this frame fills if kept, else None. Slots only grow, so a VFR burst keeps one frame per slot."""
-        if self.fps is None:
-            return index if index % self.every == 0 else None
-        slot = int(np.floor(time * self.fps + 1e-6))
-        return slot if slot > last_slot else None
-
-    def output_rate(self, source_fps: float) -> float:
-        """Frame rate of a video made of the kept frames only."""
-        source_fps = source_fps or 25.0
-        return min(self.fps, source_fps) if self.fps is not None else source_fps / self.every
 
 
 @dataclass
@@ -134,11 +107,10 @@ class VideoWriter:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".mp4", dir=self.path.parent)
-            os.close(fd)
         except OSError as exc:
             raise OutputError(f"cannot write: {exc.strerror}", path=self.path) from None
-        self.tmp = Path(tmp)
+        self.staged = Staged(self.path)
+        self.tmp = self.staged.path
         audio = [] if audio_from is None else ["-i", str(audio_from), "-map", "0:v:0", "-map", "1:a:0", "-c:a", "aac", "-b:a", "128k", "-shortest"]
         cmd = [
             "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
@@ -162,10 +134,7 @@ class VideoWriter:
         if self.proc.wait() != 0:
             self.abort()
             raise OutputError(f"ffmpeg could not encode the annotated video: {ffmpeg_message(stderr)}", path=self.path)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes 0600; outputs get the user's usual mode
-        os.replace(self.tmp, self.path)
+        self.staged.commit()
 
     def abort(self) -> None:
         with contextlib.suppress(OSError):
@@ -173,5 +142,4 @@ class VideoWriter:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        with contextlib.suppress(OSError):
-            self.tmp.unlink()
+        self.staged.discard()

@@ -13,7 +13,7 @@ import csv
 import json
 from pathlib import Path
 
-from aitk.detect.predict import ImageResult
+from aitk.detect.results import ImageResult
 from aitk.engine.errors import OutputError
 from aitk.engine.fileio import atomic_open
 

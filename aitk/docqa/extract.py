@@ -9,13 +9,14 @@ one-line message naming the file and the fix; an empty page is a warning on the 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from aitk.docqa import extract_cache
+from aitk.docqa.config import ExtractConfig
 from aitk.docqa.document import Block, Document, Page, Word
 from aitk.docqa.layout import reading_order
-from aitk.engine.errors import MediaError, UsageError
+from aitk.engine.errors import MediaError
 from aitk.engine.models import sha256_file
 from aitk.engine.progress import Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
 
@@ -23,22 +24,8 @@ PDF_EXTENSIONS = frozenset({".pdf"})
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
 TEXT_EXTENSIONS = frozenset({".txt", ".md", ".markdown"})
 DOCUMENT_EXTENSIONS = PDF_EXTENSIONS | IMAGE_EXTENSIONS | TEXT_EXTENSIONS
-OCR_MODES = ("auto", "always", "never")
 RENDER_DPI = 150  # render_page's default resolution for PDFs
 _NO_BOX = (0.0, 0.0, 0.0, 0.0)
-
-
-@dataclass(frozen=True)
-class ExtractConfig:
-    ocr: str = "auto"  # "auto": OCR PDF pages without a text layer (and images); "always"; "never"
-    ocr_dpi: int = 200  # resolution PDF pages are rendered at for OCR (boxes are still in points)
-    min_text_chars: int = 10  # a PDF page with fewer text-layer characters counts as a scan
-
-    def check(self) -> None:
-        if self.ocr not in OCR_MODES:
-            raise UsageError(f"unknown OCR mode '{self.ocr}'", hint="use auto, always or never")
-        if not 72 <= self.ocr_dpi <= 600:
-            raise UsageError(f"OCR resolution {self.ocr_dpi} dpi is out of range", hint="use 72 to 600 dpi; 200 suits most scans")
 
 
 def is_document_path(path: str | Path) -> bool:
@@ -49,7 +36,6 @@ def is_document_path(path: str | Path) -> bool:
 def load_document(path: str | Path, config: ExtractConfig = ExtractConfig(), cache: bool = True, *,
                   reporter: Reporter = null_reporter) -> Document:
     """Read one document into pages of words in reading order (from the cache when unchanged)."""
-    config.check()
     path = Path(path)
     parser = _parser(path)
     try:

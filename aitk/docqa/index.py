@@ -86,7 +86,7 @@ def index_paths(
     by Ray workers (on `device`, resolved on each worker); their results are cached here exactly
     as a local run caches them.
     """
-    from aitk.docqa.extract import ExtractConfig
+    from aitk.docqa.config import ExtractConfig
 
     extract_config = extract_config or ExtractConfig()
     if executor is not None and executor.kind != "local":

@@ -1,6 +1,6 @@
 """Readers: turn a question and retrieved chunks into candidate answers with a confidence in [0, 1].
 
-- `LMReader`: an instruct causal LM (default: the registry's Qwen2.5-Coder-0.5B-Instruct) told to
+- `LMReader`: an instruct causal LM (default: the catalogue's Qwen2.5-Coder-0.5B-Instruct) told to
   copy the answer from the context or reply NO ANSWER; greedy; confidence from the generated
   tokens' probabilities. Its answers are free text until `ground` finds them in the document.
 - `ExtractiveReader`: a transformers question-answering checkpoint; best span per chunk.
@@ -192,10 +192,10 @@ def _scaled(box, width: float, height: float) -> list[int]:
 
 
 def reader_kind(name: str) -> str:
-    """"lm", "extractive" or "layout" from the checkpoint's config; registry LMs are "lm"."""
-    from aitk.engine.models import find_model
+    """"lm", "extractive" or "layout" from the checkpoint's config; catalogue LMs are "lm"."""
+    from aitk.engine.models import CATALOGUE
 
-    if find_model(name) is not None:
+    if CATALOGUE.find(name) is not None:
         return "lm"
     from transformers import AutoConfig
 

@@ -39,7 +39,7 @@ class ExecutorConfig:
     retries: int = 2  # times one input is retried after its worker died
     in_flight: int = 2  # inputs queued on each actor, so it never waits for the driver
 
-    def check(self) -> ExecutorConfig:
+    def __post_init__(self) -> None:
         if self.kind not in EXECUTORS:
             raise UsageError(f"unknown --executor {self.kind!r}", hint="use local or ray")
         if self.workers < 1 or self.retries < 0 or self.in_flight < 1:
@@ -48,7 +48,6 @@ class ExecutorConfig:
             raise UsageError("--cpus-per-worker and --gpus-per-worker cannot be negative")
         if self.kind == "local" and self.address:
             raise UsageError("--ray-address needs --executor ray")
-        return self
 
 
 def map_ordered(
@@ -58,7 +57,6 @@ def map_ordered(
     on_lost: Callable[[Any, str], Any],
 ) -> Iterator[tuple[Any, Any]]:
     """Yield (input, factory()(input)) for each input, in input order."""
-    config.check()
     if config.kind == "local":
         fn = None
         for item in inputs:

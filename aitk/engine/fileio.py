@@ -1,13 +1,16 @@
-"""Atomic output: write to a hidden temp file in the target folder, then rename over the target.
+"""Atomic output: write to a hidden temp file (or folder) beside the target, then rename it over.
 
 A reader never sees a half-written file, and a crash leaves at most a `.aitk-tmp-*` file behind
-(which watchers ignore).
+(which watchers ignore). `Staged` is the mechanism; `atomic_path`, `atomic_open` and
+`atomic_write_text/bytes` are the ways to use it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,26 +37,76 @@ def check_writable(folder: str | os.PathLike) -> None:
     os.unlink(tmp)
 
 
+class Staged:
+    """Work that ends in a rename: write to `path` (beside `target`), then `commit()` renames it
+    over `target`, or `discard()` removes it. Every temp-file-then-rename in aitk goes through here.
+
+    `path` is `.aitk-tmp-<random>-NAME` (watchers and folder expansion skip it; the suffix is kept,
+    so ffmpeg picks the format from it) and does not exist yet: open it, or hand it to a tool
+    (ffmpeg, torch.save, save_pretrained). A folder commits whole: an existing folder at `target`
+    is moved aside, the new one renamed in, the old one removed. With `resumable` the path is the
+    fixed `.NAME.partial`, kept when the work stops so that a rerun can continue it (`resume`).
+    """
+
+    def __init__(self, target: str | os.PathLike, resumable: bool = False):
+        self.target = Path(target)
+        name = self.target.name
+        self.path = self.target.with_name(f".{name}.partial" if resumable else f"{TEMP_PREFIX}{secrets.token_hex(4)}-{name}")
+
+    def resume(self) -> bool:
+        """A finished target becomes the partial again, to be extended; True when there is a partial to continue."""
+        if not self.path.exists() and self.target.exists():
+            os.replace(self.target, self.path)
+        return self.path.exists()
+
+    def commit(self) -> Path:
+        if self.path.is_dir() and not self.path.is_symlink() and self.target.is_dir():
+            old = self.target.with_name(f"{TEMP_PREFIX}{secrets.token_hex(4)}-old-{self.target.name}")
+            os.replace(self.target, old)
+            os.replace(self.path, self.target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(self.path, self.target)
+        return self.target
+
+    def discard(self) -> None:
+        if self.path.is_dir() and not self.path.is_symlink():
+            shutil.rmtree(self.path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                self.path.unlink()
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """A temp path (file or folder) to write; on clean exit it replaces `path`, on error it is removed."""
+    staged = Staged(path)
+    try:
+        yield staged.path
+        staged.commit()
+    except BaseException:
+        staged.discard()
+        raise
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
     """Open a temp file beside `path`; on clean exit it replaces `path`, on error it is removed."""
-    target = Path(path)
+    staged = Staged(path)
     binary = "b" in mode
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=target.suffix + ".part", dir=target.parent)
+        staged.target.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(staged.path, mode.replace("w", "x"), encoding=None if binary else encoding)
     except OSError as exc:
-        raise OutputError(f"cannot write to {target.parent}: {exc.strerror}", hint=WRITABLE_HINT) from exc
+        raise OutputError(f"cannot write to {staged.target.parent}: {exc.strerror}", hint=WRITABLE_HINT) from exc
     try:
-        with os.fdopen(fd, mode, encoding=None if binary else encoding) as handle:
+        with handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
+        staged.commit()
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        staged.discard()
         raise
 
 
@@ -67,9 +120,3 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     with atomic_open(path, "wb", encoding=None) as handle:
         handle.write(data)
     return Path(path)
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current

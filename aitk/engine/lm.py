@@ -1,33 +1,33 @@
-"""Load a causal language model with transformers: the registry's GGUF or any Hugging Face id/folder.
+"""Load a causal language model with transformers: a catalogue GGUF or any Hugging Face id/folder.
 
-The registry's GGUF (the offline default Qwen2.5-Coder-0.5B-Instruct) is dequantized once into
+A catalogue model of family "code-lm" (a GGUF, e.g. passk's default) is dequantized once into
 safetensors beside the materialised model (`engine.models.derived`): about a minute the first time,
-about 2 s after. Shared by `passk generate` and the `docqa` reader.
+about 2 s after. Shared by `passk generate` and the `docqa` reader; each names its own default.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from aitk.engine.errors import ModelError
+from aitk.engine.fileio import atomic_path
+from aitk.engine.models import CATALOGUE, Catalogue
 from aitk.engine.progress import Log, Reporter, null_reporter
 
-DEFAULT_LM = "qwen2.5-coder-0.5b-instruct"
 
-
-def load_causal_lm(name: str, device, reporter: Reporter = null_reporter, hint: str | None = None):
-    """(tokenizer, model in eval mode on `device`); ModelError with `hint` when it cannot be loaded."""
+def load_causal_lm(name: str, device, reporter: Reporter = null_reporter, hint: str | None = None, catalogue: Catalogue = CATALOGUE):
+    """(tokenizer, model in eval mode on `device`); ModelError with `hint` when it cannot be loaded.
+    `name` is looked up in `catalogue` first (the caller registers its default there)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # progress is ours to report (events), not tqdm's on stderr
 
-    from aitk.engine.models import derived, find_model  # find_model registers the built-in defaults
+    from aitk.engine.models import derived
 
     dtype = "float16" if device.fp16 else "float32"
-    spec = find_model(name)
+    spec = catalogue.find(name)
     try:
         if spec is not None and spec.family == "code-lm":
             def dequantize(source: Path, out: Path) -> None:
@@ -39,10 +39,9 @@ def load_causal_lm(name: str, device, reporter: Reporter = null_reporter, hint: 
                 if hasattr(model.config, "quantization_config"):
                     del model.config.quantization_config
                 model = model.to(torch.bfloat16)  # half the disk of float32; loaded back in the device's dtype
-                tmp = out.with_name(".aitk-tmp-" + out.name)
-                model.save_pretrained(tmp)
-                tokenizer.save_pretrained(tmp)
-                os.replace(tmp, out)
+                with atomic_path(out) as tmp:  # a folder, renamed in whole
+                    model.save_pretrained(tmp)
+                    tokenizer.save_pretrained(tmp)
 
             path = derived(spec, "transformers", dequantize)
         else:
@@ -50,6 +49,6 @@ def load_causal_lm(name: str, device, reporter: Reporter = null_reporter, hint: 
         tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device.torch).eval()
     except (OSError, ValueError) as exc:
-        hint = hint or f"use {DEFAULT_LM}, a Hugging Face id or a local folder"
+        hint = hint or "use a catalogue model ('aitk models list'), a Hugging Face id or a local folder"
         raise ModelError(f"cannot load model '{name}': {str(exc).splitlines()[0]}", hint=hint) from None
     return tokenizer, model

@@ -1,8 +1,9 @@
-"""Model sources and the local cache.
+"""Model sources, the catalogue of default models, and the local cache.
 
-A registry maps a model name to where its weights come from offline: files inside a pip package,
-or parts spread over several packages that join into one file. Defaults that come another way
-(an npm tarball converted once, or a package read in place) are `OtherModel`s, listed beside them. `materialise` copies (or
+A `ModelSpec` says where a model's weights come from offline: files inside a pip package, or
+parts spread over several packages that join into one file. Defaults that come another way (an
+npm tarball converted once, or a package read in place) are `OtherModel`s. A `Catalogue` holds
+both by name; each capability registers its own into it (the engine names none). `materialise` copies (or
 hard-links) them once into the cache, `$AITK_HOME/models/NAME/`, checking the weight file's
 sha256; `derived` builds a converted artifact (another framework's checkpoint) once, beside it.
 """
@@ -16,12 +17,12 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aitk.engine.errors import DependencyError, ModelError
-from aitk.engine.fileio import TEMP_PREFIX, atomic_write_text
+from aitk.engine.fileio import atomic_open, atomic_path, atomic_write_text
 
 STAMP = ".aitk-model.json"
 
@@ -60,34 +61,6 @@ class ModelSpec:
         return [f"{name}=={version}" for name, version in seen.items()]
 
 
-_REGISTRY: dict[str, ModelSpec] = {}
-
-
-def register(spec: ModelSpec) -> ModelSpec:
-    for key in (spec.name, *spec.aliases):
-        _REGISTRY[key] = spec
-    return spec
-
-
-def known_models() -> list[ModelSpec]:
-    _load_builtin()
-    unique = {id(s): s for s in _REGISTRY.values()}
-    return list(unique.values())
-
-
-def find_model(name: str) -> ModelSpec | None:
-    _load_builtin()
-    return _REGISTRY.get(name)
-
-
-def get_model(name: str) -> ModelSpec:
-    spec = find_model(name)
-    if spec is None:
-        names = ", ".join(s.name for s in known_models())
-        raise ModelError(f"unknown model '{name}'", hint=f"known: {names}; or give a local path")
-    return spec
-
-
 @dataclass(frozen=True)
 class OtherModel:
     """A default model that is not joined from pip package files into the cache: fetched another
@@ -102,19 +75,6 @@ class OtherModel:
     installed: Callable[[], bool]  # its source is on this machine
     ready: Callable[[], Path | None]  # where it is ready to use, else None
     pull: Callable[[bool], Path]  # make it ready; True: allowed to install or fetch its source
-
-
-_OTHERS: dict[str, OtherModel] = {}
-
-
-def register_other(model: OtherModel) -> OtherModel:
-    _OTHERS[model.name] = model
-    return model
-
-
-def other_models() -> list[OtherModel]:
-    _load_builtin()
-    return list(_OTHERS.values())
 
 
 def in_package(name: str, family: str, format: str, description: str, requirement: str, module: str, folder: str, license: str) -> OtherModel:
@@ -141,55 +101,100 @@ def in_package(name: str, family: str, format: str, description: str, requiremen
     return OtherModel(name, family, format, description, requirement, license, lambda: where() is not None, where, pull)
 
 
-def describe_models() -> list[dict]:
-    """Every default model, pip-sourced and other, as `aitk models list --json` and `aitk doctor` print them."""
-    rows = []
-    for spec in known_models():
-        cached = is_materialised(spec)
-        rows.append({
-            "name": spec.name, "family": spec.family, "format": spec.format, "description": spec.description,
-            "packages": spec.packages, "size": spec.size, "sha256": spec.sha256, "license": spec.license,
-            "installed": source_installed(spec), "cached": cached, "path": str(model_dir(spec)) if cached else None,
-        })
-    for other in other_models():
-        path = other.ready()
-        rows.append({
-            "name": other.name, "family": other.family, "format": other.format, "description": other.description,
-            "packages": [other.source], "size": _size(path) if path else None, "sha256": None, "license": other.license,
-            "installed": other.installed() or path is not None, "cached": path is not None, "path": str(path) if path else None,
-        })
-    return rows
+class Catalogue:
+    """The known default models by name (and alias): what `aitk models list|pull` shows and
+    `--model NAME` resolves. The engine knows none of them: each capability adds its own from
+    `<capability>/catalogue.py` (`register_models(catalogue)`), and the CLI lists those modules and
+    loads them (`Catalogue.load`). Adding the same model again is harmless; a different model under
+    a name already taken is a bug, and raises ValueError."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, ModelSpec] = {}  # name and aliases -> spec
+        self._others: dict[str, OtherModel] = {}
+
+    def add(self, spec: ModelSpec) -> ModelSpec:
+        for key in (spec.name, *spec.aliases):
+            self._claim(key, spec)
+        for key in (spec.name, *spec.aliases):
+            self._specs[key] = spec
+        return spec
+
+    def add_other(self, model: OtherModel) -> OtherModel:
+        self._claim(model.name, model)
+        self._others[model.name] = model
+        return model
+
+    def _claim(self, key: str, model: ModelSpec | OtherModel) -> None:
+        held = self._specs.get(key) or self._others.get(key)
+        if held is not None and held != model:
+            raise ValueError(f"model name {key!r} is registered twice, for two different models")
+
+    def load(self, modules: Iterable[str]) -> Catalogue:
+        """Import each named module and call its `register_models(self)`; the names come from the caller."""
+        for name in modules:
+            importlib.import_module(name).register_models(self)
+        return self
+
+    def find(self, name: str) -> ModelSpec | None:
+        return self._specs.get(name)
+
+    def get(self, name: str) -> ModelSpec:
+        spec = self.find(name)
+        if spec is None:
+            names = ", ".join(s.name for s in self.specs())
+            raise ModelError(f"unknown model '{name}'", hint=f"known: {names}; or give a local path")
+        return spec
+
+    def specs(self) -> list[ModelSpec]:
+        """The pip-sourced models, each once (aliases folded), in the order they were added."""
+        return list({id(s): s for s in self._specs.values()}.values())
+
+    def others(self) -> list[OtherModel]:
+        return list(self._others.values())
+
+    def names(self) -> list[str]:
+        return [s.name for s in self.specs()] + list(self._others)
+
+    def describe(self) -> list[dict]:
+        """Every default model, pip-sourced and other, as `aitk models list --json` and `aitk doctor` print them."""
+        rows = []
+        for spec in self.specs():
+            cached = is_materialised(spec)
+            rows.append({
+                "name": spec.name, "family": spec.family, "format": spec.format, "description": spec.description,
+                "packages": spec.packages, "size": spec.size, "sha256": spec.sha256, "license": spec.license,
+                "installed": source_installed(spec), "cached": cached, "path": str(model_dir(spec)) if cached else None,
+            })
+        for other in self.others():
+            path = other.ready()
+            rows.append({
+                "name": other.name, "family": other.family, "format": other.format, "description": other.description,
+                "packages": [other.source], "size": _size(path) if path else None, "sha256": None, "license": other.license,
+                "installed": other.installed() or path is not None, "cached": path is not None, "path": str(path) if path else None,
+            })
+        return rows
+
+    def pull(self, names: list[str], install: bool) -> list[str]:
+        """Make the named models ready (unknown names fail before any work); their names, for describe()."""
+        unknown = [n for n in names if n not in self._specs and n not in self._others]
+        if unknown:
+            raise ModelError(f"unknown model '{unknown[0]}'", hint=f"known: {', '.join(self.names())}")
+        done = []
+        for name in names:
+            if name in self._specs:
+                materialise(self._specs[name], install=install)
+                done.append(self._specs[name].name)
+            else:
+                self._others[name].pull(install)
+                done.append(name)
+        return done
 
 
-def pull_models(names: list[str], install: bool) -> list[str]:
-    """Make the named models ready (unknown names fail before any work); the names, for describe_models."""
-    _load_builtin()
-    unknown = [n for n in names if n not in _REGISTRY and n not in _OTHERS]
-    if unknown:
-        known = ", ".join([s.name for s in known_models()] + list(_OTHERS))
-        raise ModelError(f"unknown model '{unknown[0]}'", hint=f"known: {known}")
-    done = []
-    for name in names:
-        if name in _REGISTRY:
-            materialise(_REGISTRY[name], install=install)
-            done.append(_REGISTRY[name].name)
-        else:
-            _OTHERS[name].pull(install)
-            done.append(name)
-    return done
+CATALOGUE = Catalogue()  # the process's catalogue: the CLI loads every capability's models into it
 
 
 def _size(path: Path) -> int:
     return path.stat().st_size if path.is_file() else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-
-
-def _load_builtin() -> None:
-    # Capabilities register their defaults on import; importing here keeps the registry complete
-    # for `aitk models list` without importing any heavy framework.
-    import aitk.detect.centernet_source  # noqa: F401
-    import aitk.docqa.sources  # noqa: F401
-    import aitk.passk.models  # noqa: F401
-    import aitk.transcribe.models  # noqa: F401
 
 
 def aitk_home() -> Path:
@@ -285,22 +290,18 @@ def _join_parts(parts: list[Path], out: Path) -> str:
         _link_or_copy(parts[0], out)
         return sha256_file(out)
     digest = hashlib.sha256()
-    tmp = out.with_name(TEMP_PREFIX + out.name)
-    with open(tmp, "wb") as sink:
+    with atomic_open(out, "wb", encoding=None) as sink:
         for part in parts:
             with open(part, "rb") as source:
                 for block in iter(lambda: source.read(1 << 20), b""):
                     digest.update(block)
                     sink.write(block)
-    os.replace(tmp, out)
     return digest.hexdigest()
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
-    tmp = dst.with_name(TEMP_PREFIX + dst.name)
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(src, tmp)
-    except OSError:
-        shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+    with atomic_path(dst) as tmp:
+        try:
+            os.link(src, tmp)
+        except OSError:
+            shutil.copyfile(src, tmp)

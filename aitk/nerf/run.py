@@ -7,7 +7,6 @@ A run folder holds `checkpoint.pt` (config, dataset path and geometry, training 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from dataclasses import asdict
@@ -18,7 +17,7 @@ import torch
 
 from aitk.engine.device import resolve_device
 from aitk.engine.errors import MediaError, OutputError, UsageError
-from aitk.engine.fileio import TEMP_PREFIX, atomic_write_text, check_writable
+from aitk.engine.fileio import Staged, atomic_path, atomic_write_text, check_writable
 from aitk.engine.media import ffmpeg_message, require_ffmpeg
 from aitk.engine.progress import Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
 from aitk.nerf.config import NerfConfig
@@ -30,9 +29,8 @@ CHECKPOINT = "checkpoint.pt"
 
 def save_checkpoint(run: Path, payload: dict) -> None:
     run.mkdir(parents=True, exist_ok=True)
-    tmp = run / (TEMP_PREFIX + CHECKPOINT)
-    torch.save(payload, tmp)
-    os.replace(tmp, run / CHECKPOINT)
+    with atomic_path(run / CHECKPOINT) as tmp:
+        torch.save(payload, tmp)
 
 
 def load_checkpoint(run: Path) -> dict:
@@ -166,9 +164,10 @@ def write_frames(frames: list[np.ndarray], out: Path, fps: int = 30) -> Path:
             "-s", f"{width}x{height}", "-r", str(fps), "-i", "-"]
     if suffix == "":
         out.mkdir(parents=True, exist_ok=True)
-        cmd, final, tmp = base + [str(out / "frame_%04d.png")], out, None
+        cmd, final, staged = base + [str(out / "frame_%04d.png")], out, None
     else:
-        tmp = out.with_name(TEMP_PREFIX + out.name)
+        staged = Staged(out)
+        tmp = staged.path
         if suffix == ".gif":
             graph = "split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer"
             cmd = base + ["-vf", graph, "-loop", "0", str(tmp)]
@@ -179,11 +178,15 @@ def write_frames(frames: list[np.ndarray], out: Path, fps: int = 30) -> Path:
         else:
             check_output_kind(out)
         final = out
-    proc = subprocess.run(cmd, input=b"".join(f.tobytes() for f in frames), capture_output=True, check=False)
-    if proc.returncode != 0:
-        raise MediaError(f"ffmpeg could not write it: {ffmpeg_message(proc.stderr)}", path=out)
-    if tmp is not None:
-        os.replace(tmp, out)
+    try:
+        proc = subprocess.run(cmd, input=b"".join(f.tobytes() for f in frames), capture_output=True, check=False)
+        if proc.returncode != 0:
+            raise MediaError(f"ffmpeg could not write it: {ffmpeg_message(proc.stderr)}", path=out)
+        if staged is not None:
+            staged.commit()
+    finally:
+        if staged is not None:
+            staged.discard()  # nothing left once committed
     return final
 
 

@@ -1,9 +1,14 @@
-"""Typed options for `aitk passk evaluate`."""
+"""Every config object of passk (`generate`, `evaluate`, `select`) in one place: light imports only.
+
+The CLI builds them; bad values fail on construction with a UsageError naming the flag."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aitk.engine.errors import UsageError
+
+DEFAULT_MODEL = "qwen2.5-coder-0.5b-instruct"  # passk's code model (catalogue.py); docqa's default reader too
 LEVELS = ("strict", "standard", "none")
 
 
@@ -18,6 +23,10 @@ class SandboxConfig:
     nproc: int = 16  # processes a sample may run at once (RLIMIT_NPROC on its own user id)
     uid_base: int = 61000  # worker i runs candidates as uid_base + 2i and tests as uid_base + 2i + 1
 
+    def __post_init__(self) -> None:
+        if self.level not in LEVELS:
+            raise UsageError(f"--sandbox {self.level}: unknown level", hint="use strict, standard or none")
+
 
 @dataclass(frozen=True)
 class EvaluateConfig:
@@ -25,3 +34,41 @@ class EvaluateConfig:
     workers: int = 2  # sandboxes running samples in parallel (one per CPU core is right)
     sandbox: SandboxConfig = SandboxConfig()
     force: bool = False  # start over instead of resuming from an earlier results file
+
+    def __post_init__(self) -> None:
+        bad_k = [k for k in self.ks if k < 1]
+        if bad_k or not self.ks:
+            raise UsageError(f"-k {bad_k or ''}: each k must be a whole number >= 1", hint="e.g. -k 1,10,100")
+
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    """How `aitk passk generate` samples completions."""
+
+    model: str = DEFAULT_MODEL  # catalogue name, Hugging Face id, local folder, or the server's model name
+    base_url: str | None = None  # OpenAI-compatible server, e.g. http://localhost:8000/v1
+    api_key_env: str = "OPENAI_API_KEY"  # environment variable holding the server's key
+    n: int = 1  # samples per problem
+    temperature: float = 0.8  # 0 = greedy
+    top_p: float = 0.95  # nucleus sampling
+    max_new_tokens: int = 300  # tokens per completion at most (it is cut at the stop sequences too)
+    batch_size: int = 8  # sequences generated together (GPU: larger is faster)
+    device: str = "auto"  # transformers backend: auto | cpu | cuda | mps
+    seed: int = 0  # sampling seed (the server gets it too)
+    limit: int | None = None  # only the first N problems
+
+    def __post_init__(self) -> None:
+        if self.top_p <= 0:
+            raise UsageError("--top-p must be above 0", hint="e.g. --top-p 0.95")
+        if self.n < 1 or self.max_new_tokens < 1 or not 0 <= self.temperature or not 0 < self.top_p <= 1:
+            raise UsageError("--n and --max-new-tokens must be >= 1, --temperature >= 0, 0 < --top-p <= 1")
+
+
+@dataclass(frozen=True)
+class SelectConfig:
+    """How `aitk passk select` picks submissions."""
+
+    n: int = 10  # submissions per problem
+    inputs: int = 20  # generated inputs per problem for clustering (the examples count toward them)
+    workers: int = 2  # sandboxes running in parallel
+    sandbox: SandboxConfig = SandboxConfig()  # how each sample is isolated

@@ -13,30 +13,15 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from aitk.engine.errors import DependencyError, ModelError, OutputError, UsageError
+from aitk.engine.errors import DependencyError, ModelError, OutputError
+from aitk.engine.fileio import Staged
 from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
+from aitk.passk.config import DEFAULT_MODEL, GenerateConfig
 from aitk.passk.problems import Problem
 
 STOP_SEQUENCES = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")  # Codex paper, human-eval
-DEFAULT_MODEL = "qwen2.5-coder-0.5b-instruct"
-
-
-@dataclass(frozen=True)
-class GenerateConfig:
-    model: str = DEFAULT_MODEL  # registry name, Hugging Face id, local folder, or the server's model name
-    base_url: str | None = None  # OpenAI-compatible server, e.g. http://localhost:8000/v1
-    api_key_env: str = "OPENAI_API_KEY"  # environment variable holding the server's key
-    n: int = 1  # samples per problem
-    temperature: float = 0.8  # 0 = greedy
-    top_p: float = 0.95  # nucleus sampling
-    max_new_tokens: int = 300
-    batch_size: int = 8  # sequences generated together (GPU: larger is faster)
-    device: str = "auto"
-    seed: int = 0
-    limit: int | None = None  # only the first N problems
 
 
 def truncate(completion: str, stops: tuple[str, ...] = STOP_SEQUENCES) -> str:
@@ -47,13 +32,12 @@ def truncate(completion: str, stops: tuple[str, ...] = STOP_SEQUENCES) -> str:
 
 def generate(problems: dict[str, Problem], output: Path, config: GenerateConfig, reporter: Reporter = null_reporter) -> int:
     """Write `config.n` samples per problem to `output`; resume from an earlier partial run. Returns samples written now."""
-    if config.n < 1 or config.max_new_tokens < 1 or not 0 <= config.temperature or not 0 < config.top_p <= 1:
-        raise UsageError("--n and --max-new-tokens must be >= 1, --temperature >= 0, 0 < --top-p <= 1")
     if config.temperature == 0 and config.n > 1:
         reporter(Log("--temperature 0 is greedy: every sample of a problem will be the same", "warning"))
     chosen = list(problems.values())[: config.limit] if config.limit else list(problems.values())
-    partial = output.with_name(f".{output.name}.partial")
-    have = _existing(output, partial)
+    staged = Staged(output, resumable=True)  # .NAME.partial: kept when stopped, continued by a rerun
+    partial = staged.path
+    have = _existing(staged)
     todo = [(p, config.n - have[p.task_id]) for p in chosen if have[p.task_id] < config.n]
     total = sum(missing for _, missing in todo)
     if total == 0:
@@ -74,18 +58,17 @@ def generate(problems: dict[str, Problem], output: Path, config: GenerateConfig,
                 written += 1
                 reporter(TaskAdvanced(BATCH, float(written)))
         os.fsync(out.fileno())
-    os.replace(partial, output)
+    staged.commit()
     reporter(TaskFinished(BATCH))
     return written
 
 
-def _existing(output: Path, partial: Path) -> Counter:
+def _existing(staged: Staged) -> Counter:
     """Samples per task already written (a finished file is moved back to partial to be extended)."""
-    if not partial.exists() and output.exists():
-        os.replace(output, partial)
     counts: Counter = Counter()
-    if not partial.exists():
+    if not staged.resume():
         return counts
+    partial = staged.path
     keep = 0
     with open(partial, "r+", encoding="utf-8") as handle:
         for line in iter(handle.readline, ""):
@@ -165,7 +148,10 @@ def _transformers_backend(config: GenerateConfig, reporter: Reporter):
 
 
 def _load(name: str, device, reporter: Reporter):
-    """The registry's GGUF (dequantized once into safetensors beside it), or any transformers model."""
+    """The catalogue's GGUF (dequantized once into safetensors beside it), or any transformers model."""
     from aitk.engine.lm import load_causal_lm
+    from aitk.engine.models import CATALOGUE
+    from aitk.passk.catalogue import register_models
 
+    register_models(CATALOGUE)  # our default, also where the CLI did not load the catalogue
     return load_causal_lm(name, device, reporter, hint=f"use {DEFAULT_MODEL}, a Hugging Face id, a local folder, or --base-url")

@@ -39,7 +39,7 @@ class SandboxWorker:
         self.sandbox = sandbox
 
     def __call__(self):
-        from aitk.passk.run import _run_one
+        from aitk.passk.jobs import run_one
         from aitk.passk.workers import detect, start_workers
 
         try:
@@ -54,7 +54,7 @@ class SandboxWorker:
 
             return refuse
         node = layers.to_dict()  # what this worker's node gave its sandbox, for the driver's report
-        return lambda item: {**_run_one(worker, item[1]), "sandbox": node}
+        return lambda item: {**run_one(worker, item[1]), "sandbox": node}
 
 
 def lost_outcome(item, why: str) -> dict:

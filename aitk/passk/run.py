@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import json
 import os
-import queue
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aitk.engine.errors import OutputError, UsageError
 from aitk.engine.executor import ExecutorConfig, map_ordered
+from aitk.engine.fileio import Staged
 from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
 from aitk.passk.config import EvaluateConfig
 from aitk.passk.estimator import PassAtK, summarise
+from aitk.passk.jobs import make_job, run_jobs
 from aitk.passk.problems import Problem, iter_samples
-from aitk.passk.workers import Layers, Worker, WorkerDied, detect, start_workers
+from aitk.passk.workers import Layers, detect, start_workers
 
 STATUSES = ("passed", "failed", "timed out", "out of memory", "output limit", "sandbox violation", "sandbox error")
 
@@ -60,11 +60,9 @@ def evaluate(
     """Evaluate every sample not yet in the results; on Ray (`executor`) each actor runs its own sandbox."""
     if not samples.is_file():
         raise UsageError(f"{samples}: no such file", hint="give a JSONL file of task_id and completion")
-    bad_k = [k for k in config.ks if k < 1]
-    if bad_k or not config.ks:
-        raise UsageError(f"-k {bad_k or ''}: each k must be a whole number >= 1", hint="e.g. -k 1,10,100")
     target = results_path(samples)
-    partial = target.with_name(f".{target.name}.partial")
+    staged = Staged(target, resumable=True)  # .NAME.partial: kept when stopped, continued by a rerun
+    partial = staged.path
     total = sum(1 for _ in iter_samples(samples, problems))  # checks every line before anything runs
     if total == 0:
         raise UsageError(f"{samples}: no samples in the file", hint="write one JSON object per line with task_id and completion")
@@ -90,7 +88,7 @@ def evaluate(
     # Only now, with the sandbox up, touch the files: earlier results become the partial's prefix.
     try:
         if source == target:
-            os.replace(target, partial)
+            staged.resume()
         out = open(partial, "r+" if source else "w", encoding="utf-8")
     except OSError as exc:
         for worker in workers:
@@ -130,7 +128,7 @@ def evaluate(
             reporter(Log(f"all {total} samples already evaluated in {target.name} (--force redoes them)"))
         out.flush()
         os.fsync(out.fileno())
-    os.replace(partial, target)
+    staged.commit()
     reporter(TaskFinished(BATCH))
     summary = Summary(done, target, layers, counts, statuses, resumed=resumed, worker_layers=worker_layers)
     for k in config.ks:
@@ -172,77 +170,6 @@ def _resume(source: Path, stream: Iterator, record) -> tuple[int, int]:
             kept += 1
             offset = handle.tell()
     return kept, offset
-
-
-def make_job(problem: Problem, completion: str, timeout: float, test: str | None = None) -> dict:
-    """One sample for a zygote: the program, and the (trusted) prompt and test that judge it."""
-    return {
-        "id": 0, "program": problem.prompt + completion, "prompt": problem.prompt, "test": problem.test if test is None else test,
-        "entry_point": problem.entry_point, "timeout": timeout,
-    }
-
-
-def run_jobs(workers: list[Worker], items: Iterator[tuple[dict, dict]], window: int) -> Iterator[tuple[dict, dict]]:
-    """Feed (sample, job) pairs to the workers; yield (sample, outcome) in input order.
-
-    At most `window` jobs are in flight or waiting to be yielded, so memory stays flat. The
-    workers are closed when the iteration ends.
-    """
-    jobs: queue.Queue = queue.Queue()
-    done: queue.Queue = queue.Queue()
-
-    def serve(worker: Worker) -> None:
-        while (item := jobs.get()) is not None:
-            index, sample, job = item
-            done.put((index, sample, _run_one(worker, job)))
-        worker.close()
-
-    threads = [threading.Thread(target=serve, args=(w,), daemon=True) for w in workers]
-    for thread in threads:
-        thread.start()
-    pending: dict[int, tuple] = {}
-    sent = emitted = 0
-    exhausted = False
-    try:
-        while True:
-            while not exhausted and sent - emitted < window:
-                try:
-                    sample, job = next(items)
-                except StopIteration:
-                    exhausted = True
-                    break
-                jobs.put((sent, sample, job))
-                sent += 1
-            if exhausted and emitted == sent:
-                return
-            index, sample, outcome = done.get()
-            pending[index] = (sample, outcome)
-            while emitted in pending:
-                pair = pending.pop(emitted)
-                emitted += 1
-                yield pair
-    finally:
-        while not jobs.empty():
-            try:
-                jobs.get_nowait()
-            except queue.Empty:
-                break
-        for _ in threads:
-            jobs.put(None)
-        for thread in threads:
-            thread.join(timeout=30)
-
-
-def _run_one(worker: Worker, job: dict) -> dict:
-    try:
-        return worker.run(job)
-    except WorkerDied as exc:
-        worker.close()
-        try:
-            worker.start()  # a fresh sandbox for the next sample
-        except Exception as again:  # noqa: BLE001 - the next job retries; never leave the queue unserved
-            exc = again
-        return {"status": "sandbox error", "reason": f"the sandbox worker stopped ({exc}); it was restarted", "seconds": None}
 
 
 def _result_line(sample: dict, outcome: dict) -> dict:

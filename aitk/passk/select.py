@@ -22,21 +22,13 @@ from pathlib import Path
 from aitk.engine.errors import UsageError
 from aitk.engine.fileio import atomic_open
 from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
-from aitk.passk.config import SandboxConfig
+from aitk.passk.config import SelectConfig
 from aitk.passk.estimator import pass_at_k
 from aitk.passk.examples import Example, generate_inputs, parse_examples, probe_test, same_output, signature
+from aitk.passk.jobs import make_job, run_jobs
 from aitk.passk.problems import Problem, iter_samples
-from aitk.passk.run import make_job, run_jobs
 from aitk.passk.sandbox import plaindata
 from aitk.passk.workers import Layers, detect, start_workers
-
-
-@dataclass(frozen=True)
-class SelectConfig:
-    n: int = 10  # submissions per problem
-    inputs: int = 20  # generated inputs per problem for clustering (the examples count toward them)
-    workers: int = 2
-    sandbox: SandboxConfig = SandboxConfig()
 
 
 @dataclass

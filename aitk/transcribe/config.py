@@ -1,18 +1,22 @@
-"""One typed config object for transcription. The CLI builds it; the core only reads it."""
+"""One typed config object for transcription: light imports only. The CLI builds it (bad values
+fail on construction with a UsageError naming the flag); the core only reads it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aitk.engine.errors import UsageError
+
 FORMATS = ("txt", "srt", "vtt", "tsv", "json")
 BACKENDS = ("auto", "faster-whisper", "openai-whisper")
+TASKS = ("transcribe", "translate")
 # CTranslate2's precisions; which of them a device runs is known only once ctranslate2 is imported.
 COMPUTE_TYPES = ("int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16", "float32", "auto", "default")
 
 
 @dataclass(frozen=True)
 class TranscribeConfig:
-    model: str = "tiny.en"  # registry name (tiny.en, base), local path, or a name a backend downloads
+    model: str = "tiny.en"  # catalogue name (tiny.en, base), local path, or a name a backend downloads
     backend: str = "auto"  # auto picks faster-whisper on CPU/CUDA and openai-whisper on MPS
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     compute_type: str | None = None  # CTranslate2 precision; None follows the device (int8 CPU, float16 CUDA)
@@ -34,6 +38,12 @@ class TranscribeConfig:
     hallucination_silence_threshold: float | None = 2.0  # used when word timestamps are on
     formats: tuple[str, ...] = ("txt", "srt", "vtt", "tsv", "json")
     threads: int = 0  # CPU threads; 0 = all cores available to this process
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise UsageError(f"unknown task '{self.task}'", hint="use --task transcribe or --task translate")
+        if self.compute_type is not None and self.compute_type not in COMPUTE_TYPES:
+            raise UsageError(f"unknown --compute-type {self.compute_type}", hint=f"use one of {', '.join(COMPUTE_TYPES)}, or leave it out")
 
     @property
     def temperatures(self) -> tuple[float, ...]:

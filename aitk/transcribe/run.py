@@ -20,7 +20,7 @@ from aitk.engine.media import SAMPLE_RATE, decode_audio, is_media_path
 from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
 from aitk.engine.watch import signature, watch_folder
 from aitk.transcribe.backends import Backend, choose_backend, load_backend
-from aitk.transcribe.config import COMPUTE_TYPES, TranscribeConfig
+from aitk.transcribe.config import TranscribeConfig
 from aitk.transcribe.guards import clamp_times, clean_segments
 from aitk.transcribe.models import resolve_model
 from aitk.transcribe.result import Transcript
@@ -74,10 +74,6 @@ class Transcriber:
         self.model = resolve_model(config.model)
         self.backend_name = choose_backend(config.backend, self.device, self.model)
         self.language = normalise_language(config.language)
-        if config.task not in ("transcribe", "translate"):
-            raise UsageError(f"unknown task '{config.task}'", hint="use --task transcribe or --task translate")
-        if config.compute_type is not None and config.compute_type not in COMPUTE_TYPES:
-            raise UsageError(f"unknown --compute-type {config.compute_type}", hint=f"use one of {', '.join(COMPUTE_TYPES)}, or leave it out")
         self._check_english_only(self.model.english_only)
         self._backend: Backend | None = None
 

@@ -9,7 +9,8 @@ from datetime import timedelta
 from aitk.transcribe.result import Transcript
 
 
-def _clock(seconds: float, sep: str = ",", always_hours: bool = True) -> str:
+def srt_timestamp(seconds: float, sep: str = ",", always_hours: bool = True) -> str:
+    """`HH:MM:SS,mmm` as SRT writes a time (negative times clamp to 0); sep="." gives WebVTT's."""
     ms = max(0, int(round(seconds * 1000)))
     h, rest = divmod(ms, 3_600_000)
     m, rest = divmod(rest, 60_000)
@@ -41,7 +42,7 @@ def write_srt(t: Transcript) -> str:
 
 
 def write_vtt(t: Transcript) -> str:
-    blocks = [f"{_clock(a, '.')} --> {_clock(b, '.')}\n{text.replace('-->', '->')}\n" for a, b, text in _cues(t)]
+    blocks = [f"{srt_timestamp(a, '.')} --> {srt_timestamp(b, '.')}\n{text.replace('-->', '->')}\n" for a, b, text in _cues(t)]
     return "WEBVTT\n\n" + "\n".join(blocks)
 
 

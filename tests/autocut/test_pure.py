@@ -111,7 +111,7 @@ def test_markdown_notes_and_done_box():
 
 
 def test_encode_options_name_the_bad_flag():
-    from aitk.autocut.cutter import EncodeOptions
+    from aitk.autocut.config import EncodeOptions
 
     assert EncodeOptions(bitrate="1.5M", preset="medium").bitrate == "1.5M"
     with pytest.raises(UsageError, match="--preset fastest: not an x264 preset .*veryfast"):

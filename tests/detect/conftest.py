@@ -30,7 +30,7 @@ def _user_tarball() -> Path | None:
 def detector(aitk_home):
     """The CenterNet Detector, converted once into the test cache."""
     from aitk.detect import centernet_source
-    from aitk.detect.predict import Detector
+    from aitk.detect.models import Detector
 
     downloads = centernet_source.downloads_dir()
     downloads.mkdir(parents=True, exist_ok=True)

@@ -9,9 +9,11 @@ import pytest
 from PIL import Image
 
 from aitk.detect.annotate import annotation_path, draw_detections
-from aitk.detect.predict import DetectConfig, Detection, is_input_path
+from aitk.detect.config import DetectConfig, Sampling
+from aitk.detect.inputs import is_input_path
+from aitk.detect.results import Detection
 from aitk.detect.run import InputDone, run_batch
-from aitk.detect.video import Sampling, read_frames
+from aitk.detect.video import read_frames
 from aitk.engine.inputs import expand_inputs
 from aitk.engine.media import probe
 from tests.conftest import ffmpeg, require

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from aitk.detect.criterion import CriterionConfig, set_criterion
+from aitk.detect.config import CriterionConfig
+from aitk.detect.criterion import set_criterion
 
 C = 3  # real classes; logits carry C + 1 columns, no-object last
 

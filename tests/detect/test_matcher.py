@@ -7,7 +7,8 @@ import itertools
 import pytest
 import torch
 
-from aitk.detect.matcher import MatcherConfig, hungarian_match, matching_cost
+from aitk.detect.config import MatcherConfig
+from aitk.detect.matcher import hungarian_match, matching_cost
 
 CLASSES = 5  # plus the no-object column
 

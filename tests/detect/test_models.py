@@ -11,8 +11,10 @@ import json
 import numpy as np
 import pytest
 
+from aitk.detect.config import DetectConfig
 from aitk.detect.models import DETR_THRESHOLD, TransformersModel, load_model
-from aitk.detect.predict import DetectConfig, parse_classes, predict
+from aitk.detect.predict import predict
+from aitk.detect.results import parse_classes
 from aitk.engine.errors import ModelError, UsageError
 from tests.conftest import run_aitk
 

@@ -20,7 +20,11 @@ skimage_data = pytest.importorskip("skimage.data")
 
 from aitk.detect import centernet_source  # noqa: E402
 from aitk.detect.centernet import TfjsGraph, _same_pad  # noqa: E402
-from aitk.detect.predict import COCO80, COCO80_IDS, DetectConfig, is_image_path, parse_classes, predict, to_detections  # noqa: E402
+from aitk.detect.config import DetectConfig  # noqa: E402
+from aitk.detect.inputs import is_image_path  # noqa: E402
+from aitk.detect.models import to_detections  # noqa: E402
+from aitk.detect.predict import predict  # noqa: E402
+from aitk.detect.results import COCO80, COCO80_IDS, parse_classes  # noqa: E402
 from aitk.engine.inputs import expand_inputs  # noqa: E402
 from aitk.engine.errors import UsageError  # noqa: E402
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from aitk.detect.predict import DetectConfig
+from aitk.detect.config import DetectConfig
 from aitk.detect.run import InputDone, run_batch
 from aitk.engine.executor import ExecutorConfig
 from tests.conftest import run_aitk

@@ -8,7 +8,8 @@ import os
 
 import pytest
 
-from aitk.detect.predict import DetectConfig, ImageResult
+from aitk.detect.config import DetectConfig
+from aitk.detect.results import ImageResult
 from aitk.detect.run import InputDone, result_path, run_batch, settings_path
 from tests.conftest import require, run_aitk
 

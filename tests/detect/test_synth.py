@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from aitk.detect.coco_io import load_ground_truth
-from aitk.detect.synth import SHAPES, SynthConfig, _texture, generate, render_image
+from aitk.detect.config import SHAPES, SynthConfig
+from aitk.detect.synth import _texture, generate, render_image
 from aitk.engine.errors import UsageError
 
 

@@ -8,8 +8,9 @@ from dataclasses import replace
 import pytest
 import torch
 
-from aitk.detect.synth import SynthConfig, generate
-from aitk.detect.train import TrainConfig, TrainDone, TrainEval, TrainStep, batch_indices, lr_factor, train
+from aitk.detect.config import SynthConfig, TrainConfig
+from aitk.detect.synth import generate
+from aitk.detect.train import TrainDone, TrainEval, TrainStep, batch_indices, lr_factor, train
 from aitk.detect.train_data import find_split
 from aitk.engine.errors import UsageError
 from tests.conftest import run_aitk

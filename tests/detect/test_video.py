@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aitk.detect.predict import DetectConfig, predict
-from aitk.detect.video import Sampling, VideoWriter, read_frames
+from aitk.detect.config import DetectConfig, Sampling
+from aitk.detect.predict import predict
+from aitk.detect.video import VideoWriter, read_frames
 from aitk.engine.errors import MediaError, UsageError
 from aitk.engine.media import probe
 from tests.conftest import require

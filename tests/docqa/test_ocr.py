@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from aitk.docqa.extract import ExtractConfig, load_document
+from aitk.docqa.config import ExtractConfig
+from aitk.docqa.extract import load_document
 from aitk.docqa import ocr
 from aitk.docqa.layout import naive_order
 from aitk.docqa.ocr import is_blank, ocr_image, rotate_points, skew_angle, split_line_quad

@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aitk.docqa.config import AskConfig
-from aitk.docqa.extract import ExtractConfig
+from aitk.docqa.config import AskConfig, ExtractConfig
 from aitk.docqa.index import index_paths
 from aitk.docqa.readers import Candidate
 from aitk.engine.progress import BATCH, Recorder, TaskAdvanced, TaskFinished, TaskStarted

@@ -7,8 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from aitk.docqa.config import ChunkConfig
-from aitk.docqa.extract import ExtractConfig
+from aitk.docqa.config import ChunkConfig, ExtractConfig
 from aitk.docqa.index import LazyEmbedder, index_paths
 from aitk.engine.executor import ExecutorConfig
 from tests.docqa import make_docs

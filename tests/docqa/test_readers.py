@@ -74,6 +74,9 @@ def test_reader_kind_comes_from_the_config(checkpoints):
     assert reader_kind(checkpoints["bert-qa"]) == "extractive"
     assert reader_kind(checkpoints["layoutlm-qa"]) == "layout"
     assert reader_kind(checkpoints["llama-lm"]) == "lm"
+    from aitk.cli.catalogue import load
+
+    load()  # the default reader is passk's code model, by name: the CLI's catalogue holds it
     assert reader_kind("qwen2.5-coder-0.5b-instruct") == "lm"
 
 

@@ -50,11 +50,13 @@ def test_local_executor_is_a_plain_ordered_map(tmp_path):
 
 def test_bad_executor_settings_are_usage_errors():
     with pytest.raises(UsageError, match="--executor"):
-        ExecutorConfig(kind="spark").check()
+        ExecutorConfig(kind="spark")
     with pytest.raises(UsageError, match="--ray-address"):
-        ExecutorConfig(address="auto").check()
+        ExecutorConfig(address="auto")
     with pytest.raises(UsageError, match="--workers"):
-        ExecutorConfig(kind="ray", workers=0).check()
+        ExecutorConfig(kind="ray", workers=0)
+    with pytest.raises(UsageError, match="--cpus-per-worker"):
+        ExecutorConfig(kind="ray", gpus_per_worker=-1)
 
 
 @pytest.mark.slow

@@ -51,3 +51,38 @@ def test_check_writable_names_the_folder_before_any_work(tmp_path):
     with pytest.raises(OutputError) as err:
         check_writable("/proc")  # not writable even for root
     assert err.value.message.startswith("cannot write to /proc: ") and "make the folder writable" in err.value.message
+
+
+def test_atomic_path_swaps_a_folder_in_whole_and_keeps_the_suffix(tmp_path):
+    from aitk.engine.fileio import atomic_path
+
+    target = tmp_path / "model"
+    for version in ("one", "two"):
+        with atomic_path(target) as tmp:
+            assert tmp.parent == tmp_path and tmp.name.startswith(TEMP_PREFIX) and not tmp.exists()
+            tmp.mkdir()
+            (tmp / "weights.txt").write_text(version)
+    assert (target / "weights.txt").read_text() == "two"
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]  # the old folder is gone too
+    with atomic_path(tmp_path / "clip.mp4") as tmp:
+        assert tmp.suffix == ".mp4"  # ffmpeg picks the format from it
+        tmp.write_bytes(b"x")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.mkdir()
+        raise RuntimeError("killed")
+    assert (target / "weights.txt").read_text() == "two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "model"]
+
+
+def test_resumable_staging_keeps_a_fixed_partial_and_moves_a_finished_file_back(tmp_path):
+    from aitk.engine.fileio import Staged
+
+    target = tmp_path / "samples.jsonl"
+    staged = Staged(target, resumable=True)
+    assert staged.path == tmp_path / ".samples.jsonl.partial"
+    assert not staged.resume()  # nothing yet
+    staged.path.write_text("a\n")
+    staged.commit()
+    assert target.read_text() == "a\n" and not staged.path.exists()
+    assert staged.resume()  # the finished file becomes the partial, to be extended
+    assert staged.path.read_text() == "a\n" and not target.exists()

@@ -7,7 +7,7 @@ import typer
 
 from aitk.engine import models
 from aitk.engine.errors import ModelError
-from aitk.engine.models import ModelSpec, PackageFile, get_model, known_models, materialise, sha256_file
+from aitk.engine.models import ModelSpec, PackageFile, materialise, sha256_file
 
 
 def _spec(sha: str | None = None) -> ModelSpec:
@@ -27,12 +27,15 @@ def _spec(sha: str | None = None) -> ModelSpec:
     )
 
 
-def test_registry_knows_the_offline_whisper_models():
-    names = {m.name for m in known_models()}
+def test_catalogue_knows_the_offline_whisper_models():
+    from aitk.cli.catalogue import load
+
+    catalogue = load()
+    names = {m.name for m in catalogue.specs()}
     assert {"tiny.en", "base"} <= names
-    assert get_model("whisper-tiny.en").name == "tiny.en"
+    assert catalogue.get("whisper-tiny.en").name == "tiny.en"
     with pytest.raises(ModelError, match="unknown model 'nope'"):
-        get_model("nope")
+        catalogue.get("nope")
 
 
 def test_materialise_joins_parts_verifies_and_caches(tmp_path, monkeypatch):
@@ -62,8 +65,9 @@ def test_missing_package_says_how_to_get_it(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_real_default_models_materialise(tmp_path, monkeypatch):
     monkeypatch.setenv("AITK_HOME", str(tmp_path))
-    for name in ("tiny.en", "base"):
-        spec = get_model(name)
+    from aitk.transcribe.catalogue import BASE, TINY_EN
+
+    for spec in (TINY_EN, BASE):
         folder = materialise(spec)
         assert sha256_file(folder / "model.bin") == spec.sha256
         assert (folder / "config.json").exists() and (folder / "tokenizer.json").exists()

@@ -143,7 +143,7 @@ def test_run_jobs_keeps_order_and_a_bounded_window():
     import random
     import time
 
-    from aitk.passk.run import run_jobs
+    from aitk.passk.jobs import run_jobs
 
     class SleepyWorker:
         def run(self, job):

@@ -9,7 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from aitk.engine.errors import ModelError
-from aitk.passk.generate import GenerateConfig, generate, truncate
+from aitk.passk.config import GenerateConfig
+from aitk.passk.generate import generate, truncate
 from aitk.passk.problems import load_problems
 from tests.conftest import run_aitk
 from tests.passk.conftest import ADD, read_jsonl, write_jsonl
@@ -88,7 +89,7 @@ def test_offline_qwen_coder_writes_a_passing_sample(tmp_path):
     pytest.importorskip("transformers")
     from aitk.engine.models import source_installed
     from aitk.passk.config import EvaluateConfig
-    from aitk.passk.models import QWEN_CODER
+    from aitk.passk.catalogue import QWEN_CODER
     from aitk.passk.run import evaluate
 
     if not source_installed(QWEN_CODER):

@@ -154,7 +154,7 @@ def test_a_dead_worker_is_reported_and_replaced(tmp_path):
     import os
     import signal
 
-    from aitk.passk.run import _run_one, make_job
+    from aitk.passk.jobs import make_job, run_one
     from aitk.passk.workers import detect, start_workers
 
     problem = load_problems(str(write_jsonl(tmp_path / "p.jsonl", [ADD])))[ADD["task_id"]]
@@ -162,11 +162,11 @@ def test_a_dead_worker_is_reported_and_replaced(tmp_path):
     (worker,) = run_sandboxed("strict", lambda: start_workers(1, config, detect(config)))
     try:
         job = make_job(problem, HONEST, 1.0)
-        assert _run_one(worker, job)["status"] == "passed"
+        assert run_one(worker, job)["status"] == "passed"
         os.killpg(worker.proc.pid, signal.SIGKILL)
         worker.proc.wait()
-        assert _run_one(worker, job)["status"] == "sandbox error"
-        assert _run_one(worker, job)["status"] == "passed"
+        assert run_one(worker, job)["status"] == "sandbox error"
+        assert run_one(worker, job)["status"] == "passed"
     finally:
         worker.close()
     assert sandbox_uids_alive() == []

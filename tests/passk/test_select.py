@@ -7,9 +7,10 @@ import random
 
 import pytest
 
+from aitk.passk.config import SelectConfig
 from aitk.passk.examples import generate_inputs, mutate, parse_examples, same_output, signature
 from aitk.passk.problems import load_problems
-from aitk.passk.select import SelectConfig, select
+from aitk.passk.select import select
 from tests.conftest import run_aitk
 from tests.passk.conftest import read_jsonl, run_sandboxed, write_jsonl
 

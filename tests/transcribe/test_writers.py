@@ -51,3 +51,13 @@ def test_json_schema():
 
 def test_txt_one_line_per_segment():
     assert render(sample(), "txt") == "Hello there.\nA long --> one\twith tab.\n"
+
+
+def test_srt_timestamp_is_the_one_srt_clock():
+    from aitk.transcribe.writers import srt_timestamp
+
+    assert srt_timestamp(3725.25) == "01:02:05,250"
+    assert srt_timestamp(1.9996) == "00:00:02,000"  # rounds to the millisecond, carrying into the seconds
+    assert srt_timestamp(-0.5) == "00:00:00,000"
+    assert srt_timestamp(61.5, ".") == "00:01:01.500"
+    assert srt.srt_timestamp_to_timedelta(srt_timestamp(12.345)).total_seconds() == 12.345

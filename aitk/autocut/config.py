@@ -1,0 +1,46 @@
+"""Every config object of autocut in one place: light imports only. The CLI builds them; bad
+values fail on construction with a UsageError naming the flag, before any probing or encoding."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from aitk.engine.errors import UsageError
+
+EXPORTS = ("edl", "fcpxml")  # edit lists `--export` can write beside a cut
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
+_BITRATE = re.compile(r"^\d+(\.\d+)?[kKMG]?$")  # as ffmpeg reads -b:v: 6M, 6000k, 1.5M, 6000000 (a lower-case m is milli)
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    """How a cut or merge is encoded (`--crf`, `--bitrate`, `--preset`, `--fast`)."""
+
+    crf: int = 20  # x264 quality (lower is better); 20 with ultrafast stays above 45 dB PSNR on screen recordings
+    bitrate: str | None = None  # e.g. "6M": a target video bitrate instead of --crf
+    preset: str = "ultrafast"  # x264 speed/size trade-off: fastest; "veryfast" or "medium" give smaller files
+    audio_bitrate: str = "192k"  # AAC bitrate of the re-encoded sound
+    fast: bool = False  # stream copy; cuts snap to keyframes
+
+    def __post_init__(self) -> None:
+        """Bad values fail here, naming the flag, rather than inside ffmpeg after the probing."""
+        if self.preset not in X264_PRESETS:
+            raise UsageError(f"--preset {self.preset}: not an x264 preset", hint=f"use one of {', '.join(X264_PRESETS)}")
+        if self.bitrate is not None and not (_BITRATE.match(self.bitrate) and float(self.bitrate.rstrip("kKMG")) > 0):
+            raise UsageError(f"--bitrate {self.bitrate}: not a bitrate", hint="give bits per second, e.g. 6M, 2500k or 6000000")
+
+
+@dataclass(frozen=True)
+class CutConfig:
+    """How `aitk autocut cut`, `merge` and `watch` cut and write."""
+
+    padding: float = 0.0  # seconds of context kept before and after each kept span
+    merge_gap: float = 0.5  # kept spans closer than this join into one
+    encode: EncodeOptions = field(default_factory=EncodeOptions)  # how the cut is encoded
+    export: tuple[str, ...] = ()  # "edl", "fcpxml": edit lists beside the cut
+    force: bool = False  # overwrite existing outputs
+
+    def __post_init__(self) -> None:
+        if any(kind not in EXPORTS for kind in self.export):
+            raise UsageError(f"unknown --export {','.join(self.export)}", hint="use edl, fcpxml or edl,fcpxml")
