@@ -8,6 +8,7 @@ about 2 s after. Shared by `passk generate` and the `docqa` reader; each names i
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from aitk.engine.errors import ModelError
 from aitk.engine.fileio import atomic_path
@@ -33,7 +34,7 @@ def load_causal_lm(name: str, device, reporter: Reporter = null_reporter, hint: 
             def dequantize(source: Path, out: Path) -> None:
                 reporter(Log(f"dequantizing {spec.name} once (about a minute on 2 cores)"))
                 tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=spec.weights_name)
-                model = AutoModelForCausalLM.from_pretrained(source, gguf_file=spec.weights_name)
+                model: Any = AutoModelForCausalLM.from_pretrained(source, gguf_file=spec.weights_name)
                 # The dequantized weights are plain tensors now; drop the GGUF marks that block saving.
                 model.hf_quantizer = None
                 if hasattr(model.config, "quantization_config"):
@@ -43,7 +44,7 @@ def load_causal_lm(name: str, device, reporter: Reporter = null_reporter, hint: 
                     model.save_pretrained(tmp)
                     tokenizer.save_pretrained(tmp)
 
-            path = derived(spec, "transformers", dequantize)
+            path: Path | str = derived(spec, "transformers", dequantize)
         else:
             path = name
         tokenizer = AutoTokenizer.from_pretrained(path)
