@@ -199,7 +199,7 @@ class _DocProgress:
             self.renderer(Log(f"reading {event.task}{pages}"))
 
 
-def _show(result, json_out: bool, drawn: list[Path]) -> None:
+def _show(result, json_out: bool, drawn: list[Path] = ()) -> None:
     if json_out:  # the question is the record's input; answers, abstained (and reason) under result
         payload = result.to_dict()
         print_record(Record(payload.pop("question"), "ok", drawn, result=payload))
