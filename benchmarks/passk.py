@@ -95,7 +95,7 @@ def main() -> None:
                 "pass_at_1": round(score, 4),
             })
             if folder == "aitk":
-                rows[-1]["sandbox"] = json.loads(result.stdout)["sandbox"]
+                rows[-1]["sandbox"] = json.loads(result.stdout)["result"]["sandbox"]
     if args.json:
         print(json.dumps(rows, indent=2))
         return

@@ -26,6 +26,7 @@ from aitk.engine.errors import AitkError
 from aitk.engine.fileio import atomic_write_text
 from aitk.engine.media import AUDIO_EXTENSIONS, is_media_path
 from aitk.engine.progress import Reporter, null_reporter
+from aitk.engine.record import Record
 from aitk.engine.watch import StableFiles, signature, snapshot
 
 STATE = ".autocut-state.json"
@@ -98,17 +99,18 @@ def _first_words(recording: Path, count: int = 8) -> str:
     return " ".join(words[:count]) + (" …" if len(words) > count else "")
 
 
-def _event(status: str, path: Path, outputs=(), error: str | None = None) -> dict:
-    event = {"input": str(path), "status": status, "outputs": [str(p) for p in outputs]}
+def _event(step: str, path: Path, outputs=(), error: str | None = None) -> Record:
+    """The watch's record for one step (aitk.engine.record): status ok or failed, the step
+    (transcribed, cut, merged) under result."""
     if error:
-        event["error"] = error
-    return event
+        return Record(path, "failed", error=error)
+    return Record(path, "ok", list(outputs), result={"step": step})
 
 
 def watch_folder(
     folder: Path, transcriber, config: CutConfig = CutConfig(), recursive: bool = False, settle: float = 3.0,
     interval: float = 1.0, suggest: bool = False, stop: threading.Event | None = None, reporter: Reporter = null_reporter,
-) -> Iterator[dict]:
+) -> Iterator[Record]:
     stop = stop or threading.Event()
     state = WatchState(folder)
     tracker = StableFiles(settle)
@@ -129,7 +131,7 @@ def watch_folder(
         stop.wait(interval)
 
 
-def _cut_when_done(media: Path, state: WatchState, config: CutConfig, reporter: Reporter) -> Iterator[dict]:
+def _cut_when_done(media: Path, state: WatchState, config: CutConfig, reporter: Reporter) -> Iterator[Record]:
     md = media.with_suffix(".md")
     try:
         text: str | None = md.read_text(encoding="utf-8")
@@ -157,7 +159,7 @@ def _cut_when_done(media: Path, state: WatchState, config: CutConfig, reporter: 
         yield _event("failed", media, error=exc.message)
 
 
-def _merge_when_done(folder: Path, recordings: list[Path], state: WatchState, config: CutConfig) -> Iterator[dict]:
+def _merge_when_done(folder: Path, recordings: list[Path], state: WatchState, config: CutConfig) -> Iterator[Record]:
     listing = folder / LISTING
     try:
         current = read_edit_file(listing, "Markdown") if listing.exists() else None

@@ -7,13 +7,12 @@ import sys
 import typer
 
 from aitk import __version__
-from aitk.cli import autocut, detect, docqa, doctor, models, nerf, passk, transcribe, ui
+from aitk.cli import autocut, detect, docqa, doctor, models, nerf, options, passk, transcribe, ui  # noqa: F401 (options: flags print cleanly)
 
 app = typer.Typer(
     name="aitk",
     help="Applied AI utilities: transcribe media, edit video by its transcript, render neural radiance fields, evaluate code models in a sandbox, detect objects and train detectors, answer questions about documents; batches scale out on Ray.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )

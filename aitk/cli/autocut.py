@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from aitk.cli.ui import ProgressRenderer, error_line, exit_if_failed, handle_errors, print_json, stop_on_signals
+from aitk.cli import options
+from aitk.cli.ui import ProgressRenderer, error_line, exit_if_failed, handle_errors, print_record, record_on_error, stop_on_signals
 from aitk.engine.errors import UsageError
+from aitk.engine.record import Record, Tally
 
 app = typer.Typer(
     help="Edit a video by editing its transcript: transcribe to Markdown, tick the sentences to keep, cut.",
     no_args_is_help=True,
 )
 
-Force = Annotated[bool, typer.Option("--force", help="Overwrite existing outputs (including files you edited).")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or logs on stderr.")]
-Json = Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout.")]
+Force = options.Force  # including md files you edited
+Quiet = options.Quiet
+Json = options.Json
 Model = Annotated[str, typer.Option("--model", "-m", help="Whisper model (see aitk transcribe --help).")]
-Device = Annotated[str, typer.Option(help="auto|cpu|cuda|cuda:N|mps.")]
+Device = options.Device
 Language = Annotated[Optional[str], typer.Option("--language", "-l", help="Spoken language; default: detect.")]
 
 
@@ -48,30 +51,30 @@ def transcribe(
     from aitk.engine.errors import MediaError, OutputError
 
     transcriber = _transcriber(model, device, language)
-    failures: list[str] = []
+    tally = Tally()
     with ProgressRenderer(quiet=quiet) as reporter:
         for path in media:
             if not force and is_transcribed(path):
                 outputs = editing_paths(path)
                 if json_out:
-                    print_json({"input": str(path), "status": "skipped", "outputs": [str(p) for p in outputs]}, pretty=False)
+                    print_record(tally.add(Record(path, "skipped", outputs)))
                 else:  # a result line on stdout, like "done": -q silences stderr only
+                    tally.add(Record(path, "skipped", outputs))
                     print(f"skipped {path} ({outputs[0].name} and {outputs[1].name} exist; --force transcribes again, overwriting your edits)")
                 continue
+            started = time.monotonic()
             try:
                 outputs = transcribe_for_editing(path, transcriber, force, suggest, reporter)
             except (MediaError, OutputError) as exc:
-                failures.append(exc.message)
-                if json_out:
-                    print_json({"input": str(path), "status": "failed", "outputs": [], "error": exc.message}, pretty=False)
-                else:
-                    error_line(exc.message)
+                record = tally.add(Record(path, "failed", error=exc.message, seconds=time.monotonic() - started))
+                print_record(record) if json_out else error_line(exc.message)
                 continue
+            record = tally.add(Record(path, "ok", outputs, seconds=time.monotonic() - started))
             if json_out:
-                print_json({"input": str(path), "status": "done", "outputs": [str(p) for p in outputs]}, pretty=False)
+                print_record(record)
             else:
                 print(f"done    {path} -> {', '.join(p.name for p in outputs)}")
-    exit_if_failed(failures)
+    exit_if_failed(tally)
 
 
 def _classify(paths: list[Path]) -> tuple[Path | None, Path | None, Path | None]:
@@ -109,25 +112,20 @@ def cut(
     """Cut MEDIA to the kept sentences: X_cut.mp4 (or the input's audio format), X_cut.srt, X_cut.md."""
     from aitk.autocut.config import CutConfig, EncodeOptions
     from aitk.autocut.run import cut as do_cut
-    from aitk.engine.errors import AitkError
 
     media, srt_path, md_path = _classify(files)
     if media is None:
         raise UsageError("no media file given", hint="aitk autocut cut talk.mp4 [talk.srt] [talk.md]")
     kinds = tuple(k.strip().lower() for k in export.split(",")) if export else ()
     config = CutConfig(padding, merge_gap, EncodeOptions(crf, bitrate, preset, fast=fast), kinds, force)
-    with ProgressRenderer(quiet=quiet) as reporter:
+    started = time.monotonic()
+    with ProgressRenderer(quiet=quiet) as reporter, record_on_error(media, json_out):
         if fast and not quiet:
             reporter.console.print("--fast: streams are copied, so each kept part starts at the keyframe before it (the subtitles follow)", markup=False)
-        try:
-            result = do_cut(media, srt_path, md_path, config, reporter)
-        except AitkError as exc:
-            if json_out:  # a record for scripts; the error line and exit code follow as usual
-                print_json({"input": str(media), "status": "failed", "outputs": [], "error": exc.message}, pretty=False)
-            raise
+        result = do_cut(media, srt_path, md_path, config, reporter)
     if json_out:
-        print_json({"input": str(media), "status": "done", "outputs": [str(p) for p in result.outputs],
-                    "kept_seconds": round(result.kept_seconds, 3), "source_seconds": round(result.source_seconds, 3), "spans": result.spans}, pretty=False)
+        payload = {"kept_seconds": round(result.kept_seconds, 3), "source_seconds": round(result.source_seconds, 3), "spans": result.spans}
+        print_record(Record(media, "ok", result.outputs, seconds=time.monotonic() - started, result=payload))
     else:
         print(f"done    {media} -> {', '.join(p.name for p in result.outputs)} "
               f"[kept {result.kept_seconds:.1f} of {result.source_seconds:.1f} s in {result.spans} span(s)]")
@@ -138,6 +136,7 @@ def cut(
 def to_md(
     files: Annotated[list[Path], typer.Argument(help="SRT [MEDIA], in either order.")],
     force: Force = False,
+    json_out: Json = False,
 ) -> None:
     """Make the editing Markdown (X.md) from subtitles."""
     from aitk.autocut.run import srt_to_md
@@ -145,7 +144,9 @@ def to_md(
     media, srt_path, _ = _classify(files)
     if srt_path is None:
         raise UsageError("no .srt file given")
-    print(srt_to_md(srt_path, media, force))
+    with record_on_error(srt_path, json_out):
+        written = srt_to_md(srt_path, media, force)
+    _done(srt_path, [written], json_out)
 
 
 @app.command("md-to-srt")
@@ -153,8 +154,9 @@ def to_md(
 def md_to_srt(
     md: Annotated[Path, typer.Argument(help="The edited X.md.")],
     srt: Annotated[Optional[Path], typer.Option("--srt", help="The srt it was made from (default: X.srt).")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Default: X_edited.srt; '-' writes the subtitles to stdout.")] = None,
+    output: Annotated[Optional[Path], options.output("Default: X_edited.srt; '-' writes the subtitles to stdout.")] = None,
     force: Force = False,
+    json_out: Json = False,
 ) -> None:
     """Subtitles with the text as corrected in the md."""
     from aitk.autocut.run import edited_srt, md_to_srt as convert
@@ -162,9 +164,13 @@ def md_to_srt(
     if not md.exists():
         raise UsageError(f"{md}: no such file", hint="check the path")
     if output is not None and str(output) == "-":
+        if json_out:
+            raise UsageError("--json and -o - both write to stdout", hint="leave out one of them")
         sys.stdout.write(edited_srt(md, srt))
         return
-    print(convert(md, srt, output, force))
+    with record_on_error(md, json_out):
+        written = convert(md, srt, output, force)
+    _done(md, [written], json_out)
 
 
 @app.command("compact")
@@ -172,22 +178,26 @@ def md_to_srt(
 def compact(
     path: Annotated[Path, typer.Argument(help="X.srt -> X.compact.txt (one line per cue); X.compact.txt -> X.srt.")],
     force: Force = False,
+    json_out: Json = False,
 ) -> None:
     """Subtitles as one line per cue (easy to edit), and back."""
     from aitk.autocut.run import compact as convert
 
     if not path.exists():
         raise UsageError(f"{path}: no such file", hint="check the path")
-    print(convert(path, force))
+    with record_on_error(path, json_out):
+        written = convert(path, force)
+    _done(path, [written], json_out)
 
 
 @app.command("merge")
 @handle_errors
 def merge(
     media: Annotated[list[Path], typer.Argument(help="Recordings, in order.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The joined file, e.g. joined.mp4 (its .srt goes beside it).")],
-    crf: Annotated[int, typer.Option(min=0, max=51)] = 20,
+    output: Annotated[Path, options.output("The joined file, e.g. joined.mp4 (its .srt goes beside it).")],
+    crf: Annotated[int, typer.Option(min=0, max=51, help="x264 quality (lower is better).")] = 20,
     force: Force = False,
+    json_out: Json = False,
 ) -> None:
     """Join recordings (and their subtitles, re-timed) into one."""
     from aitk.autocut.config import CutConfig, EncodeOptions
@@ -196,21 +206,34 @@ def merge(
     for p in media:
         if not p.exists():
             raise UsageError(f"{p}: no such file", hint="check the path")
-    outputs = do_merge(media, output, CutConfig(encode=EncodeOptions(crf=crf), force=force))
-    print(f"done    {', '.join(str(p) for p in outputs)}")
+    started = time.monotonic()
+    with record_on_error(output, json_out):
+        outputs = do_merge(media, output, CutConfig(encode=EncodeOptions(crf=crf), force=force))
+    if json_out:  # the joined file is the record's input: the recordings are listed under result
+        print_record(Record(output, "ok", outputs, seconds=time.monotonic() - started, result={"inputs": [str(p) for p in media]}))
+    else:
+        print(f"done    {', '.join(str(p) for p in outputs)}")
+
+
+def _done(input: Path, outputs: list[Path], json_out: bool) -> None:
+    """A one-file conversion's result: its record with --json, else the path written (as before)."""
+    if json_out:
+        print_record(Record(input, "ok", outputs))
+    else:
+        print("\n".join(map(str, outputs)))
 
 
 @app.command("watch")
 @handle_errors
 def watch(
     folder: Annotated[Path, typer.Argument(help="The folder your recorder writes to.")],
-    recursive: Annotated[bool, typer.Option("--recursive", "-r")] = False,
+    recursive: options.Recursive = False,
     settle: Annotated[float, typer.Option(min=0.0, help="Seconds a recording must stay unchanged before it is read.")] = 3.0,
     interval: Annotated[float, typer.Option(min=0.1, help="Seconds between scans.")] = 1.0,
     model: Model = "tiny.en",
     device: Device = "auto",
     language: Language = None,
-    suggest: Annotated[bool, typer.Option("--suggest")] = False,
+    suggest: Annotated[bool, typer.Option("--suggest", help="Pre-tick every sentence except likely drops (fillers, restarts, long silences).")] = False,
     fast: Annotated[bool, typer.Option("--fast", help="Cut by stream copy.")] = False,
     json_out: Json = False,
     quiet: Quiet = False,
@@ -223,23 +246,22 @@ def watch(
         raise UsageError(f"{folder}: not a folder")
     stop = stop_on_signals()
     transcriber = _transcriber(model, device, language)
-    failures: list[str] = []
+    tally = Tally()
     with ProgressRenderer(quiet=quiet) as reporter:
         if not quiet:
             reporter.console.print(f"watching {folder} (Ctrl-C to stop)", markup=False)
         try:
             for event in watch_folder(folder, transcriber, CutConfig(encode=EncodeOptions(fast=fast), force=True),
                                       recursive, settle, interval, suggest, stop, reporter):
-                if event["status"] == "failed":
-                    failures.append(event["error"])
+                tally.add(event)
                 if json_out:
-                    print_json(event, pretty=False)
-                elif event["status"] == "failed":
-                    error_line(event["error"])
+                    print_record(event)
+                elif event.failed:
+                    error_line(event.error)
                 else:
-                    print(f"{event['status']:<12}{event['input']} -> {', '.join(Path(p).name for p in event.get('outputs', []))}", flush=True)
+                    print(f"{event.result['step']:<12}{event.input} -> {', '.join(Path(p).name for p in event.outputs)}", flush=True)
         except KeyboardInterrupt:
             pass
         if not quiet:
             reporter.console.print("stopped watching", markup=False)
-    exit_if_failed(failures)
+    exit_if_failed(tally)

@@ -11,9 +11,10 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperGroup
 
-from aitk.cli import scale
-from aitk.cli.ui import error_line, handle_errors, print_json
+from aitk.cli import options
+from aitk.cli.ui import exit_if_failed, handle_errors, print_json, print_record
 from aitk.engine.errors import UsageError
+from aitk.engine.record import Record, Tally
 
 
 class DefaultToPredict(TyperGroup):
@@ -57,29 +58,29 @@ def _value(value: float | None) -> str:
 def predict(
     inputs: Annotated[list[str], typer.Argument(help="Images, videos, folders of them, or globs.", show_default=False)],
     model: Annotated[str, typer.Option("--model", "-m", help="centernet (offline COCO-80 default), a transformers detection model folder, or a Hugging Face id (needs the hub).")] = "centernet",
-    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Look in subfolders too.")] = False,
+    recursive: options.Recursive = False,
     every: Annotated[int, typer.Option(help="Video: detect on every Nth frame (1: all frames).")] = 1,
     fps: Annotated[Optional[float], typer.Option(help="Video: detect on at most this many frames per second instead of --every.")] = None,
     threshold: Annotated[Optional[float], typer.Option(help="Keep detections scoring at least this (default: the model's own, 0.3 for CenterNet, 0.7 for DETR, 0.5 for sigmoid-scored models).")] = None,
     classes: Annotated[Optional[str], typer.Option(help="Keep only these class names (the model's labels), e.g. person,car.")] = None,
     max_detections: Annotated[int, typer.Option(help="At most this many detections per image or frame, best first.")] = 100,
     batch_size: Annotated[int, typer.Option(help="Images or frames per forward pass.")] = 4,
-    device: Annotated[str, typer.Option(help="auto|cpu|cuda|cuda:N|mps.")] = "cpu",
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object per image or frame (JSON Lines) instead of a summary line.")] = False,
+    device: options.Device = "auto",
+    json_out: Annotated[bool, typer.Option("--json", help="One record per image or video frame on stdout (docs/cli.md) instead of a summary line.")] = False,
     coco_out: Annotated[Optional[Path], typer.Option("--coco-out", help="Write COCO results JSON (image_id counts images and frames from 1, in output order).")] = None,
     csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Write one CSV row per detection.")] = None,
     output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-d", help="Write each input's results to DIR/<stem>.detections.jsonl; inputs already done there are skipped.")] = None,
     annotate: Annotated[Optional[Path], typer.Option("--annotate", help="Write copies with boxes drawn: DIR/<stem>.detections.jpg|png, or .mp4 of the kept frames for a video.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Redo inputs whose --output-dir results exist.")] = False,
-    executor: scale.Executor = "local",
-    ray_address: scale.RayAddress = None,
-    workers: scale.RayWorkers = 2,
-    cpus_per_worker: scale.CpusPerWorker = 1.0,
-    gpus_per_worker: scale.GpusPerWorker = 0.0,
-    retries: scale.Retries = 2,
+    quiet: options.Quiet = False,
+    executor: options.Executor = "local",
+    ray_address: options.RayAddress = None,
+    workers: options.RayWorkers = 2,
+    cpus_per_worker: options.CpusPerWorker = 1.0,
+    gpus_per_worker: options.GpusPerWorker = 0.0,
+    retries: options.Retries = 2,
 ) -> None:
     """Detect objects in images and videos (the default command: 'aitk detect photo.jpg'). Exit 0 all done, 1 some inputs failed, 2 bad usage."""
-    import json
 
     from aitk.detect.config import DetectConfig
     from aitk.detect.inputs import is_input_path
@@ -93,7 +94,7 @@ def predict(
     if force and output_dir is None:
         raise UsageError("--force redoes inputs done in --output-dir", hint="add --output-dir DIR")
     _check_outputs({"--coco-out": coco_out, "--csv": csv_out}, {"--output-dir": output_dir, "--annotate": annotate})
-    scaling = scale.executor_config(executor, ray_address, workers, cpus_per_worker, gpus_per_worker, retries)
+    scaling = options.executor_config(executor, ray_address, workers, cpus_per_worker, gpus_per_worker, retries)
     remote = scaling.kind != "local"
     config = DetectConfig(
         model=model, threshold=threshold, max_detections=max_detections, batch_size=batch_size,
@@ -104,24 +105,28 @@ def predict(
     detector = load_model(model, "cpu" if remote else config.device)  # on Ray: here only for its labels
     config = replace(config, classes=parse_classes(classes, detector.labels))
     writers = [WRITERS[kind](path) for kind, path in (("coco", coco_out), ("csv", csv_out)) if path is not None]
-    failures = [problem.message for problem in problems]  # inputs that matched nothing, reported with the rest
+    tally = Tally()
+    for problem in problems:  # inputs that matched nothing, reported with the rest
+        tally.fail(problem.path, problem.message)
     image_id = 0
     try:
         for item in run_batch(paths, config, detector, output_dir, annotate, force, executor=scaling):
             if isinstance(item, InputDone):
-                if item.status == "failed":
-                    failures.append(item.error or str(item.path))
-                    if json_out:  # in input order, so a script sees every input; the error lines follow at the end
-                        print(json.dumps({"path": str(item.path), "status": "failed", "error": item.error}, ensure_ascii=False), flush=True)
-                elif item.status == "skipped":
+                record = tally.add(Record(item.path, item.status, item.outputs, item.error))
+                if record.failed and json_out:  # in input order, so a script sees every input; the error lines follow at the end
+                    print_record(record)
+                elif record.status == "skipped":
                     note = f"skipped {item.path} (results exist in {output_dir}; --force redoes it)"
-                    print(note, file=sys.stderr) if json_out else print(note, flush=True)
+                    if not json_out:
+                        print(note, flush=True)
+                    elif not quiet:
+                        print(note, file=sys.stderr)
                 continue
             image_id += 1
             for writer in writers:
                 writer.add(image_id, item)
             if json_out:
-                print(json.dumps(item.as_dict(), ensure_ascii=False), flush=True)
+                print_record(image_record(item))
             elif not item.stored:  # a skipped input: its 'skipped' line stands for them
                 print(_summary(item), flush=True)
     except BaseException:
@@ -130,10 +135,18 @@ def predict(
         raise
     for writer in writers:
         writer.close()
-    for message in failures:
-        error_line(message)
-    if failures:
-        raise typer.Exit(1)
+    exit_if_failed(tally)
+
+
+def image_record(item) -> Record:
+    """One image's or video frame's record: `cached` when read back from a skipped input's results
+    file; the frame, its time, the image size and the detections under result."""
+    if item.error:
+        return Record(item.path, "failed", error=item.error)
+    payload = item.as_dict()
+    for key in ("path", "seconds"):
+        payload.pop(key, None)
+    return Record(item.path, "cached" if item.stored else "ok", seconds=item.seconds, result=payload)
 
 
 def _check_outputs(files: dict[str, Path | None], folders: dict[str, Path | None]) -> None:
@@ -168,7 +181,7 @@ def evaluate(
     gt: Annotated[Path, typer.Option("--gt", help="Ground truth: a COCO instances JSON (images, annotations, categories).")],
     pred: Annotated[Path, typer.Option("--pred", help="Predictions: a COCO results JSON list of {image_id, category_id, bbox: \\[x, y, w, h], score}.")],
     per_class: Annotated[bool, typer.Option("--per-class", help="Also AP, AP50, AP75 and AR100 for each category.")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    json_out: options.Json = False,
 ) -> None:
     """COCO-protocol box metrics (AP@[.5:.95], AP50, AP75, AP and AR by size, AR@1/10/100); '-' where a metric has no ground truth."""
     from aitk.detect.coco_io import evaluate_files

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from aitk.cli import options
 from aitk.cli.ui import error_line, handle_errors, print_json, stderr
 from aitk.engine.errors import UsageError
 
@@ -67,9 +68,9 @@ def _losses(parts: dict[str, float]) -> str:
 @handle_errors
 def train(
     data: Annotated[Optional[Path], typer.Option("--data", help="COCO folder: annotations/instances_{train,val}.json with images in train/ and val/ (or train2017/, val2017/).")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder: checkpoint.pt, model/, metrics.json.")] = Path("detr-run"),
+    output: Annotated[Path, options.output("Run folder: checkpoint.pt, model/, metrics.json.")] = Path("detr-run"),
     model: Annotated[str, typer.Option(help="A preset to train from scratch (tiny, small; tiny-detr: plain DETR), or a DETR to fine-tune: Hugging Face id or folder.")] = "tiny",
-    steps: Annotated[int, typer.Option(min=1, help="Optimiser steps in all.")] = 3000,
+    steps: options.Steps = 3000,
     time_budget: Annotated[Optional[float], typer.Option(min=1.0, help="Stop after so many seconds of training (this session).")] = None,
     batch_size: Annotated[int, typer.Option(min=1)] = 8,
     lr: Annotated[float, typer.Option(help="AdamW learning rate of the transformer and heads.")] = 2e-4,
@@ -81,14 +82,15 @@ def train(
     train_images: Annotated[Optional[Path], typer.Option(help="Folder of the training images.")] = None,
     val_json: Annotated[Optional[Path], typer.Option(help="Validation annotations (instead of --data's).")] = None,
     val_images: Annotated[Optional[Path], typer.Option(help="Folder of the validation images.")] = None,
-    device: Annotated[str, typer.Option(help="auto|cpu|cuda|cuda:N|mps; mixed precision is used on CUDA.")] = "auto",
+    device: options.Device = "auto",
     seed: int = 0,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out from its checkpoint.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Start over, replacing the run in --out.")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the final metrics as JSON on stdout.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --output from its checkpoint.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Start over, replacing the run in --output.")] = False,
+    json_out: options.Json = False,
+    quiet: options.Quiet = False,
+    out: options.OldOut = None,
 ) -> None:
-    """Train or fine-tune a DETR (set-prediction loss, Hungarian matching) on COCO-format data."""
+    """Train or fine-tune a DETR (set-prediction loss, Hungarian matching) on COCO-format data; mixed precision on CUDA."""
     import time
 
     from aitk.detect.config import TrainConfig
@@ -97,6 +99,7 @@ def train(
     from aitk.engine.device import resolve_device
     from aitk.engine.progress import Log
 
+    out = options.resolve_alias("--output", output, "--out", out, default=Path("detr-run"))
     if resume and force:
         raise UsageError("--resume and --force contradict each other", hint="pick one")
     train_files, val_files = _splits(data, train_json, train_images, val_json, val_images)

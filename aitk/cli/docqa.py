@@ -7,9 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from aitk.cli import scale
-from aitk.cli.ui import ProgressRenderer, error_line, exit_if_failed, handle_errors, print_json
+from aitk.cli import options
+from aitk.cli.ui import ProgressRenderer, error_line, exit_if_failed, handle_errors, print_record
 from aitk.engine.errors import UsageError
+from aitk.engine.record import Record, Tally
 
 app = typer.Typer(
     help="Ask questions about PDFs, scans, images and text files; answers come with page, box and snippet, or 'no answer found'.",
@@ -18,10 +19,11 @@ app = typer.Typer(
 )
 
 Docs = Annotated[list[str], typer.Argument(help="PDF, image (.png .jpg .tif ...), .txt/.md/.markdown files, folders or globs (folders and globs skip other file types, with a warning).", show_default=False)]
-Recursive = Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")]
+Recursive = options.Recursive
 Ocr = Annotated[str, typer.Option(help="auto (OCR pages without a text layer, and images) | always | never.")]
-Device = Annotated[str, typer.Option(help="auto|cpu|cuda|cuda:N|mps.")]
-Quiet = Annotated[bool, typer.Option("--quiet", help="No progress or logs on stderr (errors still show).")]
+Device = options.Device
+Quiet = options.Quiet  # -q: ask's --question has -q too, so on ask --quiet is long only
+AskQuiet = Annotated[bool, typer.Option("--quiet", help="No progress or logs on stderr (errors still show).")]
 
 
 @app.command("ask")
@@ -34,11 +36,11 @@ def ask(
     min_score: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Withhold answers scoring below this (default: calibrated, see docs/docqa.md).", show_default=False)] = None,
     reader: Annotated[Optional[str], typer.Option(help="Reader model: the default instruct LM, or a transformers causal-LM, question-answering or LayoutLM document-QA checkpoint (name or folder).", show_default=False)] = None,
     annotate: Annotated[Optional[Path], typer.Option(help="Draw answer boxes on page images: DIR/<doc-stem>-p<page>-q<n>.png (parent folders prefixed when two documents share a stem).", show_default=False)] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per question on stdout.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="One record per question on stdout, and one per document that failed (docs/cli.md).")] = False,
     recursive: Recursive = False,
     ocr: Ocr = "auto",
     device: Device = "auto",
-    quiet: Quiet = False,
+    quiet: AskQuiet = False,
 ) -> None:
     """Answer questions from the documents, with document, page, box and supporting snippet.
 
@@ -56,16 +58,17 @@ def ask(
     from aitk.docqa.index import index_paths
     from aitk.docqa.run import Asker, Library
 
-    failures: list[str] = []
+    tally = Tally("documents")
     with ProgressRenderer(quiet=quiet) as renderer:
         reporter = _DocProgress(renderer)
-        files = _inputs(docs, recursive, failures, reporter)
+        files = _inputs(docs, recursive, tally, reporter, json_out)
         asker = Asker(config, reporter)
         indexed = []
         for outcome in index_paths(files, asker.embedder, ExtractConfig(ocr=ocr), config.chunks, reporter=reporter):
             if outcome.error is not None:
-                _fail(failures, outcome.path, outcome.error.message)
+                _fail(tally, outcome.path, outcome.error.message, json_out)
             else:
+                tally.add(_index_record(outcome))
                 indexed.append(outcome.indexed)
                 _warn(reporter, outcome)
         if indexed:
@@ -74,10 +77,9 @@ def ask(
             library = Library(indexed)
             names = annotation_names([d.path for d in library.docs])
             for n, result in enumerate(asker.ask(asked, library), start=1):
-                if annotate is not None:
-                    annotate_result(result, n, annotate, names)
-                _show(result, json_out)
-    exit_if_failed(failures, "document(s)")
+                drawn = annotate_result(result, n, annotate, names) if annotate is not None else []
+                _show(result, json_out, drawn)
+    exit_if_failed(tally)
 
 
 @app.command("index")
@@ -87,14 +89,14 @@ def index(
     recursive: Recursive = False,
     ocr: Ocr = "auto",
     device: Device = "auto",
-    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per document on stdout.")] = False,
+    json_out: options.Json = False,
     quiet: Quiet = False,
-    executor: scale.Executor = "local",
-    ray_address: scale.RayAddress = None,
-    workers: scale.RayWorkers = 2,
-    cpus_per_worker: scale.CpusPerWorker = 1.0,
-    gpus_per_worker: scale.GpusPerWorker = 0.0,
-    retries: scale.Retries = 2,
+    executor: options.Executor = "local",
+    ray_address: options.RayAddress = None,
+    workers: options.RayWorkers = 2,
+    cpus_per_worker: options.CpusPerWorker = 1.0,
+    gpus_per_worker: options.GpusPerWorker = 0.0,
+    retries: options.Retries = 2,
 ) -> None:
     """Extract, OCR and embed documents into the cache ($AITK_HOME/docqa/), so later questions are fast.
 
@@ -105,28 +107,35 @@ def index(
     from aitk.docqa.index import LazyEmbedder, index_paths
     from aitk.engine.device import resolve_device
 
-    scaling = scale.executor_config(executor, ray_address, workers, cpus_per_worker, gpus_per_worker, retries)
-    failures: list[str] = []
+    scaling = options.executor_config(executor, ray_address, workers, cpus_per_worker, gpus_per_worker, retries)
+    tally = Tally("documents")
     with ProgressRenderer(quiet=quiet) as renderer:
         reporter = _DocProgress(renderer)
-        files = _inputs(docs, recursive, failures, reporter, json_out)
+        files = _inputs(docs, recursive, tally, reporter, json_out)
         embed = LazyEmbedder(device if scaling.kind != "local" else resolve_device(device).torch)
         for outcome in index_paths(files, embed, ExtractConfig(ocr=ocr), ChunkConfig(), executor=scaling, device=device, reporter=reporter):
             if outcome.error is not None:
-                _fail(failures, outcome.path, outcome.error.message, json_out)
+                _fail(tally, outcome.path, outcome.error.message, json_out)
                 continue
             _warn(reporter, outcome)
-            ix = outcome.indexed
-            state = "cached" if ix.cached else "new"
+            record = tally.add(_index_record(outcome))
             if json_out:
-                print_json({"document": str(outcome.path), "sha256": ix.document.sha256, "pages": len(ix.document.pages),
-                            "chunks": len(ix.chunks), "state": state, "warnings": ix.document.warnings}, pretty=False)
+                print_record(record)
             else:
+                ix = outcome.indexed
+                state = "cached" if ix.cached else "new"  # the words of the plain listing
                 print(f"{state:<7}{outcome.path}: {len(ix.document.pages)} page(s), {len(ix.chunks)} chunk(s)")
-    exit_if_failed(failures, "document(s)")
+    exit_if_failed(tally)
 
 
-def _inputs(docs: list[str], recursive: bool, failures: list[str], reporter, json_out: bool = False) -> list[Path]:
+def _index_record(outcome) -> Record:
+    """A document read now (ok) or from the cache (cached); its digest, pages, chunks and warnings under result."""
+    ix = outcome.indexed
+    result = {"sha256": ix.document.sha256, "pages": len(ix.document.pages), "chunks": len(ix.chunks), "warnings": ix.document.warnings}
+    return Record(outcome.path, "cached" if ix.cached else "ok", result=result)
+
+
+def _inputs(docs: list[str], recursive: bool, tally: Tally, reporter, json_out: bool = False) -> list[Path]:
     """The documents named, found in folders or matched by globs. Folders and globs skip files of
     other types: one warning line names them (a file named explicitly is tried whatever its type)."""
     from aitk.docqa.extract import is_document_path
@@ -143,7 +152,7 @@ def _inputs(docs: list[str], recursive: bool, failures: list[str], reporter, jso
 
     files, problems = expand_inputs(docs, recursive, accept=accept)
     for problem in problems:
-        _fail(failures, problem.path, problem.message, json_out)
+        _fail(tally, problem.path, problem.message, json_out)
     skipped = sorted(set(skipped))
     if skipped:
         shown = ", ".join(map(str, skipped[:SHOW_SKIPPED])) + (f" and {len(skipped) - SHOW_SKIPPED} more" if len(skipped) > SHOW_SKIPPED else "")
@@ -154,14 +163,11 @@ def _inputs(docs: list[str], recursive: bool, failures: list[str], reporter, jso
 SHOW_SKIPPED = 5  # skipped files named in the warning line; the rest are counted
 
 
-def _fail(failures: list[str], path, message: str, json_out: bool = False) -> None:
-    """A document that failed: an error line now (with --json on `index`, a failure record on stdout
-    instead), and one line in the list at the end."""
-    failures.append(message)
-    if json_out:
-        print_json({"document": str(path), "state": "failed", "error": message}, pretty=False)
-    else:
-        error_line(message)
+def _fail(tally: Tally, path, message: str, json_out: bool = False) -> None:
+    """A document that failed: an error line now (with --json, its failed record on stdout instead),
+    and one line in the list at the end."""
+    record = tally.fail(path, message)
+    print_record(record) if json_out else error_line(message)
 
 
 def _warn(reporter, outcome) -> None:
@@ -193,9 +199,10 @@ class _DocProgress:
             self.renderer(Log(f"reading {event.task}{pages}"))
 
 
-def _show(result, json_out: bool) -> None:
-    if json_out:
-        print_json(result.to_dict(), pretty=False)
+def _show(result, json_out: bool, drawn: list[Path] = ()) -> None:
+    if json_out:  # the question is the record's input; answers, abstained (and reason) under result
+        payload = result.to_dict()
+        print_record(Record(payload.pop("question"), "ok", drawn, result=payload))
         return
     lines = [f"Q: {result.question}"]
     if result.abstained:

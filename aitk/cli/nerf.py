@@ -7,14 +7,15 @@ from typing import Annotated, Optional
 
 import typer
 
+from aitk.cli import options
 from aitk.cli.ui import ProgressRenderer, handle_errors, print_json
 from aitk.engine.errors import UsageError
 
 app = typer.Typer(help="Neural radiance fields in plain PyTorch: synth, train, render, eval.", no_args_is_help=True)
 
-Device = Annotated[str, typer.Option(help="auto|cpu|cuda|cuda:N|mps.")]
-Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or logs on stderr.")]
+Device = options.Device
+Json = options.Json
+Quiet = options.Quiet
 
 
 @app.command("synth")
@@ -27,7 +28,7 @@ def synth(
     supersample: Annotated[int, typer.Option(min=1, help="Sub-pixel rays per side (anti-aliasing, like a real sensor).")] = 4,
     background: Annotated[str, typer.Option(help="white|black.")] = "white",
     seed: int = 0,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing dataset folder.")] = False,
+    force: options.Force = False,
 ) -> None:
     """Render a posed multi-view dataset of an analytic scene, with exact ground truth for held-out views."""
     from aitk.nerf.synth import render_synthetic
@@ -42,24 +43,28 @@ def synth(
 @handle_errors
 def train(
     data: Annotated[Path, typer.Argument(help="Dataset folder: Blender format (transforms_*.json) or LLFF (poses_bounds.npy).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder (checkpoint, config).")],
+    output: Annotated[Optional[Path], options.output("Run folder (checkpoint, config). Required.", show_default=False)] = None,
     method: Annotated[str, typer.Option(help="fast (hash grid + occupancy grid) | nerf (the paper's model).")] = "fast",
-    iters: Annotated[Optional[int], typer.Option(min=1, help="Training steps.")] = None,
+    steps: options.Steps = None,
     time_budget: Annotated[Optional[float], typer.Option(min=1.0, help="Seconds of training.")] = None,
     background: Annotated[str, typer.Option(help="white|black: what empty space shows.")] = "white",
     batch_rays: Annotated[Optional[int], typer.Option(min=1, help="Rays per step (default tuned per method).")] = None,
     lr: Annotated[Optional[float], typer.Option(help="Peak learning rate (default per method).")] = None,
     seed: int = 0,
     device: Device = "auto",
-    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Start over, replacing the run in --out.")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --output.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Start over, replacing the run in --output.")] = False,
     json_out: Json = False,
     quiet: Quiet = False,
+    out: options.OldOut = None,
+    iters: options.OldIters = None,
 ) -> None:
-    """Train a radiance field; checkpoints go to --out as it trains."""
+    """Train a radiance field; checkpoints go to --output as it trains. --steps: default per method."""
     from aitk.nerf.config import NerfConfig
     from aitk.nerf.run import train_run
 
+    out = options.required("--output", options.resolve_alias("--output", output, "--out", out))
+    iters = options.resolve_alias("--steps", steps, "--iters", iters)
     if background not in ("white", "black"):
         raise UsageError(f"unknown --background {background}", hint="use white or black")
     if not data.exists():
@@ -77,7 +82,7 @@ def train(
 @handle_errors
 def render(
     run: Annotated[Path, typer.Argument(help="Run folder from 'train'.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="OUT.mp4, OUT.webm, OUT.gif, or a folder for PNGs.")],
+    output: Annotated[Optional[Path], options.output("OUT.mp4, OUT.webm, OUT.gif, or a folder for PNGs. Required.", show_default=False)] = None,
     path: Annotated[str, typer.Option(help="orbit | spiral | test | CAMERAS.json (a list of 4x4 camera-to-world matrices).")] = "orbit",
     frames: Annotated[int, typer.Option(min=1, help="Frames for orbit/spiral.")] = 60,
     fps: Annotated[int, typer.Option(min=1)] = 30,
@@ -85,10 +90,12 @@ def render(
     scale: Annotated[float, typer.Option(min=0.1, max=8.0, help="Render at this multiple of the training resolution.")] = 1.0,
     device: Device = "auto",
     quiet: Quiet = False,
+    out: options.OldOut = None,
 ) -> None:
     """Render a camera path (generated from the dataset's poses; no GUI) to a video, GIF or PNGs."""
     from aitk.nerf.run import render_run
 
+    out = options.required("--output", options.resolve_alias("--output", output, "--out", out))
     with ProgressRenderer(quiet=quiet) as reporter:
         written = render_run(run, path, frames, out, depth, fps, device, scale, reporter)
     print("done    " + ", ".join(str(p) for p in written))

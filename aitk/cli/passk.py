@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from aitk.cli import scale
-from aitk.cli.ui import ProgressRenderer, handle_errors, print_json
+from aitk.cli import options
+from aitk.cli.ui import ProgressRenderer, handle_errors, print_record, record_on_error
 from aitk.engine.errors import UsageError
+from aitk.engine.record import Record
 
 app = typer.Typer(
     help="Code generation evals: generate samples, run them in a sandbox for unbiased pass@k, select n of k (n@k).",
@@ -23,8 +25,9 @@ Workers = Annotated[int, typer.Option(min=1, help="Sandboxes running samples in 
 Timeout = Annotated[float, typer.Option(min=0.1, help="Wall-clock seconds per sample run.")]
 Sandbox = Annotated[str, typer.Option(help="strict (namespaces + every layer) | standard (every layer but namespaces) | none (trusted code only).")]
 RequireSandbox = Annotated[bool, typer.Option("--require-sandbox", help="Fail (exit 1) when a layer of --sandbox is missing instead of warning.")]
-Json = Annotated[bool, typer.Option("--json", help="Print a JSON summary instead of the table.")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or logs on stderr (errors still show).")]
+Json = options.Json
+Quiet = options.Quiet
+N = Annotated[int, typer.Option("-n", min=1, help="Samples per problem (generate); submissions per problem, the n of n@k (select).")]
 
 
 def parse_ks(value: str) -> tuple[int, ...]:
@@ -51,10 +54,10 @@ def evaluate(
     force: Annotated[bool, typer.Option("--force", help="Start over instead of resuming from an earlier SAMPLES_results.jsonl.")] = False,
     json_out: Json = False,
     quiet: Quiet = False,
-    executor: scale.Executor = "local",
-    ray_address: scale.RayAddress = None,
-    cpus_per_worker: scale.CpusPerWorker = 1.0,
-    retries: scale.Retries = 2,
+    executor: options.Executor = "local",
+    ray_address: options.RayAddress = None,
+    cpus_per_worker: options.CpusPerWorker = 1.0,
+    retries: options.Retries = 2,
 ) -> None:
     """Run every sample in the sandbox; write SAMPLES_results.jsonl and print pass@k.
 
@@ -68,12 +71,14 @@ def evaluate(
         ks=parse_ks(k), workers=workers, force=force,
         sandbox=SandboxConfig(level=sandbox, require=require_sandbox, timeout=timeout, memory_mb=memory_mb),
     )
-    scaling = scale.executor_config(executor, ray_address, workers, cpus_per_worker, 0.0, retries)
-    loaded = load_problems(problems)
-    with ProgressRenderer(quiet=quiet) as reporter:
-        summary = run_evaluate(samples, loaded, config, reporter, executor=scaling)
-    if json_out:
-        print_json(summary.to_dict())
+    scaling = options.executor_config(executor, ray_address, workers, cpus_per_worker, 0.0, retries)
+    started = time.monotonic()
+    with record_on_error(samples, json_out):
+        loaded = load_problems(problems)
+        with ProgressRenderer(quiet=quiet) as reporter:
+            summary = run_evaluate(samples, loaded, config, reporter, executor=scaling)
+    if json_out:  # one record for the samples file; each sample's outcome is in SAMPLES_results.jsonl
+        print_record(Record(samples, "ok", [summary.results], seconds=time.monotonic() - started, result=summary.to_dict()))
         return
     _print_table(summary, quiet)
 
@@ -98,29 +103,31 @@ def _print_table(summary, quiet: bool) -> None:
 @app.command("generate")
 @handle_errors
 def generate(
-    output: Annotated[Path, typer.Option("--output", "-o", help="Samples JSONL to write (extended when it exists: resume).", show_default=False)],
+    output: Annotated[Path, options.output("Samples JSONL to write (extended when it exists: resume).", show_default=False)],
     problems: Problems = "humaneval",
     model: Annotated[str, typer.Option("--model", "-m", help="qwen2.5-coder-0.5b-instruct (offline), a Hugging Face id or folder, or the server's model with --base-url.")] = "qwen2.5-coder-0.5b-instruct",
     base_url: Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible server, e.g. http://localhost:8000/v1.")] = None,
     api_key_env: Annotated[str, typer.Option(help="Environment variable holding the server's API key.")] = "OPENAI_API_KEY",
-    n: Annotated[int, typer.Option("--n", min=1, help="Samples per problem.")] = 1,
+    n: N = 1,
     temperature: Annotated[float, typer.Option(min=0.0, help="Sampling temperature; 0 is greedy.")] = 0.8,
     top_p: Annotated[float, typer.Option(min=0.0, max=1.0, help="Nucleus sampling: keep the smallest token set with this much probability.")] = 0.95,
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Tokens per completion at most.")] = 300,
     batch_size: Annotated[int, typer.Option(min=1, help="Sequences generated together (transformers).")] = 8,
-    device: Annotated[str, typer.Option(help="auto|cpu|cuda|cuda:N|mps (transformers).")] = "auto",
+    device: options.Device = "auto",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N problems.")] = None,
     quiet: Quiet = False,
+    old_n: options.OldN = None,
 ) -> None:
     """Sample completions for each problem into a samples JSONL (task_id, completion), cut at the Codex stop sequences.
 
-    Resumes: problems that already have --n samples in the output are skipped. Exit 0 done, 1 model or server failed, 2 bad usage.
+    Resumes: problems that already have -n samples in the output are skipped. --device applies to transformers models. Exit 0 done, 1 model or server failed, 2 bad usage.
     """
     from aitk.passk.config import GenerateConfig
     from aitk.passk.generate import generate as run_generate
     from aitk.passk.problems import load_problems
 
+    n = options.resolve_alias("-n", n, "--n", old_n, default=1)
     config = GenerateConfig(
         model=model, base_url=base_url, api_key_env=api_key_env, n=n, temperature=temperature, top_p=top_p,
         max_new_tokens=max_new_tokens, batch_size=batch_size, device=device, seed=seed, limit=limit,
@@ -139,7 +146,7 @@ def generate(
 def select(
     samples: Annotated[Path, typer.Argument(help="JSONL of {task_id, completion}: k samples per problem.", show_default=False)],
     problems: Problems = "humaneval",
-    n: Annotated[int, typer.Option("-n", min=1, help="Submissions per problem (the n of n@k).")] = 10,
+    n: N = 10,
     inputs: Annotated[int, typer.Option(min=1, help="Inputs per problem for clustering (docstring examples, then mutations of them).")] = 20,
     workers: Workers = 2,
     timeout: Timeout = 3.0,
@@ -147,6 +154,7 @@ def select(
     require_sandbox: RequireSandbox = False,
     json_out: Json = False,
     quiet: Quiet = False,
+    old_n: options.OldN = None,
 ) -> None:
     """AlphaCode-style selection: filter by the docstring's examples, cluster by behaviour, submit n.
 
@@ -158,12 +166,15 @@ def select(
     from aitk.passk.problems import load_problems
     from aitk.passk.select import select as run_select
 
+    n = options.resolve_alias("-n", n, "--n", old_n, default=10)
     config = SelectConfig(n=n, inputs=inputs, workers=workers, sandbox=SandboxConfig(level=sandbox, require=require_sandbox, timeout=timeout))
-    loaded = load_problems(problems)
-    with ProgressRenderer(quiet=quiet) as reporter:
-        result = run_select(samples, loaded, config, reporter)
+    started = time.monotonic()
+    with record_on_error(samples, json_out):
+        loaded = load_problems(problems)
+        with ProgressRenderer(quiet=quiet) as reporter:
+            result = run_select(samples, loaded, config, reporter)
     if json_out:
-        print_json(result.to_dict())
+        print_record(Record(samples, "ok", [result.output], seconds=time.monotonic() - started, result=result.to_dict()))
         return
     k = f"{result.k_range[0]}" if result.k_range[0] == result.k_range[1] else f"{result.k_range[0]}-{result.k_range[1]}"
     print(f"{'metric':>10}  {'value':>7}")

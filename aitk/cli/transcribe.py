@@ -8,9 +8,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from aitk.cli import scale
-from aitk.cli.ui import ProgressRenderer, error_line, exit_if_failed, handle_errors, print_json, stderr, stop_on_signals
+from aitk.cli import options
+from aitk.cli.ui import ProgressRenderer, error_line, exit_if_failed, handle_errors, print_record, stderr, stop_on_signals
 from aitk.engine.errors import UsageError
+from aitk.engine.record import Tally
 from aitk.transcribe.config import FORMATS, TranscribeConfig
 
 
@@ -33,10 +34,10 @@ def transcribe(
     inputs: Annotated[Optional[list[str]], typer.Argument(help="Audio/video files, folders or globs.", show_default=False)] = None,
     output_format: Annotated[Optional[str], typer.Option("--format", "-f", help="txt|srt|vtt|tsv|json|all, or a comma list. Default: all (txt with -o -).")] = None,
     output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-d", help="Write outputs here instead of beside each input.")] = None,
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="'-' writes the transcript to stdout instead of files.")] = None,
+    output: Annotated[Optional[str], options.output("'-' writes the transcript to stdout instead of files.")] = None,
     model: Annotated[str, typer.Option("--model", "-m", help="tiny.en, base (offline), a CTranslate2 folder, a .pt file, or a name to download.")] = "tiny.en",
     backend: Annotated[str, typer.Option(help="auto|faster-whisper|openai-whisper. auto: faster-whisper on CPU/CUDA, openai-whisper on MPS.")] = "auto",
-    device: Annotated[str, typer.Option(help="auto|cpu|cuda|cuda:N|mps.")] = "auto",
+    device: options.Device = "auto",
     compute_type: Annotated[Optional[str], typer.Option(help="faster-whisper precision (int8, float16, float32...). Default follows the device.")] = None,
     language: Annotated[Optional[str], typer.Option("--language", "-l", help="Spoken language (en, de, ...). Default: detect and report.")] = None,
     task: Annotated[str, typer.Option(help="transcribe|translate (to English; multilingual models only).")] = "transcribe",
@@ -47,19 +48,19 @@ def transcribe(
     batch_size: Annotated[int, typer.Option(min=1, help="faster-whisper: 30 s windows decoded at once (fast). 1: sequential decoding with context and temperature fallback.")] = 8,
     vad: Annotated[bool, typer.Option("--vad/--no-vad", help="Skip silence with voice activity detection.")] = True,
     word_timestamps: Annotated[bool, typer.Option("--word-timestamps", help="Times and probabilities per word (json).")] = False,
-    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Redo inputs whose outputs exist (overwrites them).")] = False,
+    recursive: options.Recursive = False,
+    force: options.Force = False,
     watch: Annotated[Optional[Path], typer.Option(help="Keep running: transcribe each new recording in this folder once it stops growing.")] = None,
     settle: Annotated[float, typer.Option(min=0.0, help="Watch: seconds a file must stay unchanged before it is read.")] = 3.0,
     threads: Annotated[int, typer.Option(min=0, help="CPU threads (0 = all available).")] = 0,
-    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per input on stdout (with the transcript).")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or logs on stderr (errors still show).")] = False,
-    executor: scale.Executor = "local",
-    ray_address: scale.RayAddress = None,
-    workers: scale.RayWorkers = 2,
-    cpus_per_worker: scale.CpusPerWorker = 1.0,
-    gpus_per_worker: scale.GpusPerWorker = 0.0,
-    retries: scale.Retries = 2,
+    json_out: options.Json = False,
+    quiet: options.Quiet = False,
+    executor: options.Executor = "local",
+    ray_address: options.RayAddress = None,
+    workers: options.RayWorkers = 2,
+    cpus_per_worker: options.CpusPerWorker = 1.0,
+    gpus_per_worker: options.GpusPerWorker = 0.0,
+    retries: options.Retries = 2,
 ) -> None:
     """Transcribe (or translate) speech in audio and video with Whisper.
 
@@ -85,7 +86,7 @@ def transcribe(
         temperature_fallback=fallback, batch_size=batch_size, vad=vad, word_timestamps=word_timestamps,
         formats=parse_formats(output_format, to_stdout), threads=threads,
     )
-    scaling = scale.executor_config(executor, ray_address, workers, cpus_per_worker, gpus_per_worker, retries)
+    scaling = options.executor_config(executor, ray_address, workers, cpus_per_worker, gpus_per_worker, retries)
     if watch is not None and scaling.kind != "local":
         raise UsageError("--watch runs locally", hint="leave out --executor ray")
     if output_dir is not None and not to_stdout:  # before any transcribing, naming the flag
@@ -97,7 +98,7 @@ def transcribe(
         except OutputError as exc:
             raise OutputError(f"--output-dir {output_dir}: {exc.args[0]}", hint=exc.hint) from None
     transcriber = Transcriber(config)
-    failures: list[str] = []
+    tally = Tally()
     if watch is None:
         files, problems = expand_inputs(inputs or [], recursive)
         if to_stdout and len(files) + len(problems) > 1:
@@ -108,22 +109,18 @@ def transcribe(
             results = run_watch(watch, transcriber, output_dir, recursive, settle, stop=stop_on_signals(), reporter=reporter)
         else:
             for problem in problems:
-                failures.append(problem.message)
-                if json_out:
-                    print_json({"input": problem.path, "status": "failed", "error": problem.message}, pretty=False)
-                else:
-                    error_line(problem.message)
+                record = tally.fail(problem.path, problem.message)
+                print_record(record) if json_out else error_line(problem.message)
             results = run_batch(files, transcriber, output_dir, force, write=not to_stdout, reporter=reporter, executor=scaling)
         try:
             for result in results:
-                if result.status == "failed":
-                    failures.append(result.error or str(result.input))
+                tally.add(result.record(with_transcript=False))
                 _show(result, json_out, to_stdout, config.formats[0])
         except KeyboardInterrupt:
             if watch is None:
                 raise
             stderr.print("stopped watching", markup=False)
-    exit_if_failed(failures)
+    exit_if_failed(tally)
 
 
 def _show(result, json_out: bool, to_stdout: bool, fmt: str) -> None:
@@ -131,7 +128,7 @@ def _show(result, json_out: bool, to_stdout: bool, fmt: str) -> None:
     from aitk.transcribe.writers import render
 
     if json_out:
-        print_json(result.to_dict(), pretty=False)
+        print_record(result.record())
     elif result.status == "failed":
         error_line(result.error)
     elif to_stdout:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -18,6 +19,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 from aitk.engine.errors import AitkError
 from aitk.engine.progress import BATCH, Event, Log, TaskAdvanced, TaskFinished, TaskStarted
+from aitk.engine.record import Record, Tally, failed
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -41,13 +43,32 @@ def broken_pipe() -> int:
     return 141
 
 
-def exit_if_failed(failures: list[str], what: str = "input(s)") -> None:
-    """End a batch: list the failures on stderr, then exit 1; nothing when all went well."""
-    if failures:
-        error_line(f"{len(failures)} {what} failed:")
-        for line in failures:
+def exit_if_failed(tally: Tally) -> None:
+    """End a batch: "N of M inputs failed:" and a line per failure on stderr, then exit 1; nothing when all went well."""
+    lines = tally.lines()
+    if lines:
+        error_line(lines[0])
+        for line in lines[1:]:
             print(f"  {line}", file=sys.stderr)
         raise typer.Exit(1)
+
+
+def print_record(record: Record) -> None:
+    """One input's record (aitk.engine.record) as a JSON line on stdout."""
+    sys.stdout.write(record.to_json() + "\n")
+    sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def record_on_error(input, json_out: bool):
+    """A one-input command with --json: if it fails, its failed record goes to stdout first; the
+    error line and exit code follow as usual."""
+    try:
+        yield
+    except AitkError as exc:
+        if json_out:
+            print_record(failed(input, exc.message))
+        raise
 
 
 def handle_errors(command: Callable) -> Callable:

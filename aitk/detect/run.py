@@ -25,7 +25,7 @@ from aitk.detect.video import is_video_path
 from aitk.detect.writers import JsonLinesWriter, read_json_lines
 from aitk.engine.errors import MediaError, OutputError
 from aitk.engine.executor import ExecutorConfig
-from aitk.engine.fileio import atomic_write_text
+from aitk.engine.fileio import OutputClaims, atomic_write_text
 
 
 @dataclass
@@ -186,14 +186,13 @@ def run_batch(
 
 def _plans(paths, config: DetectConfig, output_dir: Path | None, annotate_dir: Path | None, force: bool) -> Iterator[tuple[Path, Iterator | None]]:
     """(input, None) for inputs to detect; (input, what to yield instead) for name clashes and skips."""
-    claimed: dict[Path, Path] = {}  # output -> the input that owns it in this batch
+    claims = OutputClaims()
     for path in map(Path, paths):
         targets = targets_for(path, output_dir, annotate_dir)
-        clash = next((claimed[t.resolve()] for t in targets.values() if t.resolve() in claimed), None)
+        clash = claims.claim(path, targets.values())
         if clash is not None:
-            yield path, iter([InputDone(path, "failed", error=f"{path}: its outputs would overwrite those of {clash}, which has the same name (use a separate --output-dir for one of them)")])
+            yield path, iter([InputDone(path, "failed", error=clash)])
             continue
-        claimed.update((t.resolve(), path) for t in targets.values())
         if (
             output_dir is not None and not force and is_done(path, list(targets.values()))
             and same_settings(path, output_dir, config) and _readable(targets["results"])

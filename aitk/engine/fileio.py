@@ -22,6 +22,23 @@ TEMP_PREFIX = ".aitk-tmp-"
 WRITABLE_HINT = "make the folder writable, or write to another folder"
 
 
+class OutputClaims:
+    """The output paths a batch's inputs will write: a second input that would write one of them
+    (`a/talk.mp4` and `b/talk.mp4` into one --output-dir) fails instead of overwriting the first's."""
+
+    def __init__(self) -> None:
+        self.owners: dict[Path, Path] = {}  # resolved output -> the input that owns it
+
+    def claim(self, input: str | os.PathLike, targets) -> str | None:
+        """None when `input` may write `targets` (they are now its); else the error message for it."""
+        resolved = [Path(t).resolve() for t in targets]
+        owner = next((self.owners[t] for t in resolved if t in self.owners), None)
+        if owner is not None:
+            return f"{input}: its outputs would overwrite those of {owner}, which has the same name (use a separate --output-dir for one of them)"
+        self.owners.update(dict.fromkeys(resolved, Path(input)))
+        return None
+
+
 def check_writable(folder: str | os.PathLike) -> None:
     """OutputError now, naming the folder, rather than from a tool (ffmpeg) after minutes of work.
 

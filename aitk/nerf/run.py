@@ -36,7 +36,7 @@ def save_checkpoint(run: Path, payload: dict) -> None:
 def load_checkpoint(run: Path) -> dict:
     path = run / CHECKPOINT
     if not path.exists():
-        raise UsageError(f"{run}: no {CHECKPOINT} here", hint="train first: aitk render-nerf train DATA --out RUN")
+        raise UsageError(f"{run}: no {CHECKPOINT} here", hint="train first: aitk render-nerf train DATA --output RUN")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as exc:  # noqa: BLE001 - torch raises OSError, RuntimeError, pickle errors... for a damaged file
@@ -55,7 +55,7 @@ def train_run(data_path: Path, run: Path, config: NerfConfig, background: str = 
 
     previous = None
     if run.exists() and not run.is_dir():
-        raise UsageError(f"--out {run}: a file is there, not a run folder", hint="pick a folder name")
+        raise UsageError(f"--output {run}: a file is there, not a run folder", hint="pick a folder name")
     if (run / CHECKPOINT).exists():
         if resume:
             previous = load_checkpoint(run)
@@ -152,7 +152,7 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".gif")
 def check_output_kind(out: Path) -> None:
     """Before any rendering: the output is a video, a GIF, or a folder (no extension)."""
     if out.suffix and out.suffix.lower() not in VIDEO_SUFFIXES:
-        raise UsageError(f"--out {out}: unknown kind", hint="use .mp4, .webm, .mov, .mkv, .gif, or a folder name without extension")
+        raise UsageError(f"--output {out}: unknown kind", hint="use .mp4, .webm, .mov, .mkv, .gif, or a folder name without extension")
 
 
 def write_frames(frames: list[np.ndarray], out: Path, fps: int = 30) -> Path:

@@ -61,7 +61,7 @@ class GenerateConfig:
         if self.top_p <= 0:
             raise UsageError("--top-p must be above 0", hint="e.g. --top-p 0.95")
         if self.n < 1 or self.max_new_tokens < 1 or not 0 <= self.temperature or not 0 < self.top_p <= 1:
-            raise UsageError("--n and --max-new-tokens must be >= 1, --temperature >= 0, 0 < --top-p <= 1")
+            raise UsageError("-n and --max-new-tokens must be >= 1, --temperature >= 0, 0 < --top-p <= 1")
 
 
 @dataclass(frozen=True)

@@ -74,10 +74,11 @@ def run_jobs(workers: list[Worker], items: Iterator[tuple[dict, dict]], window: 
 def run_one(worker: Worker, job: dict) -> dict:
     try:
         return worker.run(job)
-    except WorkerDied as exc:
-        worker.close()
-        try:
-            worker.start()  # a fresh sandbox for the next sample
-        except Exception as again:  # noqa: BLE001 - the next job retries; never leave the queue unserved
-            exc = again
-        return {"status": "sandbox error", "reason": f"the sandbox worker stopped ({exc}); it was restarted", "seconds": None}
+    except WorkerDied as died:
+        reason = str(died)
+    worker.close()
+    try:
+        worker.start()  # a fresh sandbox for the next sample
+    except Exception as again:  # noqa: BLE001 - the next job retries; never leave the queue unserved
+        reason = str(again)
+    return {"status": "sandbox error", "reason": f"the sandbox worker stopped ({reason}); it was restarted", "seconds": None}

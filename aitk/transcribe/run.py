@@ -15,9 +15,10 @@ from pathlib import Path
 from aitk.engine.device import Device, resolve_device
 from aitk.engine.errors import MediaError, OutputError, UsageError
 from aitk.engine.executor import ExecutorConfig, map_planned
-from aitk.engine.fileio import atomic_write_text
+from aitk.engine.fileio import OutputClaims, atomic_write_text
 from aitk.engine.media import SAMPLE_RATE, decode_audio, is_media_path
 from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
+from aitk.engine.record import Record
 from aitk.engine.watch import signature, watch_folder
 from aitk.transcribe.backends import Backend, choose_backend, load_backend
 from aitk.transcribe.config import TranscribeConfig
@@ -40,16 +41,15 @@ class FileResult:
     def ok(self) -> bool:
         return self.status != "failed"
 
-    def to_dict(self, with_transcript: bool = True) -> dict:
-        data: dict = {"input": str(self.input), "status": self.status, "outputs": [str(p) for p in self.outputs]}
-        if self.error:
-            data["error"] = self.error
+    def record(self, with_transcript: bool = True) -> Record:
+        """The input's record (aitk.engine.record): the transcript and real-time factor under `result`."""
+        result = None
         if self.transcript is not None:
-            data["seconds"] = round(self.seconds, 3)
-            data["real_time_factor"] = round(self.seconds / self.transcript.duration, 4) if self.transcript.duration else None
+            result = {"real_time_factor": round(self.seconds / self.transcript.duration, 4) if self.transcript.duration else None}
             if with_transcript:
-                data["transcript"] = self.transcript.to_dict()
-        return data
+                result["transcript"] = self.transcript.to_dict()
+        seconds = self.seconds if self.transcript is not None or self.status == "failed" else None
+        return Record(self.input, self.status, self.outputs, self.error, seconds, result)
 
 
 def normalise_language(language: str | None) -> str | None:
@@ -209,15 +209,13 @@ def run_batch(
     """
     executor = executor or ExecutorConfig()
     reporter(TaskStarted(BATCH, "all files", total=len(files)))
-    claimed: dict[Path, Path] = {}  # output path -> input that owns it in this batch
+    claims = OutputClaims()
     plans: list[tuple[Path, str | dict]] = []  # (file, "skip" | error message | outputs to write)
     for path in files:
-        targets = output_paths(path, transcriber.config.formats, output_dir).values()
-        clash = next((claimed[p] for p in targets if p in claimed), None)
-        if write and clash is not None:
-            plans.append((path, f"{path}: its outputs would overwrite those of {clash}, which has the same name (use a separate --output-dir for one of them)"))
+        clash = claims.claim(path, output_paths(path, transcriber.config.formats, output_dir).values()) if write else None
+        if clash is not None:
+            plans.append((path, clash))
             continue
-        claimed.update(dict.fromkeys(targets, path))
         todo = _todo(path, transcriber.config, output_dir, force) if write else {}
         plans.append((path, todo if todo or not write else "skip"))
     if executor.kind == "local":

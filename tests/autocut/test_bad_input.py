@@ -84,7 +84,7 @@ def test_binary_md_and_json_failure_record(talk):
     assert result.returncode == 1
     assert "talk.md: not a valid Markdown file" in one_error_line(result)
     row = json.loads(result.stdout)  # scripts get a record for the failed input too, shaped like transcribe's
-    assert row == {"input": str(talk / "talk.mp4"), "status": "failed", "outputs": [], "error": row["error"]}
+    assert row == {"version": 1, "input": str(talk / "talk.mp4"), "status": "failed", "outputs": [], "error": row["error"], "seconds": None, "result": None}
     assert "talk.md: not a valid Markdown file" in row["error"]
 
 
@@ -95,7 +95,7 @@ def test_md_typos_are_read_as_meant_or_reported_by_line(talk):
     md.write_text(text.replace("- [ ] [1,00:00]", "- [ x ][1, 00:00]").replace("- [ ] [2,00:01]", "- [x] [2]"))
     kept = run_aitk("autocut", "cut", str(talk / "talk.mp4"), str(md), "-q", "--json")
     assert kept.returncode == 0, kept.stderr
-    assert json.loads(kept.stdout)["spans"] == 1
+    assert json.loads(kept.stdout)["result"]["spans"] == 1
     assert [s.content for s in srt.parse((talk / "talk_cut.srt").read_text())] == ["One.", "Two."]
     # One that does not is an error naming the line, and nothing is written.
     for path in talk.glob("talk_cut*"):
@@ -174,21 +174,21 @@ def watch_events(folder, seconds=0.6) -> list[dict]:
 def test_watch_reports_unreadable_files_once_and_goes_on(talk):
     (talk / "talk.md").write_bytes(BINARY)
     events = watch_events(talk)  # about ten rounds
-    assert [e["status"] for e in events] == ["failed"], events
-    assert "talk.md: not a valid Markdown file" in events[0]["error"]
+    assert [e.status for e in events] == ["failed"], events
+    assert "talk.md: not a valid Markdown file" in events[0].error
 
     # A done md over a broken srt: reported once, naming the srt; the listing leaves its words out.
     (talk / "talk.md").write_text(render_md("talk.mp4", "talk.srt", CUES, ticked={1}, done=True))
     (talk / "talk.srt").write_bytes(BINARY)
     (talk / "autocut.md").unlink()  # written afresh: without the srt's first words
     events = watch_events(talk)
-    assert [e["status"] for e in events] == ["failed"], events
-    assert "talk.srt: not a valid SRT file" in events[0]["error"]
+    assert [e.status for e in events] == ["failed"], events
+    assert "talk.srt: not a valid SRT file" in events[0].error
     assert "- [ ] [talk.mp4](talk.md) \n" in (talk / "autocut.md").read_text()
 
     (talk / "autocut.md").write_bytes(BINARY)  # the listing itself
     events = watch_events(talk)
-    assert [e["status"] for e in events] == ["failed"] and "autocut.md: not a valid Markdown file" in events[0]["error"]
+    assert [e.status for e in events] == ["failed"] and "autocut.md: not a valid Markdown file" in events[0].error
     assert (talk / "autocut.md").read_bytes() == BINARY  # reported, never rewritten
 
 
@@ -198,3 +198,15 @@ def test_to_md_without_media_finds_the_recording_beside_the_srt(talk):
     (talk / "talk.srt").rename(talk / "talk [1].srt")
     assert run_aitk("autocut", "to-md", str(talk / "talk [1].srt")).returncode == 0
     assert 'src="talk%20%5B1%5D.mkv" type="video/x-matroska"' in (talk / "talk [1].md").read_text()
+
+
+def test_file_commands_print_a_record_with_json(talk):
+    """to-md, compact and md-to-srt write one file; with --json that is a record (failures too)."""
+    made = json.loads(run_aitk("autocut", "to-md", str(talk / "talk.srt"), "--force", "--json").stdout)
+    assert made["status"] == "ok" and made["input"] == str(talk / "talk.srt") and made["outputs"] == [str(talk / "talk.md")]
+    compact = json.loads(run_aitk("autocut", "compact", str(talk / "talk.srt"), "--json").stdout)
+    assert compact["outputs"] == [str(talk / "talk.compact.txt")] and compact["version"] == 1
+    (talk / "talk.srt").write_bytes(BINARY)
+    refused = run_aitk("autocut", "compact", str(talk / "talk.srt"), "--force", "--json")
+    row = json.loads(refused.stdout)
+    assert refused.returncode == 1 and row["status"] == "failed" and "talk.srt: not a valid SRT file" in row["error"]

@@ -63,7 +63,7 @@ def test_watch_transcribes_cuts_when_done_and_merges_once(tmp_path):
                 time.sleep(0.4)
                 assert not (inbox / "Take1.md").exists()
         event = watcher.next()
-        assert event["status"] == "transcribed" and event["input"].endswith("Take1.MP4")
+        assert event["result"]["step"] == "transcribed" and event["input"].endswith("Take1.MP4")
         listing = inbox / "autocut.md"
         deadline = time.time() + 10
         while "Take1.MP4" not in (listing.read_text() if listing.exists() else "") and time.time() < deadline:
@@ -75,20 +75,20 @@ def test_watch_transcribes_cuts_when_done_and_merges_once(tmp_path):
         speech = [c.index for c in parse_srt((inbox / "Take1.srt").read_text()) if c.is_speech]
         md.write_text(tick(md.read_text(), {speech[0], speech[2]}))
         event = watcher.next()
-        assert event["status"] == "cut" and any(p.endswith("Take1_cut.mp4") for p in event["outputs"])
+        assert event["result"]["step"] == "cut" and any(p.endswith("Take1_cut.mp4") for p in event["outputs"])
         assert (inbox / "Take1_cut.srt").exists() and (inbox / "Take1_cut.md").exists()
         assert watcher.quiet_for(1.5) == []  # no loop: the cut is not redone, its output is not a recording
 
         # A second recording, then autocut.md ticks both and done -> merged, once.
         (inbox / "take2.mp4").write_bytes((studio / "take2.mp4").read_bytes())
-        assert watcher.next()["status"] == "transcribed"
+        assert watcher.next()["result"]["step"] == "transcribed"
         deadline = time.time() + 10
         while "take2.mp4" not in listing.read_text() and time.time() < deadline:
             time.sleep(0.2)
         text = listing.read_text().replace("- [ ] [", "- [x] [").replace("- [ ] <--", "- [x] <--")
         listing.write_text(text)
         event = watcher.next()
-        assert event["status"] == "merged", event
+        assert event["result"]["step"] == "merged", event
         merged = inbox / "autocut_merged.mp4"
         cut_seconds = probe(inbox / "Take1_cut.mp4").duration
         assert abs(probe(merged).duration - (cut_seconds + probe(inbox / "take2.mp4").duration)) < 0.2
@@ -98,7 +98,7 @@ def test_watch_transcribes_cuts_when_done_and_merges_once(tmp_path):
         # A third recording is listed unticked: the ticked ones did not change, so no second merge.
         stamp = merged.stat().st_mtime_ns
         (inbox / "take3.mp4").write_bytes((studio / "take2.mp4").read_bytes())
-        assert watcher.next()["status"] == "transcribed"
+        assert watcher.next()["result"]["step"] == "transcribed"
         deadline = time.time() + 10
         while "take3.mp4" not in listing.read_text() and time.time() < deadline:
             time.sleep(0.2)

@@ -20,6 +20,47 @@ def test_help_is_fast_and_imports_no_heavy_framework():
         assert result.returncode == 0 and "Usage" in result.stdout
 
 
+def test_flags_print_without_a_type_in_help():
+    """typer prints a type for every option; a flag takes no value, so `--json <bool>` would mislead."""
+    for args in (["--help"], ["transcribe", "--help"], ["detect", "predict", "--help"], ["autocut", "cut", "--help"]):
+        result = run_aitk(*args, env={"COLUMNS": "100"})
+        assert result.returncode == 0 and "<bool>" not in result.stdout, result.stdout
+    shown = run_aitk("render-nerf", "train", "--help", env={"COLUMNS": "100"}).stdout
+    assert "--output" in shown and "--steps" in shown and "--out " not in shown and "--iters" not in shown  # the old spellings are hidden
+
+
+def test_shared_flags_are_declared_once():
+    """Every command that takes --device, --quiet, --json defaults and spells them the same."""
+    from aitk.cli import app
+    import typer.main
+
+    group = typer.main.get_command(app)
+    seen = {}
+
+    def walk(command, path):
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, [*path, name])
+        for param in getattr(command, "params", []):
+            for flag in ("--device", "--quiet", "--json", "--output", "--recursive"):
+                if flag in param.opts:
+                    seen.setdefault(flag, []).append((" ".join(path), param))
+
+    walk(group, [])
+    assert {p.default for _, p in seen["--device"]} == {"auto"}
+    assert all("-q" in p.opts for where, p in seen["--quiet"] if where != "docqa ask"), seen["--quiet"]  # ask: -q is --question
+    assert all("-o" in p.opts for _, p in seen["--output"]) and all("-r" in p.opts for _, p in seen["--recursive"])
+    helps = {flag: {p.help for _, p in params} for flag, params in seen.items()}
+    assert len(helps["--device"]) == 1 and len(helps["--recursive"]) == 1
+    commands = {where for where, _ in seen["--json"]}
+    assert {"autocut to-md", "autocut compact", "autocut merge", "detect predict", "transcribe"} <= commands
+    assert "detect predict" in {where for where, _ in seen["--quiet"]}
+
+
+def test_completion_is_offered():
+    result = run_aitk("--show-completion", env={"SHELL": "/bin/bash"})  # the shell is found from $SHELL
+    assert result.returncode == 0 and "complete" in result.stdout and "aitk" in result.stdout.lower(), result.stderr
+
+
 def test_version():
     from aitk import __version__
 
@@ -75,7 +116,9 @@ def test_models_list_shows_the_defaults_that_do_not_come_from_pip_parts(tmp_path
         (["transcribe", "x.wav", "-o", "-", "--format", "srt,txt"], "one format"),
         (["transcribe", "x.wav", "--task", "translate"], "--model base"),
         (["transcribe", "--beam-size", "0", "x.wav"], "beam-size"),
-        (["render-nerf", "render", "run", "--frames", "0", "--out", "x.mp4"], "'--frames'"),  # typer's own checks
+        (["render-nerf", "render", "run", "--frames", "0", "--output", "x.mp4"], "'--frames'"),  # typer's own checks
+        (["render-nerf", "render", "run"], "missing option --output"),
+        (["render-nerf", "render", "run", "--out", "a.mp4", "-o", "b.mp4"], "--out and --output"),
         (["detect", "photo.jpg", "--bogus"], "No such option: --bogus"),
         (["passk", "evaluate"], "Missing argument 'samples'"),
         (["passk", "evaluate", "a.jsonl", "b.jsonl"], "unexpected extra argument"),
@@ -116,14 +159,14 @@ def test_batch_with_a_corrupt_file_video_and_skip_if_done(speech_dir, tmp_path):
     assert "notes.txt" not in rows
     for stem, index in (("clip0", 0), ("clip1", 1)):
         row = rows[f"{stem}.WAV" if stem == "clip0" else f"{stem}.mp4"]
-        assert row["status"] == "done"
-        assert word_error_rate(SENTENCES[index], row["transcript"]["text"]) < 0.2
+        assert row["status"] == "ok" and row["version"] == 1 and row["error"] is None
+        assert word_error_rate(SENTENCES[index], row["result"]["transcript"]["text"]) < 0.2
         subs = list(srt.parse((batch / f"{stem}.srt").read_text()))
-        duration = row["transcript"]["duration"]
+        duration = row["result"]["transcript"]["duration"]
         assert subs and all(0 <= s.start.total_seconds() <= s.end.total_seconds() <= duration + 0.05 for s in subs)
         assert (batch / f"{stem}.vtt").read_text().startswith("WEBVTT")
     assert not (batch / "broken.srt").exists() and not list(batch.glob(".aitk-tmp-*"))
-    assert "broken.mp3" in result.stderr and "2 input(s) failed" in result.stderr and "Traceback" not in result.stderr
+    assert "broken.mp3" in result.stderr and "2 of 4 inputs failed:" in result.stderr and "Traceback" not in result.stderr
 
     # Re-run: finished inputs are skipped (files untouched), the broken ones fail again.
     (batch / "clip0.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nedited by hand\n")

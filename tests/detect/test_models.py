@@ -64,9 +64,11 @@ def test_cli_with_a_model_folder_matches_transformers(tiny_detr, photos, centern
     photo = photos["astronaut"]
     result = run_aitk("detect", "--model", str(tiny_detr), str(photo), "--threshold", "0", "--json")
     assert result.returncode == 0 and result.stderr == "", result.stderr
-    (record,) = [json.loads(line) for line in result.stdout.splitlines()]
-    # the same schema as the offline default's records
-    reference = next(predict([str(photo)], DetectConfig(), centernet)).as_dict()
+    (line,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert line["status"] == "ok" and line["input"] == str(photo)
+    record = line["result"]
+    # the same schema as the offline default's records (whose path and seconds are the record's own)
+    reference = {k: v for k, v in next(predict([str(photo)], DetectConfig(), centernet)).as_dict().items() if k not in ("path", "seconds")}
     assert list(record) == list(reference) and list(record["detections"][0]) == list(reference["detections"][0])
 
     scores, labels, boxes, (width, height) = _direct(tiny_detr, photo)

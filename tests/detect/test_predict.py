@@ -129,9 +129,11 @@ def test_cli_outputs_and_failures(detector, photos, tmp_path):
     result = run_aitk("detect", str(photos["astronaut"]), str(bad), "--json", "--classes", "person", "--coco-out", str(coco), "--csv", str(table))
     assert result.returncode == 1
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(lines) == 2 and lines[0]["detections"][0]["label"] == "person"
-    assert lines[1] == {"path": str(bad), "status": "failed", "error": f"{bad}: not a readable image (UnidentifiedImageError) (re-save it as PNG or JPEG)"}
-    assert result.stderr.strip().splitlines() == [f"error: {bad}: not a readable image (UnidentifiedImageError) (re-save it as PNG or JPEG)"]
+    assert len(lines) == 2 and lines[0]["status"] == "ok" and lines[0]["result"]["detections"][0]["label"] == "person"
+    assert lines[0]["input"] == str(photos["astronaut"]) and {"width", "height"} <= set(lines[0]["result"]) and "frame" not in lines[0]["result"]
+    message = f"{bad}: not a readable image (UnidentifiedImageError) (re-save it as PNG or JPEG)"
+    assert lines[1] == {"version": 1, "input": str(bad), "status": "failed", "outputs": [], "error": message, "seconds": None, "result": None}
+    assert result.stderr.strip().splitlines() == ["error: 1 of 2 inputs failed:", f"  {message}"]
     rows = json.loads(coco.read_text())
     assert rows and {r["image_id"] for r in rows} == {1} and {r["category_id"] for r in rows} == {1}
     assert next(csv.DictReader(table.open()))["label"] == "person"

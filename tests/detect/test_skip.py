@@ -97,7 +97,8 @@ def test_cli_batch_with_bad_inputs_then_skip(photos, clip, tmp_path):
     assert lines[0].startswith(f"{photos['coffee']}: cup") and lines[1].startswith(f"{clip} @ 0.00 s (frame 0): person")
     assert lines[2].startswith(f"{clip} @ 1.00 s (frame 10): cup") and len(lines) == 3
     errors = first.stderr.strip().splitlines()
-    assert len(errors) == 2 and str(bad_video) in errors[0] and errors[1] == f"error: {bad_image}: not a readable image (UnidentifiedImageError) (re-save it as PNG or JPEG)"
+    assert errors[0] == "error: 2 of 4 inputs failed:" and str(bad_video) in errors[1]
+    assert errors[2:] == [f"  {bad_image}: not a readable image (UnidentifiedImageError) (re-save it as PNG or JPEG)"]
     rows = json.loads(coco.read_text())
     assert {r["image_id"] for r in rows} == {1, 2, 3}  # the photo, then the two frames
     table_rows = list(csv.DictReader(table.open()))
@@ -105,9 +106,12 @@ def test_cli_batch_with_bad_inputs_then_skip(photos, clip, tmp_path):
 
     aggregates = coco.read_text(), table.read_text()
     second = run_aitk(*args)
-    assert second.returncode == 1 and len(second.stderr.strip().splitlines()) == 2  # still failing, still reported
+    assert second.returncode == 1 and len(second.stderr.strip().splitlines()) == 3  # still failing, still reported
     assert second.stdout.splitlines() == [
         f"skipped {photos['coffee']} (results exist in {out}; --force redoes it)",
         f"skipped {clip} (results exist in {out}; --force redoes it)",
     ]
     assert (coco.read_text(), table.read_text()) == aggregates
+    replayed = [json.loads(line) for line in run_aitk(*args, "--json", "-q").stdout.splitlines()]
+    assert [(r["status"], r["result"] and r["result"].get("frame")) for r in replayed] == [
+        ("failed", None), ("cached", None), ("failed", None), ("cached", 0), ("cached", 10)]  # stored results: cached

@@ -111,7 +111,7 @@ def test_cli_synth_then_train_writes_a_loadable_model(tmp_path):
     assert made.returncode == 0, made.stderr
     (data / "train" / "000003.png").write_bytes(b"broken")  # one bad image: skipped, reported, exit 1
     result = run_aitk(
-        "detect", "train", "--data", str(data), "--out", str(out), "--steps", "6", "--batch-size", "4", "--image-size", "64",
+        "detect", "train", "--data", str(data), "--output", str(out), "--steps", "6", "--batch-size", "4", "--image-size", "64",
         "--eval-every", "3", "--checkpoint-every", "3", "--device", "cpu", "--json", env=ONE_THREAD,
     )
     assert result.returncode == 1, result.stderr
@@ -140,9 +140,9 @@ def test_cli_synth_then_train_writes_a_loadable_model(tmp_path):
     scored = run_aitk("detect", "eval", "--gt", str(data / "annotations" / "instances_val.json"), "--pred", str(pred), "--json")
     assert scored.returncode == 0, scored.stderr
 
-    again = run_aitk("detect", "train", "--data", str(data), "--out", str(out), "--steps", "6", env=ONE_THREAD)
+    again = run_aitk("detect", "train", "--data", str(data), "--output", str(out), "--steps", "6", env=ONE_THREAD)
     assert again.returncode == 2 and "--resume" in again.stderr
-    missing = run_aitk("detect", "train", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x"), env=ONE_THREAD)
+    missing = run_aitk("detect", "train", "--data", str(tmp_path / "nowhere"), "--output", str(tmp_path / "x"), env=ONE_THREAD)
     assert missing.returncode == 2 and "nowhere" in missing.stderr
 
 

@@ -32,9 +32,11 @@ def test_index_caches_and_reindexes_changed_files(tmp_path, multipage_pdf, corru
     notes.write_text(f"Notes written by {tmp_path.name}.\fThe door code is 5521.\n")  # content no other test has
     first = run_aitk("docqa", "index", str(folder), "--json", "--quiet")
     assert first.returncode == 0, first.stderr
-    rows = {r["document"].split("/")[-1]: r for r in map(json.loads, first.stdout.splitlines())}
-    assert rows["book.pdf"]["pages"] == 4 and rows["book.pdf"]["chunks"] >= 4
-    assert rows["notes.txt"]["pages"] == 2 and rows["notes.txt"]["state"] == "new"
+    rows = {r["input"].split("/")[-1]: r for r in map(json.loads, first.stdout.splitlines())}
+    assert rows["book.pdf"]["result"]["pages"] == 4 and rows["book.pdf"]["result"]["chunks"] >= 4
+    assert rows["notes.txt"]["result"]["pages"] == 2 and rows["notes.txt"]["status"] == "ok"
+    cached = {r["input"].split("/")[-1]: r["status"] for r in map(json.loads, run_aitk("docqa", "index", str(folder), "--json", "-q").stdout.splitlines())}
+    assert cached == {"book.pdf": "cached", "notes.txt": "cached"}
 
     again = run_aitk("docqa", "index", str(folder))
     assert again.returncode == 0 and again.stdout.count("cached") == 2, again.stdout
@@ -56,12 +58,16 @@ def test_batch_with_a_corrupt_file_answers_the_rest(tmp_path, invoice_pdf, corru
                       "--json", "--annotate", str(boxes), "--device", "cpu", timeout=900)
     assert result.returncode == 1
     assert "corrupt.pdf" in result.stderr and "encrypted.pdf" in result.stderr and "qpdf --decrypt" in result.stderr
-    total, dog = [json.loads(line) for line in result.stdout.splitlines()]
-    assert total["question"] == "What is the total due?" and not total["abstained"]
-    (answer,) = total["answers"]
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    failed = [r for r in records if r["status"] == "failed"]  # the documents that could not be read come first
+    assert [Path(r["input"]).name for r in failed] == ["corrupt.pdf", "encrypted.pdf"] and all(r["error"] for r in failed)
+    total, dog = [r for r in records if r["status"] == "ok"]
+    assert total["input"] == "What is the total due?" and not total["result"]["abstained"]
+    assert [Path(p).name for p in total["outputs"]] == ["invoice-p1-q1.png"]
+    (answer,) = total["result"]["answers"]
     assert answer["text"] == "EUR 270.60" and answer["page"] == 1 and answer["grounded"] and answer["unit"] == "pt"
     assert answer["document"] == str(invoice_pdf.path) and len(answer["box"]) == 4 and "Total due" in answer["snippet"]
-    assert dog["abstained"] and dog["answers"] == [] and dog["reason"]
+    assert dog["result"]["abstained"] and dog["result"]["answers"] == [] and dog["result"]["reason"]
 
     from PIL import Image
 
@@ -94,17 +100,17 @@ def test_index_reports_failures_warnings_and_skipped_files(tmp_path, blank_page_
 
     first = run_aitk("docqa", "index", str(folder), "--json", "--device", "cpu")
     assert first.returncode == 1, first.stderr
-    rows = {Path(r["document"]).name: r for r in map(json.loads, first.stdout.splitlines())}
+    rows = {Path(r["input"]).name: r for r in map(json.loads, first.stdout.splitlines())}
     assert set(rows) == {"blank.pdf", "guide.markdown", "broken.png"}, first.stdout
     broken = rows["broken.png"]
-    assert broken["state"] == "failed" and broken["error"].startswith(f"{folder / 'broken.png'}: not a readable image"), broken
-    assert rows["guide.markdown"]["pages"] == 1 and rows["guide.markdown"]["state"] == "new"
-    assert rows["blank.pdf"]["warnings"] == ["page 2 is empty"]
+    assert broken["status"] == "failed" and broken["error"].startswith(f"{folder / 'broken.png'}: not a readable image"), broken
+    assert rows["guide.markdown"]["result"]["pages"] == 1 and rows["guide.markdown"]["status"] == "ok"
+    assert rows["blank.pdf"]["result"]["warnings"] == ["page 2 is empty"]
     skipped = [line for line in first.stderr.splitlines() if "skipped" in line]
     assert skipped == [f"warning: skipped 2 file(s) docqa does not read: {folder / 'prices.csv'}, {folder / 'report.docx'} "
                        "(it reads PDFs, images and .txt/.md/.markdown files)"], first.stderr
     assert f"reading {guide}\n" in first.stderr  # progress off a terminal: one line per document extracted
-    assert "error: 1 document(s) failed:" in first.stderr and "error: {" not in first.stderr
+    assert "error: 1 of 3 documents failed:" in first.stderr and "error: {" not in first.stderr
 
     (folder / "broken.png").unlink()
     again = run_aitk("docqa", "index", str(folder), "--device", "cpu")

@@ -38,7 +38,7 @@ BAD = [
     (lambda: SandboxConfig(level="loose"), "--sandbox loose"),
     (lambda: EvaluateConfig(ks=(0, 10)), "-k [0]"),
     (lambda: GenerateConfig(top_p=0.0), "--top-p"),
-    (lambda: GenerateConfig(n=0), "--n"),
+    (lambda: GenerateConfig(n=0), "-n"),
     (lambda: TranscribeConfig(task="summarise"), "--task"),
     (lambda: TranscribeConfig(compute_type="int3"), "--compute-type int3"),
 ]

@@ -42,7 +42,9 @@ def test_cli_table_json_and_fewer_than_k(tmp_path, add_problems):
     assert "0.5000" in table.stdout and "1.0000" in table.stdout
     assert "fewer than 5 samples" in table.stderr and "sandbox strict" in table.stderr
     out = run_aitk("passk", "evaluate", str(samples), "--problems", str(add_problems), "-k", "1,2", "--json", "--force", "-q")
-    summary = json.loads(out.stdout)
+    record = json.loads(out.stdout)
+    assert record["status"] == "ok" and record["input"] == str(samples) and record["outputs"] == [str(results_path(samples))]
+    summary = record["result"]
     assert [p["pass_at_k"] for p in summary["pass_at_k"]] == [0.5, 1.0]
     assert summary["statuses"] == {"passed": 1, "failed": 1}
     results = read_jsonl(results_path(samples))

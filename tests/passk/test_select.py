@@ -116,9 +116,10 @@ def test_cli_select_prints_n_at_k_and_json(tmp_path):
     assert table.returncode == 0, table.stderr
     assert "1@k" in table.stdout and "1.0000" in table.stdout and "1 of 2 samples matched" in table.stderr
     out = run_aitk("passk", "select", str(samples), "-p", str(problems), "-n", "1", "--json", "-q")
-    assert json.loads(out.stdout)["n_at_k"] == 1.0
+    assert json.loads(out.stdout)["result"]["n_at_k"] == 1.0
     short = run_aitk("passk", "select", str(samples), "-p", str(problems), "-n", "3", "--json", "-q")  # 2 samples < n
-    assert json.loads(short.stdout, parse_constant=lambda c: pytest.fail(f"not JSON: {c}"))["pass_at_n"] is None
+    assert json.loads(short.stdout, parse_constant=lambda c: pytest.fail(f"not JSON: {c}"))["result"]["pass_at_n"] is None
+    assert run_aitk("passk", "select", str(samples), "-p", str(problems), "--n", "1", "-q").returncode == 0  # the old spelling, hidden
     assert "n/a" in run_aitk("passk", "select", str(samples), "-p", str(problems), "-n", "3", "-q").stdout
     bad = run_aitk("passk", "select", str(tmp_path / "missing.jsonl"), "-p", str(problems))
     assert bad.returncode == 2 and "missing.jsonl" in bad.stderr

@@ -82,7 +82,7 @@ def test_cli_json_summary_matches_local(tmp_path):
         samples = write_jsonl(tmp_path / name / "s.jsonl", rows)
         result = run_aitk("passk", "evaluate", str(samples), "-p", str(problems), "-k", "1,2", "--sandbox", "standard", "--json", "-q", *extra)
         assert result.returncode == 0, result.stderr
-        out[name] = json.loads(result.stdout)
+        out[name] = json.loads(result.stdout)["result"]  # the record's payload: the summary
     for key in ("samples", "problems", "pass_at_k", "statuses"):
         assert out["ray"][key] == out["local"][key], key
     # the summary's sandbox is what the Ray workers had (probed there), not an unprobed guess by the driver

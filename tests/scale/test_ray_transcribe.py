@@ -50,7 +50,7 @@ def test_cli_starts_a_private_ray_and_reports_failures_like_local(speech_dir, tm
     local = run_aitk(*args, "-d", str(tmp_path / "local"), "-q")
     assert ray.returncode == local.returncode == 1, ray.stderr
     assert ray.stdout.replace("/ray/", "/X/").split("[")[0] == local.stdout.replace("/local/", "/X/").split("[")[0]
-    assert "bad.mp3" in ray.stderr and "1 input(s) failed" in ray.stderr
+    assert "bad.mp3" in ray.stderr and "1 of 2 inputs failed:" in ray.stderr
     assert (tmp_path / "ray" / "clip1.txt").read_text() == (tmp_path / "local" / "clip1.txt").read_text()
 
 

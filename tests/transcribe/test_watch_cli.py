@@ -58,7 +58,7 @@ def test_watch_waits_for_growing_files_skips_done_ones_and_survives_broken_ones(
                 time.sleep(0.5)
                 assert not (folder / "Recording.txt").exists()
         result = watcher.next_result()
-        assert result["status"] == "done" and result["input"].endswith("Recording.WAV")
+        assert result["status"] == "ok" and result["input"].endswith("Recording.WAV")
         assert word_error_rate(SENTENCES[1], (folder / "Recording.txt").read_text()) < 0.2
 
         (folder / "broken.mp4").write_bytes(b"\x00not a video" * 300)
@@ -66,7 +66,7 @@ def test_watch_waits_for_growing_files_skips_done_ones_and_survives_broken_ones(
         assert broken["status"] == "failed" and "broken.mp4" in broken["error"]
 
         (folder / "later.wav").write_bytes((speech_dir / "clip2.wav").read_bytes())
-        assert watcher.next_result()["status"] == "done"
+        assert watcher.next_result()["status"] == "ok"
     finally:
         code, stderr = watcher.stop(signal.SIGINT)
     assert code == 1  # one input failed during the watch
@@ -92,12 +92,12 @@ def test_a_recording_that_grows_after_a_pause_is_transcribed_again_unless_its_ou
     watcher = Watcher(folder)
     try:
         first = watcher.next_result()
-        assert first["status"] == "done"
+        assert first["status"] == "ok"
         partial = (folder / "take.txt").read_text()
         with open(target, "ab") as sink:  # ...and went on
             sink.write(data[len(data) // 3 :])
         again = watcher.next_result()
-        assert again["status"] == "done", again
+        assert again["status"] == "ok", again
         assert word_error_rate(SENTENCES[1], (folder / "take.txt").read_text()) < 0.2 < word_error_rate(SENTENCES[1], partial)
 
         (folder / "take.txt").write_text("my corrected transcript\n")
