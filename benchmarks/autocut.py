@@ -65,13 +65,42 @@ def make_media(work: Path, minutes: float) -> Path:
     if not media.exists():
         seconds = f"{minutes * 60:g}"
         tmp = media.with_suffix(".part.mp4")
-        subprocess.run([
-            "ffmpeg", "-loglevel", "error", "-y",
-            "-f", "lavfi", "-i", f"testsrc2=size={WIDTH}x{HEIGHT}:rate={FPS}:duration={seconds}",
-            "-f", "lavfi", "-i", f"sine=frequency=440:beep_factor=4:sample_rate=48000:duration={seconds}",
-            "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28", "-pix_fmt", "yuv420p",
-            "-g", "250", "-keyint_min", "250", "-sc_threshold", "0",  # fixed 10 s GOP like OBS
-            "-c:a", "aac", "-b:a", "128k", str(tmp)], check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                f"testsrc2=size={WIDTH}x{HEIGHT}:rate={FPS}:duration={seconds}",
+                "-f",
+                "lavfi",
+                "-i",
+                f"sine=frequency=440:beep_factor=4:sample_rate=48000:duration={seconds}",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-crf",
+                "28",
+                "-pix_fmt",
+                "yuv420p",
+                "-g",
+                "250",
+                "-keyint_min",
+                "250",
+                "-sc_threshold",
+                "0",  # fixed 10 s GOP like OBS
+                "-c:a",
+                "aac",
+                "-b:a",
+                "128k",
+                str(tmp),
+            ],
+            check=True,
+        )
         tmp.rename(media)
     return media
 
@@ -95,30 +124,64 @@ def make_srt(media: Path, count: int, seed: int) -> list[tuple[float, float]]:
         end = start + round(length * FPS) / FPS
         spans.append((start, end))
         t = end
-    cues = [srt.Subtitle(i + 1, dt.timedelta(seconds=s), dt.timedelta(seconds=e), f"cue {i + 1}")
-            for i, (s, e) in enumerate(spans)]
+    cues = [
+        srt.Subtitle(i + 1, dt.timedelta(seconds=s), dt.timedelta(seconds=e), f"cue {i + 1}")
+        for i, (s, e) in enumerate(spans)
+    ]
     media.with_suffix(".srt").write_text(srt.compose(cues))
     return spans
 
 
 def probe(path: Path) -> dict:
     """Container duration, video packet count and the duration of each stream."""
-    out = subprocess.run(["ffprobe", "-v", "error", "-count_packets", "-show_entries",
-                          "format=duration:stream=codec_type,duration,nb_read_packets", "-of", "json", str(path)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-count_packets",
+            "-show_entries",
+            "format=duration:stream=codec_type,duration,nb_read_packets",
+            "-of",
+            "json",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     info = json.loads(out.stdout)
     streams = {s["codec_type"]: s for s in info["streams"]}
-    return {"duration": float(info["format"]["duration"]),
-            "frames": int(streams["video"]["nb_read_packets"]),
-            "video_s": float(streams["video"].get("duration", "nan")),
-            "audio_s": float(streams["audio"].get("duration", "nan")) if "audio" in streams else float("nan")}
+    return {
+        "duration": float(info["format"]["duration"]),
+        "frames": int(streams["video"]["nb_read_packets"]),
+        "video_s": float(streams["video"].get("duration", "nan")),
+        "audio_s": float(streams["audio"].get("duration", "nan")) if "audio" in streams else float("nan"),
+    }
 
 
 def frame_at(path: Path, t: float) -> np.ndarray:
     """The decoded frame shown at time t (exact seek; t is nudged back so frame k/25 is never missed)."""
-    raw = subprocess.run(["ffmpeg", "-loglevel", "error", "-ss", f"{max(t - 0.01, 0):.3f}", "-i", str(path),
-                          "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
-                         capture_output=True, check=True).stdout
+    raw = subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-ss",
+            f"{max(t - 0.01, 0):.3f}",
+            "-i",
+            str(path),
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     return np.frombuffer(raw, np.uint8).astype(np.float64)
 
 
@@ -170,11 +233,21 @@ def main() -> None:
     ref_env = {**os.environ, "IMAGEIO_FFMPEG_EXE": shutil.which("ffmpeg") or "ffmpeg"}
     cut = media.with_name(f"{media.stem}_cut.mp4")  # where aitk writes
     runs = {
-        "moviepy": ("moviepy (mli/autocut)", [sys.executable, "-c", REFERENCE, str(media), str(work / "out-moviepy.mp4"),
-                                              json.dumps(spans)], ref_env),
-        "aitk": ("aitk autocut cut", [aitk, "autocut", "cut", str(media), str(media.with_suffix(".srt")), "--force"], None),
-        "aitk-fast": ("aitk autocut cut --fast", [aitk, "autocut", "cut", str(media), str(media.with_suffix(".srt")),
-                                                  "--fast", "--force"], None),
+        "moviepy": (
+            "moviepy (mli/autocut)",
+            [sys.executable, "-c", REFERENCE, str(media), str(work / "out-moviepy.mp4"), json.dumps(spans)],
+            ref_env,
+        ),
+        "aitk": (
+            "aitk autocut cut",
+            [aitk, "autocut", "cut", str(media), str(media.with_suffix(".srt")), "--force"],
+            None,
+        ),
+        "aitk-fast": (
+            "aitk autocut cut --fast",
+            [aitk, "autocut", "cut", str(media), str(media.with_suffix(".srt")), "--fast", "--force"],
+            None,
+        ),
     }
     rows = []
     for key in args.only.split(","):
@@ -186,30 +259,51 @@ def main() -> None:
         if cut.exists():
             cut.rename(out)  # aitk's output, kept apart from the next run's
         got = probe(out)
-        rows.append({
-            "tool": name, "wall_s": round(wall, 2), "peak_rss_mb": round(peak), "output_mb": round(out.stat().st_size / 1e6, 1),
-            "duration_s": round(got["duration"], 3), "duration_error_s": round(got["duration"] - expected, 3) + 0.0,  # no -0.0
-            "frame_error": got["frames"] - expected_frames, "av_drift_ms": round((got["audio_s"] - got["video_s"]) * 1000),
-            "psnr_db": round(psnr(media, out, spans), 1),
-        })
+        rows.append(
+            {
+                "tool": name,
+                "wall_s": round(wall, 2),
+                "peak_rss_mb": round(peak),
+                "output_mb": round(out.stat().st_size / 1e6, 1),
+                "duration_s": round(got["duration"], 3),
+                "duration_error_s": round(got["duration"] - expected, 3) + 0.0,  # no -0.0
+                "frame_error": got["frames"] - expected_frames,
+                "av_drift_ms": round((got["audio_s"] - got["video_s"]) * 1000),
+                "psnr_db": round(psnr(media, out, spans), 1),
+            }
+        )
     base = next((r["wall_s"] for r in rows if r["tool"].startswith("moviepy")), None)
     for row in rows:
         row["speedup_vs_moviepy"] = round(base / row["wall_s"], 1) if base else None
 
-    head = {"media_s": round(probe(media)["duration"], 1), "spans": len(spans), "expected_s": round(expected, 3),
-            "expected_frames": expected_frames, "cpus": os.cpu_count(), "work": str(work)}
+    head = {
+        "media_s": round(probe(media)["duration"], 1),
+        "spans": len(spans),
+        "expected_s": round(expected, 3),
+        "expected_frames": expected_frames,
+        "cpus": os.cpu_count(),
+        "work": str(work),
+    }
     if args.json:
         print(json.dumps({**head, "rows": rows}, indent=2))
         return
-    print(f"{head['media_s']:.0f} s 1080p{FPS} H.264/AAC, {len(spans)} cues = {expected:.2f} s "
-          f"({expected_frames} frames), {os.cpu_count()} CPUs, work {work}")
-    print(f"{'tool':<26}{'wall s':>8}{'speedup':>9}{'peak MB':>9}{'out MB':>8}{'dur err s':>11}"
-          f"{'frame err':>10}{'A/V ms':>8}{'PSNR dB':>9}")
+    print(
+        f"{head['media_s']:.0f} s 1080p{FPS} H.264/AAC, {len(spans)} cues = {expected:.2f} s "
+        f"({expected_frames} frames), {os.cpu_count()} CPUs, work {work}"
+    )
+    print(
+        f"{'tool':<26}{'wall s':>8}{'speedup':>9}{'peak MB':>9}{'out MB':>8}{'dur err s':>11}"
+        f"{'frame err':>10}{'A/V ms':>8}{'PSNR dB':>9}"
+    )
     for r in rows:
         speed = f"{r['speedup_vs_moviepy']:.1f}x" if r["speedup_vs_moviepy"] else "-"
-        print(f"{r['tool']:<26}{r['wall_s']:>8.2f}{speed:>9}{r['peak_rss_mb']:>9}{r['output_mb']:>8.1f}"
-              f"{r['duration_error_s']:>11.3f}{r['frame_error']:>10}{r['av_drift_ms']:>8}{r['psnr_db']:>9.1f}")
-    print("goals: accurate mode >= 5x faster than moviepy; --fast >= 50x (frame error is expected there: keyframe snap)")
+        print(
+            f"{r['tool']:<26}{r['wall_s']:>8.2f}{speed:>9}{r['peak_rss_mb']:>9}{r['output_mb']:>8.1f}"
+            f"{r['duration_error_s']:>11.3f}{r['frame_error']:>10}{r['av_drift_ms']:>8}{r['psnr_db']:>9.1f}"
+        )
+    print(
+        "goals: accurate mode >= 5x faster than moviepy; --fast >= 50x (frame error is expected there: keyframe snap)"
+    )
 
 
 if __name__ == "__main__":

@@ -30,7 +30,16 @@ from aitk.detect.results import COCO80  # noqa: E402
 from aitk.engine.device import resolve_device  # noqa: E402
 
 SIZE = (640, 480)
-PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "stereo_motorcycle", "hubble_deep_field", "immunohistochemistry", "camera")
+PHOTOS = (
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "rocket",
+    "stereo_motorcycle",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "camera",
+)
 
 
 def write_photos(folder: Path, count: int) -> list[str]:
@@ -62,12 +71,33 @@ def save_detr(folder: Path, small: bool) -> Path:
 
     id2label = {i: "N/A" for i in range(91)} | dict(zip(COCO80_IDS, COCO80))
     if small:
-        backbone = ResNetConfig(embedding_size=32, hidden_sizes=[32, 64, 128, 256], depths=[1, 1, 1, 1], layer_type="basic", out_features=["stage4"])
-        sizes = dict(d_model=128, encoder_layers=2, decoder_layers=2, encoder_ffn_dim=512, decoder_ffn_dim=512, encoder_attention_heads=4, decoder_attention_heads=4)
+        backbone = ResNetConfig(
+            embedding_size=32,
+            hidden_sizes=[32, 64, 128, 256],
+            depths=[1, 1, 1, 1],
+            layer_type="basic",
+            out_features=["stage4"],
+        )
+        sizes = dict(
+            d_model=128,
+            encoder_layers=2,
+            decoder_layers=2,
+            encoder_ffn_dim=512,
+            decoder_ffn_dim=512,
+            encoder_attention_heads=4,
+            decoder_attention_heads=4,
+        )
     else:  # ResNetConfig's defaults are ResNet-50; DetrConfig's are DETR's
         backbone = ResNetConfig(out_features=["stage4"])
         sizes = {}
-    config = DetrConfig(backbone_config=backbone, use_timm_backbone=False, use_pretrained_backbone=False, id2label=id2label, label2id={v: k for k, v in id2label.items()}, **sizes)
+    config = DetrConfig(
+        backbone_config=backbone,
+        use_timm_backbone=False,
+        use_pretrained_backbone=False,
+        id2label=id2label,
+        label2id={v: k for k, v in id2label.items()},
+        **sizes,
+    )
     torch.manual_seed(0)
     DetrForObjectDetection(config).eval().save_pretrained(folder)
     DetrImageProcessor().save_pretrained(folder)
@@ -124,7 +154,10 @@ def main() -> None:
         paths = write_photos(tmp / "photos", ARGS.images)
         folder = save_detr(tmp / "detr", ARGS.small)
         name = "DETR-small" if ARGS.small else "DETR-R50"
-        print(f"{len(paths)} photos, {name} random weights, device {device}, torch threads {torch.get_num_threads()}", file=sys.stderr)
+        print(
+            f"{len(paths)} photos, {name} random weights, device {device}, torch threads {torch.get_num_threads()}",
+            file=sys.stderr,
+        )
         from aitk.detect.models import load_model
 
         detr = load_model(str(folder), device)
@@ -132,18 +165,32 @@ def main() -> None:
         for batch in ARGS.batch_sizes:
             rows.append((name, "aitk", batch, bench_aitk(str(folder), paths, batch, device, detr)))
             rows.append((name, "transformers pipeline", batch, bench_pipeline(folder, paths, batch, device)))
-            rows.append(("CenterNet (default)", "aitk", batch, bench_aitk("centernet", paths, batch, device, centernet)))
+            rows.append(
+                ("CenterNet (default)", "aitk", batch, bench_aitk("centernet", paths, batch, device, centernet))
+            )
             for row in rows[-3:]:
                 print(f"  {row[0]:<20} {row[1]:<22} batch {row[2]:>2}: {row[3]:6.2f} images/s", file=sys.stderr)
         training = training_figure(tmp)
     if ARGS.json:
-        print(json.dumps({"device": device, "images": len(paths), "rows": [dict(zip(("model", "tool", "batch", "images_per_second"), r)) for r in rows], "training": training}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "device": device,
+                    "images": len(paths),
+                    "rows": [dict(zip(("model", "tool", "batch", "images_per_second"), r)) for r in rows],
+                    "training": training,
+                },
+                indent=2,
+            )
+        )
         return
     print(f"{'model':<20} {'tool':<22} {'batch':>5} {'images/s':>9}")
     for model, tool, batch, ips in rows:
         print(f"{model:<20} {tool:<22} {batch:>5} {ips:>9.2f}")
     for row in training:
-        print(f"training (detect train, tiny preset, 128 px, aitk's set loss): batch {row['batch']}: {row['steps_per_second']:.2f} steps/s")
+        print(
+            f"training (detect train, tiny preset, 128 px, aitk's set loss): batch {row['batch']}: {row['steps_per_second']:.2f} steps/s"
+        )
 
 
 if __name__ == "__main__":

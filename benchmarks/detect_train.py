@@ -64,11 +64,21 @@ def steps_per_second(data: Path, batch_size: int, device: torch.device, builtin:
 
 
 def timed_run(data: Path, out: Path, budget: float, device: torch.device, batch_size: int, every: int) -> dict:
-    config = TrainConfig(steps=1_000_000, time_budget=budget, batch_size=batch_size, eval_every=every, checkpoint_every=0, device=str(device))
+    config = TrainConfig(
+        steps=1_000_000,
+        time_budget=budget,
+        batch_size=batch_size,
+        eval_every=every,
+        checkpoint_every=0,
+        device=str(device),
+    )
     summary = {}
     for event in train(find_split(data, "train"), find_split(data, "val"), out, config, force=True):
         if isinstance(event, TrainEval):
-            print(f"  step {event.step:>6}  val AP {event.metrics['AP']:.3f}  AP50 {event.metrics['AP50']:.3f}", file=sys.stderr)
+            print(
+                f"  step {event.step:>6}  val AP {event.metrics['AP']:.3f}  AP50 {event.metrics['AP50']:.3f}",
+                file=sys.stderr,
+            )
         elif isinstance(event, TrainStep) and event.step % 200 == 0:
             print(f"  step {event.step:>6}  {event.elapsed:6.0f} s  loss {event.losses['loss']:.3f}", file=sys.stderr)
         elif isinstance(event, TrainDone):
@@ -93,17 +103,33 @@ def main() -> None:
         speed = []
         for batch in (int(b) for b in args.batch_sizes.split(",")):
             ours, theirs = steps_per_second(data, batch, device, False), steps_per_second(data, batch, device, True)
-            speed.append({"batch_size": batch, "aitk_steps_per_s": round(ours, 2), "transformers_loss_steps_per_s": round(theirs, 2)})
-            print(f"batch {batch:>3}: {ours:6.2f} steps/s with aitk's criterion, {theirs:6.2f} with transformers' DETR loss", file=sys.stderr)
+            speed.append(
+                {
+                    "batch_size": batch,
+                    "aitk_steps_per_s": round(ours, 2),
+                    "transformers_loss_steps_per_s": round(theirs, 2),
+                }
+            )
+            print(
+                f"batch {batch:>3}: {ours:6.2f} steps/s with aitk's criterion, {theirs:6.2f} with transformers' DETR loss",
+                file=sys.stderr,
+            )
         summary = timed_run(data, Path(tmp) / "run", args.budget, device, 8, args.every)
     result = {
-        "device": str(device), "threads": torch.get_num_threads(), "speed": speed, "budget_s": args.budget,
-        "steps": summary["steps"], "val": summary["val"], "history": [{k: h[k] for k in ("step", "AP", "AP50")} for h in summary["history"]],
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "speed": speed,
+        "budget_s": args.budget,
+        "steps": summary["steps"],
+        "val": summary["val"],
+        "history": [{k: h[k] for k in ("step", "AP", "AP50")} for h in summary["history"]],
     }
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"{args.budget:.0f} s run on {device}: {summary['steps']} steps, val AP {summary['val']['AP']:.3f}, AP50 {summary['val']['AP50']:.3f}")
+        print(
+            f"{args.budget:.0f} s run on {device}: {summary['steps']} steps, val AP {summary['val']['AP']:.3f}, AP50 {summary['val']['AP50']:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -31,7 +31,16 @@ from aitk.docqa.chunks import Chunk  # noqa: E402
 from aitk.docqa.config import AskConfig  # noqa: E402
 from aitk.docqa.ground import normalise  # noqa: E402
 
-DOCS = ["invoice.pdf", "two_column.pdf", "table.pdf", "multipage.pdf", "scan.png", "scanned.pdf", "notes.txt", "handbook.md"]
+DOCS = [
+    "invoice.pdf",
+    "two_column.pdf",
+    "table.pdf",
+    "multipage.pdf",
+    "scan.png",
+    "scanned.pdf",
+    "notes.txt",
+    "handbook.md",
+]
 
 
 def right(truth, page, text: str | None, got_page: int | None) -> bool:
@@ -89,35 +98,59 @@ def main() -> None:
             base = asker.reader.read(qa.question, [Chunk(0, 1, 0, 0, naive)], library.docs)
             base_s = time.perf_counter() - t0
             base_text = base[0].text if base else None
-            rows.append({
-                "doc": name, "question": qa.question, "truth": qa.answer, "page": qa.page,
-                "aitk": kept.text if kept else None, "aitk_page": kept.page if kept else None,
-                "raw": best.text if best else None, "score": round(best.score, 3) if best else None,
-                "grounded": best.grounded if best else None,
-                "aitk_right": right(qa.answer, qa.page, kept.text if kept else None, kept.page if kept else None),
-                "aitk_s": aitk_s, "baseline": base_text, "baseline_right": right(qa.answer, None, base_text, None), "baseline_s": base_s,
-            })
+            rows.append(
+                {
+                    "doc": name,
+                    "question": qa.question,
+                    "truth": qa.answer,
+                    "page": qa.page,
+                    "aitk": kept.text if kept else None,
+                    "aitk_page": kept.page if kept else None,
+                    "raw": best.text if best else None,
+                    "score": round(best.score, 3) if best else None,
+                    "grounded": best.grounded if best else None,
+                    "aitk_right": right(qa.answer, qa.page, kept.text if kept else None, kept.page if kept else None),
+                    "aitk_s": aitk_s,
+                    "baseline": base_text,
+                    "baseline_right": right(qa.answer, None, base_text, None),
+                    "baseline_s": base_s,
+                }
+            )
             if args.scores:
                 print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
 
     n = len(rows)
     summary = {
-        "documents": len(generated), "questions": n, "model_load_s": round(load_s, 1), "index_s": round(index_s, 1),
-        "aitk": {"accuracy": round(sum(r["aitk_right"] for r in rows) / n, 3), "s_per_question": round(sum(r["aitk_s"] for r in rows) / n, 2)},
-        "baseline": {"accuracy": round(sum(r["baseline_right"] for r in rows) / n, 3), "s_per_question": round(sum(r["baseline_s"] for r in rows) / n, 2)},
-        "min_score": config.min_score, "cpu_threads": os.cpu_count(),
+        "documents": len(generated),
+        "questions": n,
+        "model_load_s": round(load_s, 1),
+        "index_s": round(index_s, 1),
+        "aitk": {
+            "accuracy": round(sum(r["aitk_right"] for r in rows) / n, 3),
+            "s_per_question": round(sum(r["aitk_s"] for r in rows) / n, 2),
+        },
+        "baseline": {
+            "accuracy": round(sum(r["baseline_right"] for r in rows) / n, 3),
+            "s_per_question": round(sum(r["baseline_s"] for r in rows) / n, 2),
+        },
+        "min_score": config.min_score,
+        "cpu_threads": os.cpu_count(),
     }
     if args.json:
         print(json.dumps({**summary, "rows": rows}, indent=2))
         return
-    print(f"{n} questions over {len(generated)} generated documents; models loaded in {load_s:.1f} s, indexed once in {index_s:.1f} s")
+    print(
+        f"{n} questions over {len(generated)} generated documents; models loaded in {load_s:.1f} s, indexed once in {index_s:.1f} s"
+    )
     print(f"{'':<10}{'accuracy':>10}{'s/question':>12}")
     for key in ("aitk", "baseline"):
         print(f"{key:<10}{summary[key]['accuracy']:>10.1%}{summary[key]['s_per_question']:>12.2f}")
     print("\nper question (aitk | baseline):")
     for r in rows:
         mark = lambda ok: "ok " if ok else "BAD"  # noqa: E731
-        print(f"  {mark(r['aitk_right'])} {mark(r['baseline_right'])} {r['doc']:<15} {r['question'][:48]:<48} truth={r['truth']!r} aitk={r['aitk']!r} ({r['score']}) baseline={r['baseline']!r}")
+        print(
+            f"  {mark(r['aitk_right'])} {mark(r['baseline_right'])} {r['doc']:<15} {r['question'][:48]:<48} truth={r['truth']!r} aitk={r['aitk']!r} ({r['score']}) baseline={r['baseline']!r}"
+        )
 
 
 if __name__ == "__main__":

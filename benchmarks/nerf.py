@@ -56,7 +56,10 @@ def run_method(method: str, data, test, budget: float, every: float, device) -> 
     def on_checkpoint(state: dict) -> None:
         if due(state["elapsed"]):
             curve.append((round(state["elapsed"], 1), state["step"], round(test_psnr(state, test, device), 2)))
-            print(f"  {method:<5} {curve[-1][0]:>6.1f} s  step {curve[-1][1]:>6}  test PSNR {curve[-1][2]:.2f} dB", file=sys.stderr)
+            print(
+                f"  {method:<5} {curve[-1][0]:>6.1f} s  step {curve[-1][1]:>6}  test PSNR {curve[-1][2]:.2f} dB",
+                file=sys.stderr,
+            )
 
     final = train(data.subset("train"), config, device, state=None, on_checkpoint=on_checkpoint)
     if not curve or curve[-1][1] != final["step"]:
@@ -72,8 +75,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--budget", type=float, default=120.0, help="training seconds per method")
     parser.add_argument("--every", type=float, default=60.0, help="most seconds between test evaluations")
-    parser.add_argument("--methods", default="fast,nerf,nerf-small",
-                        help="fast, nerf (the paper's 8x256 model), nerf-small (4x128, as in NERF-NOTES)")
+    parser.add_argument(
+        "--methods",
+        default="fast,nerf,nerf-small",
+        help="fast, nerf (the paper's 8x256 model), nerf-small (4x128, as in NERF-NOTES)",
+    )
     parser.add_argument("--size", type=int, default=100)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--json", action="store_true")
@@ -97,25 +103,41 @@ def main() -> None:
             row[f"psnr_at_{mark}s"] = before[-1] if before else None
         row["seconds_to_30dB"] = first_reaching(curve, 30.0)
         rows.append(row)
-    summary = {"device": str(device), "cpus": os.cpu_count(), "size": args.size, "synth_seconds": round(synth_seconds, 1), "rows": rows}
+    summary = {
+        "device": str(device),
+        "cpus": os.cpu_count(),
+        "size": args.size,
+        "synth_seconds": round(synth_seconds, 1),
+        "rows": rows,
+    }
     summary["vs_vanilla"] = []
     for vanilla in (m for m in curves if m.startswith("nerf") and "fast" in curves):
         target = curves[vanilla][-1][2]
         fast_t, nerf_t = first_reaching(curves["fast"], target), first_reaching(curves[vanilla], target)
-        summary["vs_vanilla"].append({"vanilla": vanilla, "vanilla_final_psnr": target, "fast_seconds": fast_t,
-                                      "vanilla_seconds": nerf_t,
-                                      "speedup": round(nerf_t / fast_t, 1) if fast_t and nerf_t else None})
+        summary["vs_vanilla"].append(
+            {
+                "vanilla": vanilla,
+                "vanilla_final_psnr": target,
+                "fast_seconds": fast_t,
+                "vanilla_seconds": nerf_t,
+                "speedup": round(nerf_t / fast_t, 1) if fast_t and nerf_t else None,
+            }
+        )
     if args.json:
         print(json.dumps(summary, indent=2))
         return
     print(f"{args.size}x{args.size} scene ({synth_seconds:.1f} s to generate), {device}, {os.cpu_count()} CPUs")
-    print(f"{'method':<8}" + "".join(f"{f'PSNR@{m}s':>11}" for m in marks) + f"{'final':>8}{'steps':>8}{'to 30 dB':>10}")
+    print(
+        f"{'method':<8}" + "".join(f"{f'PSNR@{m}s':>11}" for m in marks) + f"{'final':>8}{'steps':>8}{'to 30 dB':>10}"
+    )
     for r in rows:
         cells = "".join(f"{r[f'psnr_at_{m}s'] if r[f'psnr_at_{m}s'] is not None else '-':>11}" for m in marks)
         print(f"{r['method']:<8}{cells}{r['final_psnr']:>8}{r['steps']:>8}{str(r['seconds_to_30dB'] or '-'):>10}")
     for v in summary["vs_vanilla"]:
-        print(f"{v['vanilla']}'s final PSNR {v['vanilla_final_psnr']} dB: fast reached it at {v['fast_seconds']} s, "
-              f"{v['vanilla']} at {v['vanilla_seconds']} s ({v['speedup']}x sooner)")
+        print(
+            f"{v['vanilla']}'s final PSNR {v['vanilla_final_psnr']} dB: fast reached it at {v['fast_seconds']} s, "
+            f"{v['vanilla']} at {v['vanilla_seconds']} s ({v['speedup']}x sooner)"
+        )
     print("goals: fast >= 30 dB within 120 s on CPU; fast reaches vanilla's final PSNR >= 10x sooner")
 
 

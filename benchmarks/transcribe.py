@@ -52,12 +52,36 @@ def make_speech(folder: Path) -> tuple[Path, str]:
     listing = folder / "list.txt"
     listing.write_text("".join(f"file '{p}'\n" for p in parts))
     out = folder / "speech.wav"
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing), "-af", "apad=pad_dur=0.4", "-ar", "16000", str(out)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "concat",
+            "-safe",
+            "0",
+            "-i",
+            str(listing),
+            "-af",
+            "apad=pad_dur=0.4",
+            "-ar",
+            "16000",
+            str(out),
+        ],
+        check=True,
+    )
     return out, " ".join(PARAGRAPH * 2)
 
 
 def duration_of(path: Path) -> float:
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return float(out.stdout.strip())
 
 
@@ -97,43 +121,83 @@ def main() -> None:
 
     runs = {
         "openai-whisper CLI": (
-            [whisper_cli, str(audio), "--model", str(checkpoint), "--language", "en", "--fp16", "False",
-             "--output_format", "txt", "--output_dir", str(work / "ref"), "--verbose", "False"],
+            [
+                whisper_cli,
+                str(audio),
+                "--model",
+                str(checkpoint),
+                "--language",
+                "en",
+                "--fp16",
+                "False",
+                "--output_format",
+                "txt",
+                "--output_dir",
+                str(work / "ref"),
+                "--verbose",
+                "False",
+            ],
             work / "ref" / f"{audio.stem}.txt",
         ),
     }
     for backend in ("faster-whisper", "openai-whisper"):
         out = work / backend
         runs[f"aitk ({backend})"] = (
-            [str(bindir / "aitk"), "transcribe", str(audio), "--model", args.model, "--backend", backend,
-             "--format", "txt", "--output-dir", str(out), "--force", "--quiet"],
+            [
+                str(bindir / "aitk"),
+                "transcribe",
+                str(audio),
+                "--model",
+                args.model,
+                "--backend",
+                backend,
+                "--format",
+                "txt",
+                "--output-dir",
+                str(out),
+                "--force",
+                "--quiet",
+            ],
             out / f"{audio.stem}.txt",
         )
     for label, extra in (("--batch-size 1", ["--batch-size", "1"]), ("--beam-size 1", ["--beam-size", "1"])):
         out = work / label.strip("-").replace(" ", "")
         runs[f"aitk (faster-whisper, {label})"] = (
-            runs["aitk (faster-whisper)"][0] + extra + ["--output-dir", str(out)], out / f"{audio.stem}.txt"
+            runs["aitk (faster-whisper)"][0] + extra + ["--output-dir", str(out)],
+            out / f"{audio.stem}.txt",
         )
 
     rows = []
     for name, (cmd, text_file) in runs.items():
         wall, peak = min(measure(cmd) for _ in range(max(args.repeat, 1)))
         hypothesis = text_file.read_text()
-        rows.append({
-            "tool": name, "wall_s": round(wall, 2), "real_time_factor": round(wall / seconds, 3),
-            "peak_rss_mb": round(peak), "wer": round(word_error_rate(reference, hypothesis), 4) if reference else None,
-        })
+        rows.append(
+            {
+                "tool": name,
+                "wall_s": round(wall, 2),
+                "real_time_factor": round(wall / seconds, 3),
+                "peak_rss_mb": round(peak),
+                "wer": round(word_error_rate(reference, hypothesis), 4) if reference else None,
+            }
+        )
     base = rows[0]["wall_s"]
     for row in rows:
         row["speedup_vs_whisper_cli"] = round(base / row["wall_s"], 2)
     if args.json:
-        print(json.dumps({"audio_seconds": round(seconds, 1), "model": args.model, "cpus": os.cpu_count(), "rows": rows}, indent=2))
+        print(
+            json.dumps(
+                {"audio_seconds": round(seconds, 1), "model": args.model, "cpus": os.cpu_count(), "rows": rows},
+                indent=2,
+            )
+        )
         return
     print(f"{seconds:.1f} s of speech, model {args.model}, {os.cpu_count()} CPUs, best of {args.repeat}")
     print(f"{'tool':<38}{'wall s':>8}{'RTF':>8}{'peak MB':>9}{'WER':>8}{'speedup':>9}")
     for r in rows:
         wer = f"{r['wer']:.3f}" if r["wer"] is not None else "-"
-        print(f"{r['tool']:<38}{r['wall_s']:>8.2f}{r['real_time_factor']:>8.3f}{r['peak_rss_mb']:>9}{wer:>8}{r['speedup_vs_whisper_cli']:>8.2f}x")
+        print(
+            f"{r['tool']:<38}{r['wall_s']:>8.2f}{r['real_time_factor']:>8.3f}{r['peak_rss_mb']:>9}{wer:>8}{r['speedup_vs_whisper_cli']:>8.2f}x"
+        )
 
 
 if __name__ == "__main__":

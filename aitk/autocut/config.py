@@ -9,8 +9,21 @@ from dataclasses import dataclass, field
 from aitk.engine.errors import UsageError
 
 EXPORTS = ("edl", "fcpxml")  # edit lists `--export` can write beside a cut
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo")
-_BITRATE = re.compile(r"^\d+(\.\d+)?[kKMG]?$")  # as ffmpeg reads -b:v: 6M, 6000k, 1.5M, 6000000 (a lower-case m is milli)
+X264_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+    "placebo",
+)
+_BITRATE = re.compile(
+    r"^\d+(\.\d+)?[kKMG]?$"
+)  # as ffmpeg reads -b:v: 6M, 6000k, 1.5M, 6000000 (a lower-case m is milli)
 
 
 @dataclass(frozen=True)
@@ -26,9 +39,13 @@ class EncodeOptions:
     def __post_init__(self) -> None:
         """Bad values fail here, naming the flag, rather than inside ffmpeg after the probing."""
         if self.preset not in X264_PRESETS:
-            raise UsageError(f"--preset {self.preset}: not an x264 preset", hint=f"use one of {', '.join(X264_PRESETS)}")
+            raise UsageError(
+                f"--preset {self.preset}: not an x264 preset", hint=f"use one of {', '.join(X264_PRESETS)}"
+            )
         if self.bitrate is not None and not (_BITRATE.match(self.bitrate) and float(self.bitrate.rstrip("kKMG")) > 0):
-            raise UsageError(f"--bitrate {self.bitrate}: not a bitrate", hint="give bits per second, e.g. 6M, 2500k or 6000000")
+            raise UsageError(
+                f"--bitrate {self.bitrate}: not a bitrate", hint="give bits per second, e.g. 6M, 2500k or 6000000"
+            )
 
 
 @dataclass(frozen=True)

@@ -49,18 +49,22 @@ def parse_srt(text: str, name: str = "srt") -> list[Cue]:
             for s in srt.parse(text)
         ]
     except (srt.SRTParseError, ValueError) as exc:  # TimestampParseError is a ValueError
-        where = getattr(exc, "expected_start", None)  # where the parser stopped: the garbage starts after any blank lines
+        where = getattr(
+            exc, "expected_start", None
+        )  # where the parser stopped: the garbage starts after any blank lines
         if where is not None:
             where += len(text[where:]) - len(text[where:].lstrip())
         at = "" if where is None else " at line %d" % (text.count("\n", 0, where) + 1)
         raise EditFileError(
-            f"not a valid SRT file{at}", path=name,
+            f"not a valid SRT file{at}",
+            path=name,
             hint="each cue is a number, a 'HH:MM:SS,mmm --> HH:MM:SS,mmm' line and its text; fix it, or use the .srt aitk wrote",
         ) from exc
     backwards = next((c for c in cues if c.end < c.start), None)
     if backwards is not None:
         raise EditFileError(
-            f"cue {backwards.index} ends before it starts ({srt_timestamp(backwards.start)} --> {srt_timestamp(backwards.end)})", path=name,
+            f"cue {backwards.index} ends before it starts ({srt_timestamp(backwards.start)} --> {srt_timestamp(backwards.end)})",
+            path=name,
             hint="swap or fix its two times",
         )
     return cues
@@ -70,7 +74,12 @@ def compose_srt(cues: list[Cue], reindex: bool = False) -> str:
     import srt
 
     subs = [
-        srt.Subtitle(index=(i if reindex else c.index), start=timedelta(seconds=c.start), end=timedelta(seconds=c.end), content=c.text)
+        srt.Subtitle(
+            index=(i if reindex else c.index),
+            start=timedelta(seconds=c.start),
+            end=timedelta(seconds=c.end),
+            content=c.text,
+        )
         for i, c in enumerate(cues, start=1)
     ]
     return srt.compose(subs, reindex=False)

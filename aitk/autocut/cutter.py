@@ -56,7 +56,9 @@ def accurate_command(src: Path, dst: Path, spans: list[Span], info: MediaInfo, o
         if info.has_audio:
             chain += f"[{i}:a:0]atrim=start={pre:.6f}:duration={span.duration:.6f},asetpts=PTS-STARTPTS[a{i}];"
         parts.append(chain)
-    labels = "".join((f"[v{i}]" if info.has_video else "") + (f"[a{i}]" if info.has_audio else "") for i in range(len(spans)))
+    labels = "".join(
+        (f"[v{i}]" if info.has_video else "") + (f"[a{i}]" if info.has_audio else "") for i in range(len(spans))
+    )
     v, a = int(info.has_video), int(info.has_audio)
     graph = "".join(parts) + f"{labels}concat=n={len(spans)}:v={v}:a={a}" + ("[v]" if v else "") + ("[a]" if a else "")
     cmd += ["-filter_complex", graph]
@@ -66,7 +68,9 @@ def accurate_command(src: Path, dst: Path, spans: list[Span], info: MediaInfo, o
         cmd += ["-r", f"{info.fps:.6f}"] if info.fps > 0 else []
     if a:
         cmd += ["-map", "[a]"]
-        cmd += ["-c:a", "aac", "-b:a", opts.audio_bitrate] if v else AUDIO_CODECS.get(dst.suffix.lower(), ["-c:a", "aac"])
+        cmd += (
+            ["-c:a", "aac", "-b:a", opts.audio_bitrate] if v else AUDIO_CODECS.get(dst.suffix.lower(), ["-c:a", "aac"])
+        )
     if dst.suffix.lower() in (".mp4", ".m4a", ".mov"):
         cmd += ["-movflags", "+faststart"]
     return cmd + [str(dst)]
@@ -74,7 +78,18 @@ def accurate_command(src: Path, dst: Path, spans: list[Span], info: MediaInfo, o
 
 def keyframe_times(src: Path) -> list[float]:
     """Presentation times of the video keyframes (from the packet index; nothing is decoded)."""
-    cmd = ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0", str(src)]
+    cmd = [
+        "ffprobe",
+        "-v",
+        "error",
+        "-select_streams",
+        "v:0",
+        "-show_entries",
+        "packet=pts_time,flags",
+        "-of",
+        "csv=p=0",
+        str(src),
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise MediaError(f"ffprobe could not list keyframes: {ffmpeg_message(result.stderr, src)}", path=src)
@@ -103,8 +118,27 @@ def snap_to_keyframes(spans: list[Span], keyframes: list[float]) -> list[Span]:
 
 def fast_command(src: Path, dst: Path, listing: Path) -> list[str]:
     return [
-        "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0",
-        "-i", str(listing), "-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy", "-avoid_negative_ts", "make_zero", str(dst),
+        "ffmpeg",
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "concat",
+        "-safe",
+        "0",
+        "-i",
+        str(listing),
+        "-map",
+        "0:v:0?",
+        "-map",
+        "0:a:0?",
+        "-c",
+        "copy",
+        "-avoid_negative_ts",
+        "make_zero",
+        str(dst),
     ]
 
 
@@ -116,7 +150,11 @@ def concat_listing(src: Path, spans: list[Span]) -> str:
 
 
 def cut_media(
-    src: Path, dst: Path, spans: list[Span], info: MediaInfo, opts: EncodeOptions,
+    src: Path,
+    dst: Path,
+    spans: list[Span],
+    info: MediaInfo,
+    opts: EncodeOptions,
     on_progress: Callable[[float], None] = lambda seconds: None,
 ) -> Path:
     """Write the cut to `dst` atomically (a hidden temp file, then a rename)."""
@@ -157,7 +195,11 @@ def merge_media(medias: list[Path], infos: list[MediaInfo], dst: Path, opts: Enc
     video = infos[0].has_video
     if any(i.has_video != video for i in infos) or any(not i.has_audio for i in infos):
         odd = next(m for m, i in zip(medias, infos) if i.has_video != video or not i.has_audio)
-        raise MediaError("cannot be merged with the others: every input needs sound, and all or none need video", path=odd, hint="leave it out, or give it a silent sound track")
+        raise MediaError(
+            "cannot be merged with the others: every input needs sound, and all or none need video",
+            path=odd,
+            hint="leave it out, or give it a silent sound track",
+        )
     first = infos[0]
     cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     chains, labels = [], ""
@@ -176,7 +218,23 @@ def merge_media(medias: list[Path], infos: list[MediaInfo], dst: Path, opts: Enc
     cmd += ["-filter_complex", graph]
     if video:
         quality = ["-b:v", opts.bitrate] if opts.bitrate else ["-crf", str(opts.crf)]
-        cmd += ["-map", "[v]", "-c:v", "libx264", "-preset", opts.preset, *quality, "-pix_fmt", "yuv420p", "-map", "[a]", "-c:a", "aac", "-b:a", opts.audio_bitrate]
+        cmd += [
+            "-map",
+            "[v]",
+            "-c:v",
+            "libx264",
+            "-preset",
+            opts.preset,
+            *quality,
+            "-pix_fmt",
+            "yuv420p",
+            "-map",
+            "[a]",
+            "-c:a",
+            "aac",
+            "-b:a",
+            opts.audio_bitrate,
+        ]
     else:
         cmd += ["-map", "[a]", *AUDIO_CODECS.get(dst.suffix.lower(), ["-c:a", "aac"])]
     with atomic_path(dst) as tmp:

@@ -32,7 +32,11 @@ def loud_frames(audio: np.ndarray, rate: int) -> np.ndarray:
 
 
 def snap_to_sound(
-    segments: list[tuple[float, float, str]], audio: np.ndarray, rate: int, reach: float = 0.5, margin: float = 0.05,
+    segments: list[tuple[float, float, str]],
+    audio: np.ndarray,
+    rate: int,
+    reach: float = 0.5,
+    margin: float = 0.05,
 ) -> list[tuple[float, float, str]]:
     """(start, end, text) segments, each widened to the sound around its edges (plus `margin`).
 
@@ -57,7 +61,9 @@ def _edge(loud: np.ndarray, at: float, limit: float, step: int) -> float:
     """From `at` towards `limit` (step -1: back, +1: forward), the time where the sound running
     through `at` ends, bridging quiet stretches up to GAP; `at` itself when there is none."""
     at_frame, limit_frame = int(round(at / HOP)), int(round(limit / HOP))
-    frames = range(at_frame - 1, max(limit_frame, 0) - 1, -1) if step < 0 else range(at_frame, min(limit_frame, len(loud)))
+    frames = (
+        range(at_frame - 1, max(limit_frame, 0) - 1, -1) if step < 0 else range(at_frame, min(limit_frame, len(loud)))
+    )
     edge, quiet = at_frame, 0
     for j in frames:
         if loud[j]:

@@ -34,7 +34,7 @@ def to_frames(seconds: float, rate: Fraction) -> int:
 
 
 def timecode(seconds: float, fps: float) -> str:
-    """"HH:MM:SS:FF", non-drop frame, the frame nearest `seconds` (halves round up).
+    """ "HH:MM:SS:FF", non-drop frame, the frame nearest `seconds` (halves round up).
 
     Frames are the media's real frames; non-integer rates count them in the rounded integer
     timebase (29.97 -> 30), i.e. NDF timecode, which runs slightly slower than the wall clock.
@@ -131,9 +131,18 @@ def export_fcpxml(
     resources = ET.SubElement(root, "resources")
     ET.SubElement(resources, "format", id="r1", frameDuration=_rational(1, rate), width=str(width), height=str(height))
     asset = ET.SubElement(
-        resources, "asset", id="r2", name=path.stem, start="0s", duration=_rational(total, rate),
-        hasVideo=_flag(has_video), hasAudio=_flag(has_audio), format="r1",
-        audioSources="1", audioChannels="2", audioRate=str(sample_rate),
+        resources,
+        "asset",
+        id="r2",
+        name=path.stem,
+        start="0s",
+        duration=_rational(total, rate),
+        hasVideo=_flag(has_video),
+        hasAudio=_flag(has_audio),
+        format="r1",
+        audioSources="1",
+        audioChannels="2",
+        audioRate=str(sample_rate),
     )
     ET.SubElement(asset, "media-rep", kind="original-media", src=path.as_uri())  # as_uri quotes " " and "&"
 
@@ -147,8 +156,15 @@ def export_fcpxml(
     offset = 0
     for start, end in frame_spans:
         ET.SubElement(
-            spine, "asset-clip", ref="r2", name=path.stem, offset=_rational(offset, rate),
-            start=_rational(start, rate), duration=_rational(end - start, rate), format="r1", tcFormat="NDF",
+            spine,
+            "asset-clip",
+            ref="r2",
+            name=path.stem,
+            offset=_rational(offset, rate),
+            start=_rational(start, rate),
+            duration=_rational(end - start, rate),
+            format="r1",
+            tcFormat="NDF",
         )
         offset += end - start
 

@@ -1,14 +1,14 @@
 """The editing Markdown: one checkbox line per subtitle cue; tick what to keep (pure).
 
-    - [ ] <-- Mark if you are done editing.
+- [ ] <-- Mark if you are done editing.
 
-    <video controls="true" allowfullscreen="true"> <source src="talk.mp4" type="video/mp4"> </video>
+<video controls="true" allowfullscreen="true"> <source src="talk.mp4" type="video/mp4"> </video>
 
-    Texts generated from [talk.srt](talk.srt). Tick the sentences to keep; edit their text to fix
-    the subtitles. Each line is [subtitle index,start time] text.
+Texts generated from [talk.srt](talk.srt). Tick the sentences to keep; edit their text to fix
+the subtitles. Each line is [subtitle index,start time] text.
 
-    - [ ] [1,00:00] Good morning.
-    - [ ] [2,00:02] < No Speech >
+- [ ] [1,00:00] Good morning.
+- [ ] [2,00:02] < No Speech >
 """
 
 from __future__ import annotations
@@ -32,10 +32,21 @@ _LOOKS_LIKE_LINE = re.compile(r"^\s*(?:[-*+]\s*)?(?:\[[^\[\]]{0,3}\]\s*\[?|\[)\s
 _COMMENT = re.compile(r"\s*<!--.*?-->")
 
 MIME = {
-    ".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
-    ".mkv": "video/x-matroska", ".ogv": "video/ogg", ".avi": "video/x-msvideo",
-    ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".aac": "audio/aac", ".wav": "audio/wav",
-    ".flac": "audio/flac", ".ogg": "audio/ogg", ".oga": "audio/ogg", ".opus": "audio/ogg",
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".mov": "video/quicktime",
+    ".webm": "video/webm",
+    ".mkv": "video/x-matroska",
+    ".ogv": "video/ogg",
+    ".avi": "video/x-msvideo",
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".aac": "audio/aac",
+    ".wav": "audio/wav",
+    ".flac": "audio/flac",
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".opus": "audio/ogg",
 }
 
 
@@ -80,8 +91,12 @@ def player_tag(media_name: str) -> str:
 
 
 def render_md(
-    media_name: str, srt_name: str, cues: list[Cue], ticked: set[int] | frozenset[int] = frozenset(),
-    notes: dict[int, str] | None = None, done: bool = False,
+    media_name: str,
+    srt_name: str,
+    cues: list[Cue],
+    ticked: set[int] | frozenset[int] = frozenset(),
+    notes: dict[int, str] | None = None,
+    done: bool = False,
 ) -> str:
     """The editing file for `cues`; `ticked` pre-ticks cue indices, `notes` adds hidden reasons."""
     notes = notes or {}
@@ -129,7 +144,9 @@ def parse_md(text: str, name: str = "md") -> MdDoc:
             continue
         index = int(match.group(2))
         if index in seen:
-            raise UsageError(f"{name} line {number}: cue {index} is listed twice (first on line {seen[index]})", hint="remove one")
+            raise UsageError(
+                f"{name} line {number}: cue {index} is listed twice (first on line {seen[index]})", hint="remove one"
+            )
         seen[index] = number
         text_part = _COMMENT.sub("", match.group(3)).strip()
         lines.append(MdLine(index, bool(match.group(1)), text_part, number))

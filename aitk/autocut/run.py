@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from glob import escape as glob_escape
 from pathlib import Path
 
-from aitk.autocut.cues import NO_SPEECH, Cue, EditFileError, compose_srt, parse_srt
 from aitk.autocut.config import CutConfig
+from aitk.autocut.cues import NO_SPEECH, Cue, EditFileError, compose_srt, parse_srt
 from aitk.autocut.cutter import cut_media, cut_output_path, keyframe_times, snap_to_keyframes
 from aitk.autocut.edges import snap_to_sound
 from aitk.autocut.markdown import parse_md, render_md
@@ -40,7 +40,8 @@ def read_edit_file(path: Path, kind: str) -> str:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise EditFileError(
-            f"not a valid {kind} file: binary, or not UTF-8 text", path=path,
+            f"not a valid {kind} file: binary, or not UTF-8 text",
+            path=path,
             hint=f"give the {path.suffix or kind} file aitk wrote, or save it as UTF-8",
         ) from exc
     except OSError as exc:
@@ -98,14 +99,21 @@ def write_editing_files(media: Path, cues: list[Cue], force: bool, suggest: bool
     return [srt_path, md_path]
 
 
-def transcribe_for_editing(media: Path, transcriber, force: bool = False, suggest: bool = False, reporter: Reporter = null_reporter) -> list[Path]:
+def transcribe_for_editing(
+    media: Path, transcriber, force: bool = False, suggest: bool = False, reporter: Reporter = null_reporter
+) -> list[Path]:
     """Transcribe `media` into X.srt and X.md. Without force an existing one is an OutputError:
     callers skip media whose srt and md both exist (`is_transcribed`) before calling this."""
     srt_path, md_path = editing_paths(media)
     if not force and srt_path.exists() != md_path.exists():  # one without the other: never guess
         there, missing = (srt_path, md_path) if srt_path.exists() else (md_path, srt_path)
-        fix = f"make the md from it with 'aitk autocut to-md {srt_path} {media}'" if there == srt_path else "move it away"
-        raise OutputError(f"{there} exists but {missing.name} does not", hint=f"{fix}, or use --force to transcribe again, overwriting it")
+        fix = (
+            f"make the md from it with 'aitk autocut to-md {srt_path} {media}'" if there == srt_path else "move it away"
+        )
+        raise OutputError(
+            f"{there} exists but {missing.name} does not",
+            hint=f"{fix}, or use --force to transcribe again, overwriting it",
+        )
     refuse_overwrite([srt_path, md_path], force)
     audio = decode_audio(media)
     duration = len(audio) / SAMPLE_RATE
@@ -126,7 +134,9 @@ def kept_cues(cues: list[Cue], md_text: str | None, md_name: str, srt_name: str)
     for line in doc.kept:
         cue = by_index.get(line.index)
         if cue is None:
-            raise UsageError(f"{md_name} line {line.line_no}: cue {line.index} is not in {srt_name}", hint="fix or remove that line")
+            raise UsageError(
+                f"{md_name} line {line.line_no}: cue {line.index} is not in {srt_name}", hint="fix or remove that line"
+            )
         text = line.text if line.text and cue.is_speech else cue.text
         kept.append(Cue(cue.index, cue.start, cue.end, text))
     if not kept:
@@ -142,14 +152,22 @@ def _note_unused_md(media: Path, srt_path: Path, reporter: Reporter) -> None:
     except (OSError, UnicodeDecodeError, UsageError):
         return
     if ticked:
-        reporter(Log(
-            f"{beside} has ticked sentences but was not given: cutting by the cues left in {srt_path.name} "
-            f"(to cut by the ticks: aitk autocut cut {media} {beside})", "warning",
-        ))
+        reporter(
+            Log(
+                f"{beside} has ticked sentences but was not given: cutting by the cues left in {srt_path.name} "
+                f"(to cut by the ticks: aitk autocut cut {media} {beside})",
+                "warning",
+            )
+        )
 
 
-def cut(media: Path, srt_path: Path | None = None, md_path: Path | None = None, config: CutConfig = CutConfig(),
-        reporter: Reporter = null_reporter) -> CutResult:
+def cut(
+    media: Path,
+    srt_path: Path | None = None,
+    md_path: Path | None = None,
+    config: CutConfig = CutConfig(),
+    reporter: Reporter = null_reporter,
+) -> CutResult:
     """Cut `media` to the kept cues; write X_cut.<ext>, X_cut.srt and X_cut.md (and exports)."""
     info = probe(media)
     if not info.has_audio and not info.has_video:
@@ -159,7 +177,9 @@ def cut(media: Path, srt_path: Path | None = None, md_path: Path | None = None, 
         raise UsageError(f"{srt_path}: no such subtitle file", hint=f"run 'aitk autocut transcribe {media}' first")
     cues = read_srt(srt_path)
     if not cues:
-        raise EditFileError("has no cues", path=srt_path, hint=f"restore it, or run 'aitk autocut transcribe {media} --force'")
+        raise EditFileError(
+            "has no cues", path=srt_path, hint=f"restore it, or run 'aitk autocut transcribe {media} --force'"
+        )
     md_text = read_edit_file(md_path, "Markdown") if md_path else None
     if md_path is None:
         _note_unused_md(media, srt_path, reporter)
@@ -168,9 +188,12 @@ def cut(media: Path, srt_path: Path | None = None, md_path: Path | None = None, 
     if beyond is not None:
         raise EditFileError(
             f"cue {beyond.index} starts at {beyond.start:.1f} s, after the end of {media.name} ({info.duration:.1f} s)",
-            path=srt_path, hint="is it the srt of another recording? fix or delete that cue",
+            path=srt_path,
+            hint="is it the srt of another recording? fix or delete that cue",
         )
-    spans = snap_to_frames(spans_for(kept, info.duration, config.padding, config.merge_gap), info.fps if info.has_video else 0)
+    spans = snap_to_frames(
+        spans_for(kept, info.duration, config.padding, config.merge_gap), info.fps if info.has_video else 0
+    )
     if config.encode.fast and info.has_video:
         spans = snap_to_keyframes(spans, keyframe_times(media))  # the cut and its subtitles agree
     out_media = cut_output_path(media, info)
@@ -199,8 +222,16 @@ def export_text(kind: str, spans, media: Path, info, title: str) -> str:
         return export_edl(spans, media.name, fps, title, has_video=info.has_video, has_audio=info.has_audio)
     if kind == "fcpxml":
         return export_fcpxml(
-            spans, media.resolve(), fps, info.duration, info.width or 1920, info.height or 1080, title,
-            has_video=info.has_video, has_audio=info.has_audio, sample_rate=info.sample_rate or 48000,
+            spans,
+            media.resolve(),
+            fps,
+            info.duration,
+            info.width or 1920,
+            info.height or 1080,
+            title,
+            has_video=info.has_video,
+            has_audio=info.has_audio,
+            sample_rate=info.sample_rate or 48000,
         )
     raise UsageError(f"unknown --export {kind}", hint="use edl or fcpxml")
 
@@ -209,7 +240,9 @@ def _media_beside(srt_path: Path) -> Path:
     """The recording the srt belongs to: a media file of the same name beside it (X.mp4 if none)."""
     from aitk.engine.media import is_media_path
 
-    found = sorted(p for p in srt_path.parent.glob(glob_escape(srt_path.stem) + ".*") if p != srt_path and is_media_path(p))
+    found = sorted(
+        p for p in srt_path.parent.glob(glob_escape(srt_path.stem) + ".*") if p != srt_path and is_media_path(p)
+    )
     return found[0] if found else srt_path.with_suffix(".mp4")
 
 
@@ -242,7 +275,9 @@ def edited_srt(md_path: Path, srt_path: Path | None = None) -> str:
     for line in doc.lines:
         cue = cues.get(line.index)
         if cue is None:
-            raise UsageError(f"{md_path} line {line.line_no}: cue {line.index} is not in {srt_path}", hint="fix or remove that line")
+            raise UsageError(
+                f"{md_path} line {line.line_no}: cue {line.index} is not in {srt_path}", hint="fix or remove that line"
+            )
         if cue.is_speech:
             edited.append(Cue(cue.index, cue.start, cue.end, line.text or cue.text))
     return compose_srt(edited, reindex=True)
@@ -264,7 +299,9 @@ def parse_compact(text: str, name: str) -> list[Cue]:
             start, end = (srt.srt_timestamp_to_timedelta(t.strip()).total_seconds() for t in times.split("-->"))
             cues.append(Cue(int(index), start, end, words.strip()))
         except (ValueError, srt.TimestampParseError) as exc:
-            raise UsageError(f"{name} line {number}: not 'INDEX<TAB>START --> END<TAB>TEXT'", hint="fix that line") from exc
+            raise UsageError(
+                f"{name} line {number}: not 'INDEX<TAB>START --> END<TAB>TEXT'", hint="fix that line"
+            ) from exc
     return cues
 
 
@@ -286,11 +323,19 @@ def merge(medias: list[Path], out: Path, config: CutConfig = CutConfig()) -> lis
     from aitk.autocut.cutter import merge_media
 
     if len(medias) < 2:
-        raise UsageError("merge needs at least two recordings", hint="give them in order, e.g. aitk autocut merge a.mp4 b.mp4 -o joined.mp4")
+        raise UsageError(
+            "merge needs at least two recordings",
+            hint="give them in order, e.g. aitk autocut merge a.mp4 b.mp4 -o joined.mp4",
+        )
     if str(out) == "-" or not out.suffix:
-        raise UsageError(f"-o {out}: the joined recording needs a file name with an extension", hint="e.g. -o joined.mp4, or joined.m4a for sound only")
+        raise UsageError(
+            f"-o {out}: the joined recording needs a file name with an extension",
+            hint="e.g. -o joined.mp4, or joined.m4a for sound only",
+        )
     infos = [probe(m) for m in medias]
-    subtitles = [read_srt(m.with_suffix(".srt")) if m.with_suffix(".srt").exists() else [] for m in medias]  # bad ones fail before encoding
+    subtitles = [
+        read_srt(m.with_suffix(".srt")) if m.with_suffix(".srt").exists() else [] for m in medias
+    ]  # bad ones fail before encoding
     out_srt = out.with_suffix(".srt")
     refuse_overwrite([out, out_srt], config.force)
     check_writable(out.parent)
@@ -304,5 +349,3 @@ def merge(medias: list[Path], out: Path, config: CutConfig = CutConfig()) -> lis
         offset += info.duration
     atomic_write_text(out_srt, compose_srt(cues))
     return [out, out_srt]
-
-

@@ -18,9 +18,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from aitk.autocut.config import CutConfig
 from aitk.autocut.cues import EditFileError
 from aitk.autocut.markdown import DONE_TEXT, is_done, link_target
-from aitk.autocut.config import CutConfig
 from aitk.autocut.run import cut, is_transcribed, merge, read_edit_file, read_srt, transcribe_for_editing
 from aitk.engine.errors import AitkError
 from aitk.engine.fileio import atomic_write_text
@@ -78,9 +78,13 @@ def listing_text(folder: Path, recordings: list[Path], current: str | None) -> s
     new = [r for r in recordings if r.relative_to(folder).as_posix() not in listed]
     if current is not None and not new:
         return None
-    text = current if current is not None else (
-        f"- [ ] {DONE_TEXT}\n\nTick the recordings to merge into {MERGED}.mp4, in the order listed (move lines to\n"
-        "reorder them; where a recording has been cut, its _cut version is used).\n\n"
+    text = (
+        current
+        if current is not None
+        else (
+            f"- [ ] {DONE_TEXT}\n\nTick the recordings to merge into {MERGED}.mp4, in the order listed (move lines to\n"
+            "reorder them; where a recording has been cut, its _cut version is used).\n\n"
+        )
     )
     if not text.endswith("\n"):
         text += "\n"
@@ -108,8 +112,15 @@ def _event(step: str, path: Path, outputs=(), error: str | None = None) -> Recor
 
 
 def watch_folder(
-    folder: Path, transcriber, config: CutConfig = CutConfig(), recursive: bool = False, settle: float = 3.0,
-    interval: float = 1.0, suggest: bool = False, stop: threading.Event | None = None, reporter: Reporter = null_reporter,
+    folder: Path,
+    transcriber,
+    config: CutConfig = CutConfig(),
+    recursive: bool = False,
+    settle: float = 3.0,
+    interval: float = 1.0,
+    suggest: bool = False,
+    stop: threading.Event | None = None,
+    reporter: Reporter = null_reporter,
 ) -> Iterator[Record]:
     stop = stop or threading.Event()
     state = WatchState(folder)

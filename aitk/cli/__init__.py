@@ -26,7 +26,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """Applied AI utilities. Results go to stdout, progress and logs to stderr; exit 0 all done, 1 some inputs failed, 2 bad usage."""
     from aitk.cli import catalogue

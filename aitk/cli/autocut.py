@@ -5,12 +5,20 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from aitk.cli import options
-from aitk.cli.ui import ProgressRenderer, error_line, exit_if_failed, handle_errors, print_record, record_on_error, stop_on_signals
+from aitk.cli.ui import (
+    ProgressRenderer,
+    error_line,
+    exit_if_failed,
+    handle_errors,
+    print_record,
+    record_on_error,
+    stop_on_signals,
+)
 from aitk.engine.errors import UsageError
 from aitk.engine.record import Record, Tally
 
@@ -24,7 +32,7 @@ Quiet = options.Quiet
 Json = options.Json
 Model = Annotated[str, typer.Option("--model", "-m", help="Whisper model (see aitk transcribe --help).")]
 Device = options.Device
-Language = Annotated[Optional[str], typer.Option("--language", "-l", help="Spoken language; default: detect.")]
+Language = Annotated[str | None, typer.Option("--language", "-l", help="Spoken language; default: detect.")]
 
 
 def _transcriber(model: str, device: str, language: str | None):
@@ -41,7 +49,12 @@ def transcribe(
     model: Model = "tiny.en",
     device: Device = "auto",
     language: Language = None,
-    suggest: Annotated[bool, typer.Option("--suggest", help="Pre-tick every sentence except likely drops (fillers, restarts, long silences).")] = False,
+    suggest: Annotated[
+        bool,
+        typer.Option(
+            "--suggest", help="Pre-tick every sentence except likely drops (fillers, restarts, long silences)."
+        ),
+    ] = False,
     force: Force = False,
     json_out: Json = False,
     quiet: Quiet = False,
@@ -60,7 +73,9 @@ def transcribe(
                     print_record(tally.add(Record(path, "skipped", outputs)))
                 else:  # a result line on stdout, like "done": -q silences stderr only
                     tally.add(Record(path, "skipped", outputs))
-                    print(f"skipped {path} ({outputs[0].name} and {outputs[1].name} exist; --force transcribes again, overwriting your edits)")
+                    print(
+                        f"skipped {path} ({outputs[0].name} and {outputs[1].name} exist; --force transcribes again, overwriting your edits)"
+                    )
                 continue
             started = time.monotonic()
             try:
@@ -97,14 +112,23 @@ def _classify(paths: list[Path]) -> tuple[Path | None, Path | None, Path | None]
 @app.command("cut")
 @handle_errors
 def cut(
-    files: Annotated[list[Path], typer.Argument(help="MEDIA [SRT] [MD], in any order. With an md: keep the ticked sentences. Without: keep the cues still in the srt.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="MEDIA [SRT] [MD], in any order. With an md: keep the ticked sentences. Without: keep the cues still in the srt."
+        ),
+    ],
     padding: Annotated[float, typer.Option(min=0.0, help="Seconds of context kept around each kept span.")] = 0.0,
     merge_gap: Annotated[float, typer.Option(min=0.0, help="Kept spans closer than this (s) merge.")] = 0.5,
     crf: Annotated[int, typer.Option(min=0, max=51, help="x264 quality (lower is better).")] = 20,
-    bitrate: Annotated[Optional[str], typer.Option(help="Target video bitrate (e.g. 6M) instead of --crf.")] = None,
-    preset: Annotated[str, typer.Option(help="x264 preset: ultrafast (fastest) ... veryfast, medium (smaller files, slower).")] = "ultrafast",
-    fast: Annotated[bool, typer.Option("--fast", help="Copy streams without re-encoding: much faster, but cuts snap to keyframes.")] = False,
-    export: Annotated[Optional[str], typer.Option(help="Also write the edit list: edl, fcpxml, or edl,fcpxml.")] = None,
+    bitrate: Annotated[str | None, typer.Option(help="Target video bitrate (e.g. 6M) instead of --crf.")] = None,
+    preset: Annotated[
+        str, typer.Option(help="x264 preset: ultrafast (fastest) ... veryfast, medium (smaller files, slower).")
+    ] = "ultrafast",
+    fast: Annotated[
+        bool, typer.Option("--fast", help="Copy streams without re-encoding: much faster, but cuts snap to keyframes.")
+    ] = False,
+    export: Annotated[str | None, typer.Option(help="Also write the edit list: edl, fcpxml, or edl,fcpxml.")] = None,
     force: Force = False,
     json_out: Json = False,
     quiet: Quiet = False,
@@ -121,14 +145,23 @@ def cut(
     started = time.monotonic()
     with ProgressRenderer(quiet=quiet) as reporter, record_on_error(media, json_out):
         if fast and not quiet:
-            reporter.console.print("--fast: streams are copied, so each kept part starts at the keyframe before it (the subtitles follow)", markup=False)
+            reporter.console.print(
+                "--fast: streams are copied, so each kept part starts at the keyframe before it (the subtitles follow)",
+                markup=False,
+            )
         result = do_cut(media, srt_path, md_path, config, reporter)
     if json_out:
-        payload = {"kept_seconds": round(result.kept_seconds, 3), "source_seconds": round(result.source_seconds, 3), "spans": result.spans}
+        payload = {
+            "kept_seconds": round(result.kept_seconds, 3),
+            "source_seconds": round(result.source_seconds, 3),
+            "spans": result.spans,
+        }
         print_record(Record(media, "ok", result.outputs, seconds=time.monotonic() - started, result=payload))
     else:
-        print(f"done    {media} -> {', '.join(p.name for p in result.outputs)} "
-              f"[kept {result.kept_seconds:.1f} of {result.source_seconds:.1f} s in {result.spans} span(s)]")
+        print(
+            f"done    {media} -> {', '.join(p.name for p in result.outputs)} "
+            f"[kept {result.kept_seconds:.1f} of {result.source_seconds:.1f} s in {result.spans} span(s)]"
+        )
 
 
 @app.command("to-md")
@@ -153,13 +186,16 @@ def to_md(
 @handle_errors
 def md_to_srt(
     md: Annotated[Path, typer.Argument(help="The edited X.md.")],
-    srt: Annotated[Optional[Path], typer.Option("--srt", help="The srt it was made from (default: X.srt).")] = None,
-    output: Annotated[Optional[Path], options.output("Default: X_edited.srt; '-' writes the subtitles to stdout.")] = None,
+    srt: Annotated[Path | None, typer.Option("--srt", help="The srt it was made from (default: X.srt).")] = None,
+    output: Annotated[
+        Path | None, options.output("Default: X_edited.srt; '-' writes the subtitles to stdout.")
+    ] = None,
     force: Force = False,
     json_out: Json = False,
 ) -> None:
     """Subtitles with the text as corrected in the md."""
-    from aitk.autocut.run import edited_srt, md_to_srt as convert
+    from aitk.autocut.run import edited_srt
+    from aitk.autocut.run import md_to_srt as convert
 
     if not md.exists():
         raise UsageError(f"{md}: no such file", hint="check the path")
@@ -210,7 +246,11 @@ def merge(
     with record_on_error(output, json_out):
         outputs = do_merge(media, output, CutConfig(encode=EncodeOptions(crf=crf), force=force))
     if json_out:  # the joined file is the record's input: the recordings are listed under result
-        print_record(Record(output, "ok", outputs, seconds=time.monotonic() - started, result={"inputs": [str(p) for p in media]}))
+        print_record(
+            Record(
+                output, "ok", outputs, seconds=time.monotonic() - started, result={"inputs": [str(p) for p in media]}
+            )
+        )
     else:
         print(f"done    {', '.join(str(p) for p in outputs)}")
 
@@ -228,12 +268,19 @@ def _done(input: Path, outputs: list[Path], json_out: bool) -> None:
 def watch(
     folder: Annotated[Path, typer.Argument(help="The folder your recorder writes to.")],
     recursive: options.Recursive = False,
-    settle: Annotated[float, typer.Option(min=0.0, help="Seconds a recording must stay unchanged before it is read.")] = 3.0,
+    settle: Annotated[
+        float, typer.Option(min=0.0, help="Seconds a recording must stay unchanged before it is read.")
+    ] = 3.0,
     interval: Annotated[float, typer.Option(min=0.1, help="Seconds between scans.")] = 1.0,
     model: Model = "tiny.en",
     device: Device = "auto",
     language: Language = None,
-    suggest: Annotated[bool, typer.Option("--suggest", help="Pre-tick every sentence except likely drops (fillers, restarts, long silences).")] = False,
+    suggest: Annotated[
+        bool,
+        typer.Option(
+            "--suggest", help="Pre-tick every sentence except likely drops (fillers, restarts, long silences)."
+        ),
+    ] = False,
     fast: Annotated[bool, typer.Option("--fast", help="Cut by stream copy.")] = False,
     json_out: Json = False,
     quiet: Quiet = False,
@@ -251,15 +298,27 @@ def watch(
         if not quiet:
             reporter.console.print(f"watching {folder} (Ctrl-C to stop)", markup=False)
         try:
-            for event in watch_folder(folder, transcriber, CutConfig(encode=EncodeOptions(fast=fast), force=True),
-                                      recursive, settle, interval, suggest, stop, reporter):
+            for event in watch_folder(
+                folder,
+                transcriber,
+                CutConfig(encode=EncodeOptions(fast=fast), force=True),
+                recursive,
+                settle,
+                interval,
+                suggest,
+                stop,
+                reporter,
+            ):
                 tally.add(event)
                 if json_out:
                     print_record(event)
                 elif event.failed:
                     error_line(event.error)
                 else:
-                    print(f"{event.result['step']:<12}{event.input} -> {', '.join(Path(p).name for p in event.outputs)}", flush=True)
+                    print(
+                        f"{event.result['step']:<12}{event.input} -> {', '.join(Path(p).name for p in event.outputs)}",
+                        flush=True,
+                    )
         except KeyboardInterrupt:
             pass
         if not quiet:

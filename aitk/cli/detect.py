@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from typer.core import TyperGroup
@@ -57,20 +57,61 @@ def _value(value: float | None) -> str:
 @handle_errors
 def predict(
     inputs: Annotated[list[str], typer.Argument(help="Images, videos, folders of them, or globs.", show_default=False)],
-    model: Annotated[str, typer.Option("--model", "-m", help="centernet (offline COCO-80 default), a transformers detection model folder, or a Hugging Face id (needs the hub).")] = "centernet",
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            "-m",
+            help="centernet (offline COCO-80 default), a transformers detection model folder, or a Hugging Face id (needs the hub).",
+        ),
+    ] = "centernet",
     recursive: options.Recursive = False,
     every: Annotated[int, typer.Option(help="Video: detect on every Nth frame (1: all frames).")] = 1,
-    fps: Annotated[Optional[float], typer.Option(help="Video: detect on at most this many frames per second instead of --every.")] = None,
-    threshold: Annotated[Optional[float], typer.Option(help="Keep detections scoring at least this (default: the model's own, 0.3 for CenterNet, 0.7 for DETR, 0.5 for sigmoid-scored models).")] = None,
-    classes: Annotated[Optional[str], typer.Option(help="Keep only these class names (the model's labels), e.g. person,car.")] = None,
-    max_detections: Annotated[int, typer.Option(help="At most this many detections per image or frame, best first.")] = 100,
+    fps: Annotated[
+        float | None, typer.Option(help="Video: detect on at most this many frames per second instead of --every.")
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            help="Keep detections scoring at least this (default: the model's own, 0.3 for CenterNet, 0.7 for DETR, 0.5 for sigmoid-scored models)."
+        ),
+    ] = None,
+    classes: Annotated[
+        str | None, typer.Option(help="Keep only these class names (the model's labels), e.g. person,car.")
+    ] = None,
+    max_detections: Annotated[
+        int, typer.Option(help="At most this many detections per image or frame, best first.")
+    ] = 100,
     batch_size: Annotated[int, typer.Option(help="Images or frames per forward pass.")] = 4,
     device: options.Device = "auto",
-    json_out: Annotated[bool, typer.Option("--json", help="One record per image or video frame on stdout (docs/cli.md) instead of a summary line.")] = False,
-    coco_out: Annotated[Optional[Path], typer.Option("--coco-out", help="Write COCO results JSON (image_id counts images and frames from 1, in output order).")] = None,
-    csv_out: Annotated[Optional[Path], typer.Option("--csv", help="Write one CSV row per detection.")] = None,
-    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-d", help="Write each input's results to DIR/<stem>.detections.jsonl; inputs already done there are skipped.")] = None,
-    annotate: Annotated[Optional[Path], typer.Option("--annotate", help="Write copies with boxes drawn: DIR/<stem>.detections.jpg|png, or .mp4 of the kept frames for a video.")] = None,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="One record per image or video frame on stdout (docs/cli.md) instead of a summary line."
+        ),
+    ] = False,
+    coco_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--coco-out", help="Write COCO results JSON (image_id counts images and frames from 1, in output order)."
+        ),
+    ] = None,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="Write one CSV row per detection.")] = None,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--output-dir",
+            "-d",
+            help="Write each input's results to DIR/<stem>.detections.jsonl; inputs already done there are skipped.",
+        ),
+    ] = None,
+    annotate: Annotated[
+        Path | None,
+        typer.Option(
+            "--annotate",
+            help="Write copies with boxes drawn: DIR/<stem>.detections.jpg|png, or .mp4 of the kept frames for a video.",
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Redo inputs whose --output-dir results exist.")] = False,
     quiet: options.Quiet = False,
     executor: options.Executor = "local",
@@ -97,9 +138,14 @@ def predict(
     scaling = options.executor_config(executor, ray_address, workers, cpus_per_worker, gpus_per_worker, retries)
     remote = scaling.kind != "local"
     config = DetectConfig(
-        model=model, threshold=threshold, max_detections=max_detections, batch_size=batch_size,
+        model=model,
+        threshold=threshold,
+        max_detections=max_detections,
+        batch_size=batch_size,
         # on Ray each worker resolves the device on its own node
-        device=device if remote else resolve_device(device).torch, every=every, fps=fps,
+        device=device if remote else resolve_device(device).torch,
+        every=every,
+        fps=fps,
     )
     paths, problems = expand_inputs(inputs, recursive, accept=is_input_path)
     detector = load_model(model, "cpu" if remote else config.device)  # on Ray: here only for its labels
@@ -113,7 +159,9 @@ def predict(
         for item in run_batch(paths, config, detector, output_dir, annotate, force, executor=scaling):
             if isinstance(item, InputDone):
                 record = tally.add(Record(item.path, item.status, item.outputs, item.error))
-                if record.failed and json_out:  # in input order, so a script sees every input; the error lines follow at the end
+                if (
+                    record.failed and json_out
+                ):  # in input order, so a script sees every input; the error lines follow at the end
                     print_record(record)
                 elif record.status == "skipped":
                     note = f"skipped {item.path} (results exist in {output_dir}; --force redoes it)"
@@ -178,9 +226,19 @@ def _summary(result) -> str:
 @app.command("eval")
 @handle_errors
 def evaluate(
-    gt: Annotated[Path, typer.Option("--gt", help="Ground truth: a COCO instances JSON (images, annotations, categories).")],
-    pred: Annotated[Path, typer.Option("--pred", help="Predictions: a COCO results JSON list of {image_id, category_id, bbox: \\[x, y, w, h], score}.")],
-    per_class: Annotated[bool, typer.Option("--per-class", help="Also AP, AP50, AP75 and AR100 for each category.")] = False,
+    gt: Annotated[
+        Path, typer.Option("--gt", help="Ground truth: a COCO instances JSON (images, annotations, categories).")
+    ],
+    pred: Annotated[
+        Path,
+        typer.Option(
+            "--pred",
+            help="Predictions: a COCO results JSON list of {image_id, category_id, bbox: \\[x, y, w, h], score}.",
+        ),
+    ],
+    per_class: Annotated[
+        bool, typer.Option("--per-class", help="Also AP, AP50, AP75 and AR100 for each category.")
+    ] = False,
     json_out: options.Json = False,
 ) -> None:
     """COCO-protocol box metrics (AP@[.5:.95], AP50, AP75, AP and AR by size, AR@1/10/100); '-' where a metric has no ground truth."""
@@ -201,6 +259,7 @@ def evaluate(
         for c in result.per_class:
             cells = "  ".join(f"{_value(c[k]):>5}" for k in ("AP", "AP50", "AP75", "AR100"))
             print(f"{c['id']:>4}  {c['name']:<{width}}  {cells}  {c['gt']:>5}")
+
 
 from aitk.cli import detect_train  # noqa: E402  (training commands live in their own module)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -18,7 +18,13 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-Docs = Annotated[list[str], typer.Argument(help="PDF, image (.png .jpg .tif ...), .txt/.md/.markdown files, folders or globs (folders and globs skip other file types, with a warning).", show_default=False)]
+Docs = Annotated[
+    list[str],
+    typer.Argument(
+        help="PDF, image (.png .jpg .tif ...), .txt/.md/.markdown files, folders or globs (folders and globs skip other file types, with a warning).",
+        show_default=False,
+    ),
+]
 Recursive = options.Recursive
 Ocr = Annotated[str, typer.Option(help="auto (OCR pages without a text layer, and images) | always | never.")]
 Device = options.Device
@@ -30,13 +36,47 @@ AskQuiet = Annotated[bool, typer.Option("--quiet", help="No progress or logs on 
 @handle_errors
 def ask(
     docs: Docs,
-    question: Annotated[Optional[list[str]], typer.Option("--question", "-q", help="A question (repeat for more).", show_default=False)] = None,
-    questions: Annotated[Optional[Path], typer.Option("--questions", help="File of questions: one per line, or JSON Lines with \"question\".", show_default=False)] = None,
-    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="Answers per question, each from a different passage.")] = 1,
-    min_score: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Withhold answers scoring below this (default: calibrated, see docs/docqa.md).", show_default=False)] = None,
-    reader: Annotated[Optional[str], typer.Option(help="Reader model: the default instruct LM, or a transformers causal-LM, question-answering or LayoutLM document-QA checkpoint (name or folder).", show_default=False)] = None,
-    annotate: Annotated[Optional[Path], typer.Option(help="Draw answer boxes on page images: DIR/<doc-stem>-p<page>-q<n>.png (parent folders prefixed when two documents share a stem).", show_default=False)] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="One record per question on stdout, and one per document that failed (docs/cli.md).")] = False,
+    question: Annotated[
+        list[str] | None, typer.Option("--question", "-q", help="A question (repeat for more).", show_default=False)
+    ] = None,
+    questions: Annotated[
+        Path | None,
+        typer.Option(
+            "--questions", help='File of questions: one per line, or JSON Lines with "question".', show_default=False
+        ),
+    ] = None,
+    top_k: Annotated[
+        int, typer.Option("--top-k", "-k", min=1, help="Answers per question, each from a different passage.")
+    ] = 1,
+    min_score: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Withhold answers scoring below this (default: calibrated, see docs/docqa.md).",
+            show_default=False,
+        ),
+    ] = None,
+    reader: Annotated[
+        str | None,
+        typer.Option(
+            help="Reader model: the default instruct LM, or a transformers causal-LM, question-answering or LayoutLM document-QA checkpoint (name or folder).",
+            show_default=False,
+        ),
+    ] = None,
+    annotate: Annotated[
+        Path | None,
+        typer.Option(
+            help="Draw answer boxes on page images: DIR/<doc-stem>-p<page>-q<n>.png (parent folders prefixed when two documents share a stem).",
+            show_default=False,
+        ),
+    ] = None,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="One record per question on stdout, and one per document that failed (docs/cli.md)."
+        ),
+    ] = False,
     recursive: Recursive = False,
     ocr: Ocr = "auto",
     device: Device = "auto",
@@ -53,7 +93,12 @@ def ask(
     if not asked:
         raise UsageError("no question", hint="give -q QUESTION (repeatable) or --questions FILE")
     defaults = AskConfig()
-    config = AskConfig(reader=reader or defaults.reader, top_k=top_k, min_score=defaults.min_score if min_score is None else min_score, device=device)
+    config = AskConfig(
+        reader=reader or defaults.reader,
+        top_k=top_k,
+        min_score=defaults.min_score if min_score is None else min_score,
+        device=device,
+    )
     from aitk.docqa.config import ExtractConfig
     from aitk.docqa.index import index_paths
     from aitk.docqa.run import Asker, Library
@@ -102,8 +147,7 @@ def index(
 
     Unchanged files are read from the cache; changed files are indexed again. Exit 1 if some failed.
     """
-    from aitk.docqa.config import ChunkConfig
-    from aitk.docqa.config import ExtractConfig
+    from aitk.docqa.config import ChunkConfig, ExtractConfig
     from aitk.docqa.index import LazyEmbedder, index_paths
     from aitk.engine.device import resolve_device
 
@@ -113,7 +157,9 @@ def index(
         reporter = _DocProgress(renderer)
         files = _inputs(docs, recursive, tally, reporter, json_out)
         embed = LazyEmbedder(device if scaling.kind != "local" else resolve_device(device).torch)
-        for outcome in index_paths(files, embed, ExtractConfig(ocr=ocr), ChunkConfig(), executor=scaling, device=device, reporter=reporter):
+        for outcome in index_paths(
+            files, embed, ExtractConfig(ocr=ocr), ChunkConfig(), executor=scaling, device=device, reporter=reporter
+        ):
             if outcome.error is not None:
                 _fail(tally, outcome.path, outcome.error.message, json_out)
                 continue
@@ -131,7 +177,12 @@ def index(
 def _index_record(outcome) -> Record:
     """A document read now (ok) or from the cache (cached); its digest, pages, chunks and warnings under result."""
     ix = outcome.indexed
-    result = {"sha256": ix.document.sha256, "pages": len(ix.document.pages), "chunks": len(ix.chunks), "warnings": ix.document.warnings}
+    result = {
+        "sha256": ix.document.sha256,
+        "pages": len(ix.document.pages),
+        "chunks": len(ix.chunks),
+        "warnings": ix.document.warnings,
+    }
     return Record(outcome.path, "cached" if ix.cached else "ok", result=result)
 
 
@@ -155,8 +206,15 @@ def _inputs(docs: list[str], recursive: bool, tally: Tally, reporter, json_out: 
         _fail(tally, problem.path, problem.message, json_out)
     skipped = sorted(set(skipped))
     if skipped:
-        shown = ", ".join(map(str, skipped[:SHOW_SKIPPED])) + (f" and {len(skipped) - SHOW_SKIPPED} more" if len(skipped) > SHOW_SKIPPED else "")
-        reporter(Log(f"skipped {len(skipped)} file(s) docqa does not read: {shown} (it reads PDFs, images and .txt/.md/.markdown files)", "warning"))
+        shown = ", ".join(map(str, skipped[:SHOW_SKIPPED])) + (
+            f" and {len(skipped) - SHOW_SKIPPED} more" if len(skipped) > SHOW_SKIPPED else ""
+        )
+        reporter(
+            Log(
+                f"skipped {len(skipped)} file(s) docqa does not read: {shown} (it reads PDFs, images and .txt/.md/.markdown files)",
+                "warning",
+            )
+        )
     return files
 
 

@@ -19,16 +19,18 @@ def _version(dist: str) -> str | None:
 
 def collect() -> dict:
     from aitk import __version__
+    from aitk.cli.catalogue import load as load_catalogue
     from aitk.engine.device import available_devices
     from aitk.engine.media import ffmpeg_version
-    from aitk.cli.catalogue import load as load_catalogue
     from aitk.engine.models import aitk_home
 
     report: dict = {
         "aitk": __version__,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "packages": {d: _version(d) for d in ("torch", "faster-whisper", "ctranslate2", "openai-whisper", "ffmpeg-python")},
+        "packages": {
+            d: _version(d) for d in ("torch", "faster-whisper", "ctranslate2", "openai-whisper", "ffmpeg-python")
+        },
         "ffmpeg": ffmpeg_version(),
         "cache": str(aitk_home()),
     }
@@ -42,7 +44,9 @@ def collect() -> dict:
         report["ctranslate2_cuda_devices"] = ctranslate2.get_cuda_device_count()
     except ImportError:
         report["ctranslate2_cuda_devices"] = None
-    report["models"] = [{k: m[k] for k in ("name", "family", "installed", "cached", "path")} for m in load_catalogue().describe()]
+    report["models"] = [
+        {k: m[k] for k in ("name", "family", "installed", "cached", "path")} for m in load_catalogue().describe()
+    ]
     return report
 
 

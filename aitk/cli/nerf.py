@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -25,7 +25,9 @@ def synth(
     size: Annotated[int, typer.Option(min=8, help="Image width and height in pixels.")] = 100,
     train_views: Annotated[int, typer.Option("--train-views", min=1)] = 60,
     test_views: Annotated[int, typer.Option("--test-views", min=1)] = 12,
-    supersample: Annotated[int, typer.Option(min=1, help="Sub-pixel rays per side (anti-aliasing, like a real sensor).")] = 4,
+    supersample: Annotated[
+        int, typer.Option(min=1, help="Sub-pixel rays per side (anti-aliasing, like a real sensor).")
+    ] = 4,
     background: Annotated[str, typer.Option(help="white|black.")] = "white",
     seed: int = 0,
     force: options.Force = False,
@@ -35,21 +37,33 @@ def synth(
 
     if out.exists() and any(out.iterdir()) and not force:
         raise UsageError(f"{out} is not empty", hint="pick a new folder or use --force")
-    path = render_synthetic(out, size=size, n_train=train_views, n_test=test_views, supersample=supersample, seed=seed, background=background)
+    path = render_synthetic(
+        out,
+        size=size,
+        n_train=train_views,
+        n_test=test_views,
+        supersample=supersample,
+        seed=seed,
+        background=background,
+    )
     print(path)
 
 
 @app.command("train")
 @handle_errors
 def train(
-    data: Annotated[Path, typer.Argument(help="Dataset folder: Blender format (transforms_*.json) or LLFF (poses_bounds.npy).")],
-    output: Annotated[Optional[Path], options.output("Run folder (checkpoint, config). Required.", show_default=False)] = None,
+    data: Annotated[
+        Path, typer.Argument(help="Dataset folder: Blender format (transforms_*.json) or LLFF (poses_bounds.npy).")
+    ],
+    output: Annotated[
+        Path | None, options.output("Run folder (checkpoint, config). Required.", show_default=False)
+    ] = None,
     method: Annotated[str, typer.Option(help="fast (hash grid + occupancy grid) | nerf (the paper's model).")] = "fast",
     steps: options.Steps = None,
-    time_budget: Annotated[Optional[float], typer.Option(min=1.0, help="Seconds of training.")] = None,
+    time_budget: Annotated[float | None, typer.Option(min=1.0, help="Seconds of training.")] = None,
     background: Annotated[str, typer.Option(help="white|black: what empty space shows.")] = "white",
-    batch_rays: Annotated[Optional[int], typer.Option(min=1, help="Rays per step (default tuned per method).")] = None,
-    lr: Annotated[Optional[float], typer.Option(help="Peak learning rate (default per method).")] = None,
+    batch_rays: Annotated[int | None, typer.Option(min=1, help="Rays per step (default tuned per method).")] = None,
+    lr: Annotated[float | None, typer.Option(help="Peak learning rate (default per method).")] = None,
     seed: int = 0,
     device: Device = "auto",
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --output.")] = False,
@@ -69,25 +83,38 @@ def train(
         raise UsageError(f"unknown --background {background}", hint="use white or black")
     if not data.exists():
         raise UsageError(f"{data}: no such dataset folder")
-    config = NerfConfig(method=method, iters=iters, time_budget=time_budget, batch_rays=batch_rays, lr=lr, device=device, seed=seed)
+    config = NerfConfig(
+        method=method, iters=iters, time_budget=time_budget, batch_rays=batch_rays, lr=lr, device=device, seed=seed
+    )
     with ProgressRenderer(quiet=quiet) as reporter:
         summary = train_run(data, out, config, background, resume, force, reporter)
     if json_out:
         print_json(summary, pretty=False)
     else:
-        print(f"done    {summary['run']}: {summary['method']}, {summary['steps']} steps, {summary['train_seconds']} s on {summary['device']}")
+        print(
+            f"done    {summary['run']}: {summary['method']}, {summary['steps']} steps, {summary['train_seconds']} s on {summary['device']}"
+        )
 
 
 @app.command("render")
 @handle_errors
 def render(
     run: Annotated[Path, typer.Argument(help="Run folder from 'train'.")],
-    output: Annotated[Optional[Path], options.output("OUT.mp4, OUT.webm, OUT.gif, or a folder for PNGs. Required.", show_default=False)] = None,
-    path: Annotated[str, typer.Option(help="orbit | spiral | test | CAMERAS.json (a list of 4x4 camera-to-world matrices).")] = "orbit",
+    output: Annotated[
+        Path | None,
+        options.output("OUT.mp4, OUT.webm, OUT.gif, or a folder for PNGs. Required.", show_default=False),
+    ] = None,
+    path: Annotated[
+        str, typer.Option(help="orbit | spiral | test | CAMERAS.json (a list of 4x4 camera-to-world matrices).")
+    ] = "orbit",
     frames: Annotated[int, typer.Option(min=1, help="Frames for orbit/spiral.")] = 60,
     fps: Annotated[int, typer.Option(min=1)] = 30,
-    depth: Annotated[bool, typer.Option("--depth", help="Also write depth maps (OUT_depth.mp4 or FOLDER/depth).")] = False,
-    scale: Annotated[float, typer.Option(min=0.1, max=8.0, help="Render at this multiple of the training resolution.")] = 1.0,
+    depth: Annotated[
+        bool, typer.Option("--depth", help="Also write depth maps (OUT_depth.mp4 or FOLDER/depth).")
+    ] = False,
+    scale: Annotated[
+        float, typer.Option(min=0.1, max=8.0, help="Render at this multiple of the training resolution.")
+    ] = 1.0,
     device: Device = "auto",
     quiet: Quiet = False,
     out: options.OldOut = None,
@@ -117,4 +144,6 @@ def evaluate(
     if json_out:
         print_json(result)
     else:
-        print(f"{result['views']} test views: PSNR {result['psnr']:.2f} dB, SSIM {result['ssim']:.4f} ({run / 'eval.json'})")
+        print(
+            f"{result['views']} test views: PSNR {result['psnr']:.2f} dB, SSIM {result['ssim']:.4f} ({run / 'eval.json'})"
+        )

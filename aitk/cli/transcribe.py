@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from aitk.cli import options
-from aitk.cli.ui import ProgressRenderer, error_line, exit_if_failed, handle_errors, print_record, stderr, stop_on_signals
+from aitk.cli.ui import (
+    ProgressRenderer,
+    error_line,
+    exit_if_failed,
+    handle_errors,
+    print_record,
+    stderr,
+    stop_on_signals,
+)
 from aitk.engine.errors import UsageError
 from aitk.engine.record import Tally
 from aitk.transcribe.config import FORMATS, TranscribeConfig
@@ -23,7 +31,9 @@ def parse_formats(value: str | None, to_stdout: bool) -> tuple[str, ...]:
         names = list(FORMATS)
     unknown = [n for n in names if n not in FORMATS]
     if unknown or not names:
-        raise UsageError(f"unknown --format {','.join(unknown) or value!r}", hint=f"use {'|'.join(FORMATS)}|all, or a comma list")
+        raise UsageError(
+            f"unknown --format {','.join(unknown) or value!r}", hint=f"use {'|'.join(FORMATS)}|all, or a comma list"
+        )
     if to_stdout and len(names) != 1:
         raise UsageError("-o - writes one format to stdout", hint="pick one, e.g. --format srt")
     return tuple(dict.fromkeys(names))
@@ -31,27 +41,67 @@ def parse_formats(value: str | None, to_stdout: bool) -> tuple[str, ...]:
 
 @handle_errors
 def transcribe(
-    inputs: Annotated[Optional[list[str]], typer.Argument(help="Audio/video files, folders or globs.", show_default=False)] = None,
-    output_format: Annotated[Optional[str], typer.Option("--format", "-f", help="txt|srt|vtt|tsv|json|all, or a comma list. Default: all (txt with -o -).")] = None,
-    output_dir: Annotated[Optional[Path], typer.Option("--output-dir", "-d", help="Write outputs here instead of beside each input.")] = None,
-    output: Annotated[Optional[str], options.output("'-' writes the transcript to stdout instead of files.")] = None,
-    model: Annotated[str, typer.Option("--model", "-m", help="tiny.en, base (offline), a CTranslate2 folder, a .pt file, or a name to download.")] = "tiny.en",
-    backend: Annotated[str, typer.Option(help="auto|faster-whisper|openai-whisper. auto: faster-whisper on CPU/CUDA, openai-whisper on MPS.")] = "auto",
+    inputs: Annotated[
+        list[str] | None, typer.Argument(help="Audio/video files, folders or globs.", show_default=False)
+    ] = None,
+    output_format: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="txt|srt|vtt|tsv|json|all, or a comma list. Default: all (txt with -o -)."),
+    ] = None,
+    output_dir: Annotated[
+        Path | None, typer.Option("--output-dir", "-d", help="Write outputs here instead of beside each input.")
+    ] = None,
+    output: Annotated[str | None, options.output("'-' writes the transcript to stdout instead of files.")] = None,
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model", "-m", help="tiny.en, base (offline), a CTranslate2 folder, a .pt file, or a name to download."
+        ),
+    ] = "tiny.en",
+    backend: Annotated[
+        str,
+        typer.Option(
+            help="auto|faster-whisper|openai-whisper. auto: faster-whisper on CPU/CUDA, openai-whisper on MPS."
+        ),
+    ] = "auto",
     device: options.Device = "auto",
-    compute_type: Annotated[Optional[str], typer.Option(help="faster-whisper precision (int8, float16, float32...). Default follows the device.")] = None,
-    language: Annotated[Optional[str], typer.Option("--language", "-l", help="Spoken language (en, de, ...). Default: detect and report.")] = None,
-    task: Annotated[str, typer.Option(help="transcribe|translate (to English; multilingual models only).")] = "transcribe",
-    initial_prompt: Annotated[Optional[str], typer.Option(help="Text that primes vocabulary and style.")] = None,
+    compute_type: Annotated[
+        str | None,
+        typer.Option(help="faster-whisper precision (int8, float16, float32...). Default follows the device."),
+    ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option("--language", "-l", help="Spoken language (en, de, ...). Default: detect and report."),
+    ] = None,
+    task: Annotated[
+        str, typer.Option(help="transcribe|translate (to English; multilingual models only).")
+    ] = "transcribe",
+    initial_prompt: Annotated[str | None, typer.Option(help="Text that primes vocabulary and style.")] = None,
     beam_size: Annotated[int, typer.Option(min=1, help="Beam width; 1 is greedy and faster.")] = 5,
     temperature: Annotated[float, typer.Option(min=0.0, max=1.0, help="First decoding temperature.")] = 0.0,
-    fallback: Annotated[bool, typer.Option("--fallback/--no-fallback", help="Retry a doubtful window at higher temperatures.")] = True,
-    batch_size: Annotated[int, typer.Option(min=1, help="faster-whisper: 30 s windows decoded at once (fast). 1: sequential decoding with context and temperature fallback.")] = 8,
+    fallback: Annotated[
+        bool, typer.Option("--fallback/--no-fallback", help="Retry a doubtful window at higher temperatures.")
+    ] = True,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="faster-whisper: 30 s windows decoded at once (fast). 1: sequential decoding with context and temperature fallback.",
+        ),
+    ] = 8,
     vad: Annotated[bool, typer.Option("--vad/--no-vad", help="Skip silence with voice activity detection.")] = True,
-    word_timestamps: Annotated[bool, typer.Option("--word-timestamps", help="Times and probabilities per word (json).")] = False,
+    word_timestamps: Annotated[
+        bool, typer.Option("--word-timestamps", help="Times and probabilities per word (json).")
+    ] = False,
     recursive: options.Recursive = False,
     force: options.Force = False,
-    watch: Annotated[Optional[Path], typer.Option(help="Keep running: transcribe each new recording in this folder once it stops growing.")] = None,
-    settle: Annotated[float, typer.Option(min=0.0, help="Watch: seconds a file must stay unchanged before it is read.")] = 3.0,
+    watch: Annotated[
+        Path | None,
+        typer.Option(help="Keep running: transcribe each new recording in this folder once it stops growing."),
+    ] = None,
+    settle: Annotated[
+        float, typer.Option(min=0.0, help="Watch: seconds a file must stay unchanged before it is read.")
+    ] = 3.0,
     threads: Annotated[int, typer.Option(min=0, help="CPU threads (0 = all available).")] = 0,
     json_out: options.Json = False,
     quiet: options.Quiet = False,
@@ -81,10 +131,22 @@ def transcribe(
     if watch is not None and to_stdout:
         raise UsageError("--watch writes files; -o - is not supported with it")
     config = TranscribeConfig(
-        model=model, backend=backend, device=device, compute_type=compute_type, language=language, task=task,
-        initial_prompt=initial_prompt, beam_size=beam_size, best_of=5, temperature=temperature,
-        temperature_fallback=fallback, batch_size=batch_size, vad=vad, word_timestamps=word_timestamps,
-        formats=parse_formats(output_format, to_stdout), threads=threads,
+        model=model,
+        backend=backend,
+        device=device,
+        compute_type=compute_type,
+        language=language,
+        task=task,
+        initial_prompt=initial_prompt,
+        beam_size=beam_size,
+        best_of=5,
+        temperature=temperature,
+        temperature_fallback=fallback,
+        batch_size=batch_size,
+        vad=vad,
+        word_timestamps=word_timestamps,
+        formats=parse_formats(output_format, to_stdout),
+        threads=threads,
     )
     scaling = options.executor_config(executor, ray_address, workers, cpus_per_worker, gpus_per_worker, retries)
     if watch is not None and scaling.kind != "local":
@@ -102,16 +164,22 @@ def transcribe(
     if watch is None:
         files, problems = expand_inputs(inputs or [], recursive)
         if to_stdout and len(files) + len(problems) > 1:
-            raise UsageError(f"-o - writes one transcript, and {len(files) + len(problems)} inputs were given",
-                             hint="give one input, or leave out -o - to write a file per input")
+            raise UsageError(
+                f"-o - writes one transcript, and {len(files) + len(problems)} inputs were given",
+                hint="give one input, or leave out -o - to write a file per input",
+            )
     with ProgressRenderer(quiet=quiet) as reporter:
         if watch is not None:
-            results = run_watch(watch, transcriber, output_dir, recursive, settle, stop=stop_on_signals(), reporter=reporter)
+            results = run_watch(
+                watch, transcriber, output_dir, recursive, settle, stop=stop_on_signals(), reporter=reporter
+            )
         else:
             for problem in problems:
                 record = tally.fail(problem.path, problem.message)
                 print_record(record) if json_out else error_line(problem.message)
-            results = run_batch(files, transcriber, output_dir, force, write=not to_stdout, reporter=reporter, executor=scaling)
+            results = run_batch(
+                files, transcriber, output_dir, force, write=not to_stdout, reporter=reporter, executor=scaling
+            )
         try:
             for result in results:
                 tally.add(result.record(with_transcript=False))

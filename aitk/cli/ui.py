@@ -29,9 +29,9 @@ def debug() -> bool:
 
 
 def error_line(message: str) -> None:
-    stderr.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False) if stderr.is_terminal else print(
-        f"error: {message}", file=sys.stderr
-    )
+    stderr.print(
+        f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False
+    ) if stderr.is_terminal else print(f"error: {message}", file=sys.stderr)
 
 
 def broken_pipe() -> int:
@@ -141,7 +141,9 @@ class ProgressRenderer:
         if self.quiet and not (isinstance(event, Log) and event.level == "error"):
             return
         if isinstance(event, Log):
-            self.console.print(f"{event.level}: {event.message}" if event.level != "info" else event.message, markup=False)
+            self.console.print(
+                f"{event.level}: {event.message}" if event.level != "info" else event.message, markup=False
+            )
         elif self.progress is None:
             if isinstance(event, TaskStarted) and event.task != BATCH:
                 size = f"{event.total or 0:.1f} s" if event.unit == "s" else f"{event.total or 0:.0f} {event.unit}"

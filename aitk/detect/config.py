@@ -87,7 +87,9 @@ class MatcherConfig:
 class CriterionConfig:
     """Loss weights (DETR's defaults)."""
 
-    weight_ce: float | None = None  # classification term; None: 1 (softmax, DETR) or 2 (sigmoid focal, Conditional DETR)
+    weight_ce: float | None = (
+        None  # classification term; None: 1 (softmax, DETR) or 2 (sigmoid focal, Conditional DETR)
+    )
     weight_bbox: float = 5.0  # L1 on normalised cxcywh boxes
     weight_giou: float = 2.0  # 1 - GIoU
     eos_coef: float = 0.1  # relative weight of the no-object class in the cross-entropy

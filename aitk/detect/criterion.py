@@ -26,7 +26,9 @@ from aitk.detect.matcher import hungarian_match
 
 def focal_loss(logits: Tensor, target_classes: Tensor, alpha: float, gamma: float) -> Tensor:
     """Summed sigmoid focal loss: logits (B, Q, C), target_classes (B, Q) with C meaning no object."""
-    onehot = F.one_hot(target_classes, logits.shape[-1] + 1)[..., :-1].to(logits.dtype)  # (B, Q, C); no-object is all zeros
+    onehot = F.one_hot(target_classes, logits.shape[-1] + 1)[..., :-1].to(
+        logits.dtype
+    )  # (B, Q, C); no-object is all zeros
     prob = logits.sigmoid()
     ce = F.binary_cross_entropy_with_logits(logits, onehot, reduction="none")
     p_t = prob * onehot + (1 - prob) * (1 - onehot)
@@ -34,17 +36,23 @@ def focal_loss(logits: Tensor, target_classes: Tensor, alpha: float, gamma: floa
     return (weight * ce * (1 - p_t) ** gamma).sum()
 
 
-def _one_output(logits: Tensor, boxes: Tensor, targets: list[dict[str, Tensor]], num_boxes: float, config: CriterionConfig) -> dict[str, Tensor]:
+def _one_output(
+    logits: Tensor, boxes: Tensor, targets: list[dict[str, Tensor]], num_boxes: float, config: CriterionConfig
+) -> dict[str, Tensor]:
     """The three unweighted terms of one decoder output: logits (B, Q, C+1), or (B, Q, C) when
     `config.sigmoid`, and boxes (B, Q, 4)."""
     if config.sigmoid:
-        logits = torch.cat([logits, logits.new_zeros(logits.shape[:-1] + (1,))], dim=-1)  # (B, Q, C+1): a zero no-object logit
+        logits = torch.cat(
+            [logits, logits.new_zeros(logits.shape[:-1] + (1,))], dim=-1
+        )  # (B, Q, C+1): a zero no-object logit
     batch, queries, classes = logits.shape
     matches = hungarian_match(logits.detach(), boxes.detach(), targets, config.matcher)
     batch_idx = torch.cat([torch.full_like(pred, i) for i, (pred, _) in enumerate(matches)]).to(logits.device)
     pred_idx = torch.cat([pred for pred, _ in matches]).to(logits.device)
     target_classes = torch.full((batch, queries), classes - 1, dtype=torch.int64, device=logits.device)  # no-object
-    target_classes[batch_idx, pred_idx] = torch.cat([t["labels"][tgt] for t, (_, tgt) in zip(targets, matches)]).to(logits.device)
+    target_classes[batch_idx, pred_idx] = torch.cat([t["labels"][tgt] for t, (_, tgt) in zip(targets, matches)]).to(
+        logits.device
+    )
     if config.sigmoid:
         loss_ce = focal_loss(logits[..., :-1], target_classes, config.focal_alpha, config.focal_gamma) / num_boxes
     else:
@@ -79,7 +87,9 @@ def set_criterion(
     weights = {"loss_ce": config.class_weight, "loss_bbox": config.weight_bbox, "loss_giou": config.weight_giou}
     total = logits.new_zeros(())
     parts: dict[str, float] = {}
-    outputs = [("", logits, boxes)] + [(f"_{i}", aux_logits, aux_boxes) for i, (aux_logits, aux_boxes) in enumerate(aux)]
+    outputs = [("", logits, boxes)] + [
+        (f"_{i}", aux_logits, aux_boxes) for i, (aux_logits, aux_boxes) in enumerate(aux)
+    ]
     for suffix, out_logits, out_boxes in outputs:
         terms = _one_output(out_logits.float(), out_boxes.float(), targets, num_boxes, config)
         for name, value in terms.items():

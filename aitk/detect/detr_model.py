@@ -36,14 +36,38 @@ PRESETS = {
     # 128 px -> an 8x8 feature map (64 tokens); few queries because synth images hold at most a few objects.
     # Conditional DETR by default: plain DETR of the same size learned no classes in 1,500 CPU steps
     # on synth data (AP50 < 0.01) where Conditional DETR reached AP50 0.29 (docs/detect.md, Training).
-    "tiny": DetrPreset(d_model=128, layers=2, ffn=256, heads=4, queries=16, backbone_widths=(32, 64, 128), image_size=128, family="conditional_detr"),
-    "tiny-detr": DetrPreset(d_model=128, layers=2, ffn=256, heads=4, queries=16, backbone_widths=(32, 64, 128), image_size=128),
-    "small": DetrPreset(d_model=192, layers=3, ffn=512, heads=8, queries=32, backbone_widths=(48, 96, 192), image_size=256, family="conditional_detr"),
+    "tiny": DetrPreset(
+        d_model=128,
+        layers=2,
+        ffn=256,
+        heads=4,
+        queries=16,
+        backbone_widths=(32, 64, 128),
+        image_size=128,
+        family="conditional_detr",
+    ),
+    "tiny-detr": DetrPreset(
+        d_model=128, layers=2, ffn=256, heads=4, queries=16, backbone_widths=(32, 64, 128), image_size=128
+    ),
+    "small": DetrPreset(
+        d_model=192,
+        layers=3,
+        ffn=512,
+        heads=8,
+        queries=32,
+        backbone_widths=(48, 96, 192),
+        image_size=256,
+        family="conditional_detr",
+    ),
 }
 # model_type -> (config class, model class, image processor class), all from transformers
 FAMILIES = {
     "detr": ("DetrConfig", "DetrForObjectDetection", "DetrImageProcessorPil"),
-    "conditional_detr": ("ConditionalDetrConfig", "ConditionalDetrForObjectDetection", "ConditionalDetrImageProcessorPil"),
+    "conditional_detr": (
+        "ConditionalDetrConfig",
+        "ConditionalDetrForObjectDetection",
+        "ConditionalDetrImageProcessorPil",
+    ),
 }
 
 
@@ -51,7 +75,9 @@ def family_classes(model_type: str) -> tuple:
     import transformers
 
     if model_type not in FAMILIES:
-        raise ModelError(f"model type '{model_type}' cannot be trained here", hint=f"use a {' or '.join(FAMILIES)} checkpoint")
+        raise ModelError(
+            f"model type '{model_type}' cannot be trained here", hint=f"use a {' or '.join(FAMILIES)} checkpoint"
+        )
     return tuple(getattr(transformers, name) for name in FAMILIES[model_type])
 
 
@@ -65,18 +91,35 @@ def build_preset(name: str, id2label: dict[int, str]):
     from transformers import ResNetConfig
 
     if name not in PRESETS:
-        raise UsageError(f"unknown --model preset '{name}'", hint=f"use {', '.join(PRESETS)}, a Hugging Face id or a model folder")
+        raise UsageError(
+            f"unknown --model preset '{name}'", hint=f"use {', '.join(PRESETS)}, a Hugging Face id or a model folder"
+        )
     p = PRESETS[name]
     config_class, model_class, _ = family_classes(p.family)
     backbone = ResNetConfig(
-        embedding_size=p.backbone_widths[0], hidden_sizes=list(p.backbone_widths), depths=[1, 1, 1],
-        layer_type="basic", out_features=["stage3"],
+        embedding_size=p.backbone_widths[0],
+        hidden_sizes=list(p.backbone_widths),
+        depths=[1, 1, 1],
+        layer_type="basic",
+        out_features=["stage3"],
     )
     config = config_class(
-        backbone_config=backbone, use_timm_backbone=False, use_pretrained_backbone=False,
-        d_model=p.d_model, encoder_layers=p.layers, decoder_layers=p.layers, encoder_ffn_dim=p.ffn, decoder_ffn_dim=p.ffn,
-        encoder_attention_heads=p.heads, decoder_attention_heads=p.heads, num_queries=p.queries, dropout=0.0,
-        auxiliary_loss=True, num_labels=len(id2label), id2label=id2label, label2id={v: k for k, v in id2label.items()},
+        backbone_config=backbone,
+        use_timm_backbone=False,
+        use_pretrained_backbone=False,
+        d_model=p.d_model,
+        encoder_layers=p.layers,
+        decoder_layers=p.layers,
+        encoder_ffn_dim=p.ffn,
+        decoder_ffn_dim=p.ffn,
+        encoder_attention_heads=p.heads,
+        decoder_attention_heads=p.heads,
+        num_queries=p.queries,
+        dropout=0.0,
+        auxiliary_loss=True,
+        num_labels=len(id2label),
+        id2label=id2label,
+        label2id={v: k for k, v in id2label.items()},
     )
     return thaw_backbone(model_class(config))
 
@@ -85,6 +128,7 @@ def thaw_backbone(model):
     """Make a from-scratch backbone trainable: DETR freezes the stem, the first stage and every batch
     norm because it expects ImageNet weights; with random weights they must all learn (real batch
     norm also lets the convolutions train several times faster). `frozen_copy` undoes the norm part."""
+
     def swap(module: torch.nn.Module) -> None:
         for name, child in module.named_children():
             if type(child).__name__.endswith("FrozenBatchNorm2d"):
@@ -121,7 +165,10 @@ def load_pretrained(source: str, id2label: dict[int, str]):
     try:
         model_type = AutoConfig.from_pretrained(source).model_type
     except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot load '{source}': {str(exc).splitlines()[0]}", hint="pass a DETR folder with config.json, or a Hugging Face id when online") from None
+        raise ModelError(
+            f"cannot load '{source}': {str(exc).splitlines()[0]}",
+            hint="pass a DETR folder with config.json, or a Hugging Face id when online",
+        ) from None
     _, model_class, _ = family_classes(model_type)
     from transformers.utils import logging as hf_logging
 
@@ -129,11 +176,19 @@ def load_pretrained(source: str, id2label: dict[int, str]):
     hf_logging.set_verbosity_error()  # a replaced classifier is intended; its load report would fill the screen
     try:
         model = model_class.from_pretrained(
-            source, num_labels=len(id2label), id2label=id2label, label2id={v: k for k, v in id2label.items()},
-            ignore_mismatched_sizes=True, auxiliary_loss=True,
+            source,
+            num_labels=len(id2label),
+            id2label=id2label,
+            label2id={v: k for k, v in id2label.items()},
+            ignore_mismatched_sizes=True,
+            auxiliary_loss=True,
         )
     except (OSError, ValueError) as exc:
-        hint = "pass a local folder with config.json and weights" if not Path(source).exists() else "it must hold a DETR saved with save_pretrained"
+        hint = (
+            "pass a local folder with config.json and weights"
+            if not Path(source).exists()
+            else "it must hold a DETR saved with save_pretrained"
+        )
         raise ModelError(f"cannot load DETR '{source}': {str(exc).splitlines()[0]}", hint=hint) from None
     finally:
         hf_logging.set_verbosity(verbosity)
@@ -161,7 +216,9 @@ def detr_outputs(model, pixel_values: Tensor, pixel_mask: Tensor) -> tuple[Tenso
 
     logits, boxes = head(out.last_hidden_state)
     hidden = out.intermediate_hidden_states
-    aux = [head(hidden[i]) for i in range(len(hidden) - 1)] if hidden is not None else []  # the last layer is the final output
+    aux = (
+        [head(hidden[i]) for i in range(len(hidden) - 1)] if hidden is not None else []
+    )  # the last layer is the final output
     return logits, boxes, aux
 
 

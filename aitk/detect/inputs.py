@@ -37,7 +37,9 @@ def load_image(path: str):
     except FileNotFoundError:
         raise MediaError("no such file", path=path) from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise MediaError(f"not a readable image ({type(exc).__name__})", path=path, hint="re-save it as PNG or JPEG") from None
+        raise MediaError(
+            f"not a readable image ({type(exc).__name__})", path=path, hint="re-save it as PNG or JPEG"
+        ) from None
 
 
 def read_input(path: str | Path, config: DetectConfig) -> Iterator[Frame]:

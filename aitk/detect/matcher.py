@@ -14,8 +14,9 @@ from aitk.detect.boxes import box_cxcywh_to_xyxy, generalized_box_iou
 from aitk.detect.config import MatcherConfig
 
 
-
-def matching_cost(logits: Tensor, boxes: Tensor, target_labels: Tensor, target_boxes: Tensor, config: MatcherConfig) -> Tensor:
+def matching_cost(
+    logits: Tensor, boxes: Tensor, target_labels: Tensor, target_boxes: Tensor, config: MatcherConfig
+) -> Tensor:
     """Cost of pairing every prediction with every target of one image.
 
     logits (Q, C+1) with the last column no-object, boxes (Q, 4) cxcywh; target_labels (T,) and

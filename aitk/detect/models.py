@@ -68,7 +68,9 @@ class Detector:
         from aitk.detect.centernet import INPUT_SIZE
 
         # the model was trained on a plain (aspect-changing) bilinear resize to 512x512
-        batch = np.stack([np.asarray(Image.fromarray(im).resize((INPUT_SIZE, INPUT_SIZE), Image.BILINEAR)) for im in images])
+        batch = np.stack(
+            [np.asarray(Image.fromarray(im).resize((INPUT_SIZE, INPUT_SIZE), Image.BILINEAR)) for im in images]
+        )
         with torch.inference_mode():
             return self.model(torch.from_numpy(batch).float().to(self.device)).cpu()
 
@@ -107,9 +109,13 @@ class TransformersModel:
         transformers.utils.logging.set_verbosity_error()  # e.g. the torchvision fallback notice
         try:
             self.processor = AutoImageProcessor.from_pretrained(source, local_files_only=local_only)
-            self.model = AutoModelForObjectDetection.from_pretrained(source, local_files_only=local_only).eval().to(device)
+            self.model = (
+                AutoModelForObjectDetection.from_pretrained(source, local_files_only=local_only).eval().to(device)
+            )
         except ImportError as exc:  # e.g. a timm backbone (facebook/detr-resnet-50) without timm
-            raise DependencyError(f"model {source} needs a missing package: {exc}", hint="pip install the package named") from None
+            raise DependencyError(
+                f"model {source} needs a missing package: {exc}", hint="pip install the package named"
+            ) from None
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"cannot load detection model {source}: {_first_line(exc)}", hint=OFFLINE_HINT) from None
         self.name = str(source)
@@ -143,11 +149,15 @@ class TransformersModel:
         out = []
         for result, (h, w) in zip(found, sizes):
             detections = []
-            for score, label, box in zip(result["scores"].tolist(), result["labels"].tolist(), result["boxes"].tolist()):
+            for score, label, box in zip(
+                result["scores"].tolist(), result["labels"].tolist(), result["boxes"].tolist()
+            ):
                 x1, y1 = max(0.0, box[0]), max(0.0, box[1])
                 x2, y2 = min(float(w), box[2]), min(float(h), box[3])
                 category_id, name = self.category(int(label))
-                detections.append(Detection(category_id, name, float(score), (x1, y1, max(0.0, x2 - x1), max(0.0, y2 - y1))))
+                detections.append(
+                    Detection(category_id, name, float(score), (x1, y1, max(0.0, x2 - x1), max(0.0, y2 - y1)))
+                )
             out.append(detections)
         return out
 
@@ -160,21 +170,35 @@ def load_model(name: str | None, device: str = "cpu") -> DetectionModel:
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "config.json").exists():
-            raise ModelError("not a transformers model folder (no config.json)", path=path, hint="save one with save_pretrained")
+            raise ModelError(
+                "not a transformers model folder (no config.json)", path=path, hint="save one with save_pretrained"
+            )
         return TransformersModel(str(path), device)
     if _looks_like_path(name):
-        raise ModelError("no such model folder", path=name, hint="check the path, or give a Hugging Face id such as facebook/detr-resnet-50")
+        raise ModelError(
+            "no such model folder",
+            path=name,
+            hint="check the path, or give a Hugging Face id such as facebook/detr-resnet-50",
+        )
     if _hub_reachable():
         return TransformersModel(name, device)
     if _in_hub_cache(name):
         return TransformersModel(name, device, local_only=True)
     # transformers would retry for about 1.5 minutes before failing; say so at once
-    raise ModelError(f"model {name} is not a local folder and this machine cannot reach the Hugging Face hub", hint=OFFLINE_HINT)
+    raise ModelError(
+        f"model {name} is not a local folder and this machine cannot reach the Hugging Face hub", hint=OFFLINE_HINT
+    )
 
 
 def _looks_like_path(name: str) -> bool:
     """A hub id is `name` or `owner/name`; anything else (./x, /x, a/b/c, x.pt) must be a path."""
-    return name.startswith((".", "/", "~")) or name.count("/") > 1 or os.sep != "/" and os.sep in name or name.endswith((".pt", ".pth", ".bin", ".safetensors"))
+    return (
+        name.startswith((".", "/", "~"))
+        or name.count("/") > 1
+        or os.sep != "/"
+        and os.sep in name
+        or name.endswith((".pt", ".pth", ".bin", ".safetensors"))
+    )
 
 
 def _in_hub_cache(name: str) -> bool:

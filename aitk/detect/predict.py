@@ -36,8 +36,14 @@ def detect_stream(items: Iterable, config: DetectConfig, model, keep_images: boo
         for f, detections in zip(pending, found):
             h, w = f.image.shape[:2]
             yield ImageResult(
-                path=f.path, width=w, height=h, detections=select(detections, config), seconds=share,
-                frame=f.frame, time=f.time, image=f.image if keep_images else None,
+                path=f.path,
+                width=w,
+                height=h,
+                detections=select(detections, config),
+                seconds=share,
+                frame=f.frame,
+                time=f.time,
+                image=f.image if keep_images else None,
             )
         pending.clear()
 

@@ -55,8 +55,10 @@ def settings_of(path: Path, config: DetectConfig) -> dict:
     (not the batch size or device)."""
     model = Path(config.model)
     settings = {
-        "model": str(model.resolve()) if model.exists() else config.model, "threshold": config.threshold,
-        "classes": sorted(config.classes), "max_detections": config.max_detections,
+        "model": str(model.resolve()) if model.exists() else config.model,
+        "threshold": config.threshold,
+        "classes": sorted(config.classes),
+        "max_detections": config.max_detections,
     }
     if is_video_path(path):
         settings.update(every=config.every, fps=config.fps)
@@ -116,7 +118,10 @@ class _Sinks:
         if self.results:
             self.results.close()
             # after the results: a crash between the two makes the next run redo the input, never wrongly skip it
-            atomic_write_text(settings_path(self.path, self.targets["results"].parent), json.dumps(settings_of(self.path, self.config)))
+            atomic_write_text(
+                settings_path(self.path, self.targets["results"].parent),
+                json.dumps(settings_of(self.path, self.config)),
+            )
         if self.annotator:
             self.annotator.close()
         return list(self.targets.values())
@@ -137,7 +142,12 @@ def targets_for(path: Path, output_dir: Path | None, annotate_dir: Path | None) 
 
 
 def run_batch(
-    paths: list[Path], config: DetectConfig, model, output_dir: Path | None = None, annotate_dir: Path | None = None, force: bool = False,
+    paths: list[Path],
+    config: DetectConfig,
+    model,
+    output_dir: Path | None = None,
+    annotate_dir: Path | None = None,
+    force: bool = False,
     executor: ExecutorConfig | None = None,
 ) -> Iterator[ImageResult | InputDone]:
     """Process inputs in order; one bad input never stops the batch. Results carry no image arrays.
@@ -184,7 +194,9 @@ def run_batch(
             sinks.abort()
 
 
-def _plans(paths, config: DetectConfig, output_dir: Path | None, annotate_dir: Path | None, force: bool) -> Iterator[tuple[Path, Iterator | None]]:
+def _plans(
+    paths, config: DetectConfig, output_dir: Path | None, annotate_dir: Path | None, force: bool
+) -> Iterator[tuple[Path, Iterator | None]]:
     """(input, None) for inputs to detect; (input, what to yield instead) for name clashes and skips."""
     claims = OutputClaims()
     for path in map(Path, paths):
@@ -194,8 +206,11 @@ def _plans(paths, config: DetectConfig, output_dir: Path | None, annotate_dir: P
             yield path, iter([InputDone(path, "failed", error=clash)])
             continue
         if (
-            output_dir is not None and not force and is_done(path, list(targets.values()))
-            and same_settings(path, output_dir, config) and _readable(targets["results"])
+            output_dir is not None
+            and not force
+            and is_done(path, list(targets.values()))
+            and same_settings(path, output_dir, config)
+            and _readable(targets["results"])
         ):
             yield path, _replay(path, targets)
             continue
@@ -230,12 +245,16 @@ class RemoteDetector:
         return lambda path: list(run_batch([path], config, model, None, self.annotate_dir, force=True))
 
 
-def _run_remote(paths, config: DetectConfig, output_dir, annotate_dir, force, executor: ExecutorConfig) -> Iterator[ImageResult | InputDone]:
+def _run_remote(
+    paths, config: DetectConfig, output_dir, annotate_dir, force, executor: ExecutorConfig
+) -> Iterator[ImageResult | InputDone]:
     from aitk.engine.executor import map_planned
 
     plans = list(_plans(paths, config, output_dir, annotate_dir, force))
     lost = lambda path, why: [InputDone(path, "failed", error=f"{path}: {why}")]  # noqa: E731
-    for path, plan, items in map_planned(RemoteDetector(config, annotate_dir), plans, lambda plan: plan is None, executor, lost):
+    for path, plan, items in map_planned(
+        RemoteDetector(config, annotate_dir), plans, lambda plan: plan is None, executor, lost
+    ):
         if plan is not None:
             yield from plan
             continue

@@ -29,8 +29,16 @@ from aitk.engine.fileio import atomic_write_bytes, atomic_write_text
 SPLITS = ("train", "val")
 TEXTURES = ("noise", "stripes", "gradient", "checker")
 # Saturated colours for shapes; backgrounds are kept greyish so every shape stands out.
-PALETTE = ((230, 40, 40), (40, 200, 60), (50, 90, 235), (240, 200, 30), (220, 60, 220), (30, 210, 220), (250, 140, 20), (245, 245, 245))
-
+PALETTE = (
+    (230, 40, 40),
+    (40, 200, 60),
+    (50, 90, 235),
+    (240, 200, 30),
+    (220, 60, 220),
+    (30, 210, 220),
+    (250, 140, 20),
+    (245, 245, 245),
+)
 
 
 def _texture(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -64,11 +72,26 @@ def _polygon(shape: str, cx: float, cy: float, r: float, angle: float) -> list[t
         radii, points = [r, 0.45 * r] * 5, 10
     else:  # cross: 12 corners of a plus sign with arms a third of its width
         a, b = r / 3, r
-        corners = [(a, b), (a, a), (b, a), (b, -a), (a, -a), (a, -b), (-a, -b), (-a, -a), (-b, -a), (-b, a), (-a, a), (-a, b)]
+        corners = [
+            (a, b),
+            (a, a),
+            (b, a),
+            (b, -a),
+            (a, -a),
+            (a, -b),
+            (-a, -b),
+            (-a, -a),
+            (-b, -a),
+            (-b, a),
+            (-a, a),
+            (-a, b),
+        ]
         c, s = math.cos(angle), math.sin(angle)
         return [(cx + x * c - y * s, cy + x * s + y * c) for x, y in corners]
     step = 2 * math.pi / points
-    return [(cx + rad * math.cos(angle + k * step), cy + rad * math.sin(angle + k * step)) for k, rad in enumerate(radii)]
+    return [
+        (cx + rad * math.cos(angle + k * step), cy + rad * math.sin(angle + k * step)) for k, rad in enumerate(radii)
+    ]
 
 
 def draw_shape_mask(shape: str, size: int, cx: float, cy: float, r: float, angle: float) -> Image.Image:
@@ -139,5 +162,10 @@ def generate(out: Path, config: SynthConfig, force: bool = False) -> Iterator[tu
                 w, h = obj["bbox"][2:]
                 annotations.append({"id": len(annotations) + 1, "image_id": i + 1, "area": w * h, "iscrowd": 0, **obj})
             yield split, i + 1, total
-        coco = {"info": {"description": f"aitk detect synth, seed {config.seed}"}, "images": images, "annotations": annotations, "categories": categories}
+        coco = {
+            "info": {"description": f"aitk detect synth, seed {config.seed}"},
+            "images": images,
+            "annotations": annotations,
+            "categories": categories,
+        }
         atomic_write_text(out / "annotations" / f"instances_{split}.json", json.dumps(coco))

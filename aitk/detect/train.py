@@ -90,12 +90,17 @@ def _optimizer(model, config: TrainConfig, pretrained: bool) -> torch.optim.Adam
     lr_backbone = config.lr_backbone if config.lr_backbone is not None else config.lr / (10 if pretrained else 1)
     backbone = [p for n, p in model.named_parameters() if "backbone" in n and p.requires_grad]
     rest = [p for n, p in model.named_parameters() if "backbone" not in n and p.requires_grad]
-    groups = [{"params": rest, "lr": config.lr, "base_lr": config.lr}, {"params": backbone, "lr": lr_backbone, "base_lr": lr_backbone}]
+    groups = [
+        {"params": rest, "lr": config.lr, "base_lr": config.lr},
+        {"params": backbone, "lr": lr_backbone, "base_lr": lr_backbone},
+    ]
     return torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
 
 
 @torch.no_grad()
-def evaluate_split(model, split: CocoSplit, label_ids: list[int], device: torch.device, batch_size: int = 16) -> dict[str, float | None]:
+def evaluate_split(
+    model, split: CocoSplit, label_ids: list[int], device: torch.device, batch_size: int = 16
+) -> dict[str, float | None]:
     """COCO box metrics of the model on a split: one detection per query, scored by its best real class."""
     import numpy as np
 
@@ -110,7 +115,9 @@ def evaluate_split(model, split: CocoSplit, label_ids: list[int], device: torch.
         idx = torch.arange(start, min(start + batch_size, len(split)))
         pixels, mask, _ = make_batch(split, idx, torch.zeros(len(idx), dtype=torch.bool), device)
         logits, boxes, _ = detr_outputs(model, pixels, mask)
-        probs = logits.float().sigmoid() if uses_sigmoid(model) else logits.float().softmax(-1)[..., :-1]  # (B, Q, C): no no-object
+        probs = (
+            logits.float().sigmoid() if uses_sigmoid(model) else logits.float().softmax(-1)[..., :-1]
+        )  # (B, Q, C): no no-object
         scores, labels = probs.max(-1)  # (B, Q)
         for row, i in enumerate(idx.tolist()):
             w, h = split.sizes[i]
@@ -126,10 +133,18 @@ def evaluate_split(model, split: CocoSplit, label_ids: list[int], device: torch.
     return evaluate(split.gt, dt, split.image_ids, split.categories).as_dict()["metrics"]
 
 
-def _save_checkpoint(out: Path, model, optimizer, step: int, config: TrainConfig, categories: list[dict], elapsed: float, history: list) -> None:
+def _save_checkpoint(
+    out: Path, model, optimizer, step: int, config: TrainConfig, categories: list[dict], elapsed: float, history: list
+) -> None:
     state = {
-        "model": model.state_dict(), "model_config": model.config.to_dict(), "optimizer": optimizer.state_dict(),
-        "step": step, "config": asdict(config), "categories": categories, "elapsed": elapsed, "history": history,
+        "model": model.state_dict(),
+        "model_config": model.config.to_dict(),
+        "optimizer": optimizer.state_dict(),
+        "step": step,
+        "config": asdict(config),
+        "categories": categories,
+        "elapsed": elapsed,
+        "history": history,
     }
     with atomic_open(out / CHECKPOINT, "wb", encoding=None) as handle:
         torch.save(state, handle)
@@ -146,7 +161,9 @@ def _save_model(out: Path, model, image_size: int, category_ids: list[int]) -> P
     try:
         with atomic_path(final) as tmp:  # a folder: the old model is swapped out whole
             saved = frozen_copy(model)
-            saved.config.aitk_category_ids = category_ids  # label index -> the dataset's category id, for `detect --coco-out`
+            saved.config.aitk_category_ids = (
+                category_ids  # label index -> the dataset's category id, for `detect --coco-out`
+            )
             saved.save_pretrained(tmp)
             image_processor(model, image_size).save_pretrained(tmp)
     finally:
@@ -157,10 +174,17 @@ def _save_model(out: Path, model, image_size: int, category_ids: list[int]) -> P
 def _config_from_checkpoint(saved: dict, config: TrainConfig) -> TrainConfig:
     """The checkpoint's run settings, with this session's length, device and intervals."""
     base = dict(saved)
-    base["criterion"] = CriterionConfig(**{k: v for k, v in base["criterion"].items() if k != "matcher"}, matcher=_matcher(base["criterion"]["matcher"]))
+    base["criterion"] = CriterionConfig(
+        **{k: v for k, v in base["criterion"].items() if k != "matcher"}, matcher=_matcher(base["criterion"]["matcher"])
+    )
     return replace(
-        TrainConfig(**base), steps=config.steps, time_budget=config.time_budget, device=config.device,
-        eval_every=config.eval_every, checkpoint_every=config.checkpoint_every, amp=config.amp,
+        TrainConfig(**base),
+        steps=config.steps,
+        time_budget=config.time_budget,
+        device=config.device,
+        eval_every=config.eval_every,
+        checkpoint_every=config.checkpoint_every,
+        amp=config.amp,
     )
 
 
@@ -170,7 +194,9 @@ def _matcher(values: dict):
     return MatcherConfig(**values)
 
 
-def _start(out: Path, config: TrainConfig, train_files: SplitFiles, resume: bool, force: bool) -> tuple[TrainConfig, list[dict], dict | None]:
+def _start(
+    out: Path, config: TrainConfig, train_files: SplitFiles, resume: bool, force: bool
+) -> tuple[TrainConfig, list[dict], dict | None]:
     """Check the run folder; on resume, the settings and categories come from the checkpoint."""
     checkpoint = out / CHECKPOINT
     if resume:
@@ -181,14 +207,25 @@ def _start(out: Path, config: TrainConfig, train_files: SplitFiles, resume: bool
         try:
             saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
         except Exception as exc:  # noqa: BLE001 - any unpickling failure means a damaged file
-            raise ModelError(f"{checkpoint}: cannot read the checkpoint ({type(exc).__name__})", hint="start over with --force") from None
+            raise ModelError(
+                f"{checkpoint}: cannot read the checkpoint ({type(exc).__name__})", hint="start over with --force"
+            ) from None
         return _config_from_checkpoint(saved["config"], config), saved["categories"], saved
     if checkpoint.exists() and not force:
-        raise UsageError(f"{out} already holds a training run", hint="pass --resume to continue it or --force to start over")
+        raise UsageError(
+            f"{out} already holds a training run", hint="pass --resume to continue it or --force to start over"
+        )
     return config, read_categories(train_files), None
 
 
-def train(train_files: SplitFiles, val_files: SplitFiles | None, out: Path, config: TrainConfig, resume: bool = False, force: bool = False) -> Iterator[TrainEvent]:
+def train(
+    train_files: SplitFiles,
+    val_files: SplitFiles | None,
+    out: Path,
+    config: TrainConfig,
+    resume: bool = False,
+    force: bool = False,
+) -> Iterator[TrainEvent]:
     """Train, yielding a TrainStep per step, a TrainEval per validation, Log warnings, and last a TrainDone."""
     from aitk.detect.detr_model import PRESETS, detr_outputs, uses_sigmoid
 
@@ -223,12 +260,17 @@ def train(train_files: SplitFiles, val_files: SplitFiles | None, out: Path, conf
             for group in optimizer.param_groups:
                 group["lr"] = group["base_lr"] * lr_factor(step, config)
             idx, flips = batch_indices(step, len(train_split), config.batch_size, config.seed)
-            pixels, mask, targets = make_batch(train_split, idx, flips if config.hflip else torch.zeros_like(flips), device)
+            pixels, mask, targets = make_batch(
+                train_split, idx, flips if config.hflip else torch.zeros_like(flips), device
+            )
             with torch.autocast(device.type, dtype=amp_dtype, enabled=amp):
                 logits, boxes, aux = detr_outputs(model, pixels, mask)
             loss, parts = set_criterion(logits, boxes, targets, aux, criterion)
             if not math.isfinite(parts["loss"]):
-                raise UsageError(f"the loss became {parts['loss']} at step {step + 1}", hint="lower --lr, or --resume from the last checkpoint")
+                raise UsageError(
+                    f"the loss became {parts['loss']} at step {step + 1}",
+                    hint="lower --lr, or --resume from the last checkpoint",
+                )
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(optimizer)
@@ -255,11 +297,22 @@ def train(train_files: SplitFiles, val_files: SplitFiles | None, out: Path, conf
     model_dir = _save_model(out, model, size, label_ids)
     losses = {k: round(sum(p[k] for p in recent) / len(recent), 5) for k in recent[0]} if recent else {}
     summary = {
-        "run": str(out), "model_dir": str(model_dir), "model": config.model, "steps": step, "device": str(device),
-        "train_seconds": round(elapsed(), 1), "session_steps_per_second": round((step - first_step) / max(session, 1e-9), 3),
-        "train_images": len(train_split), "val_images": len(val_split) if val_split else 0, "image_size": size,
-        "lr_drop_step": int(config.lr_drop * config.steps), "categories": categories, "losses_last_50_steps": losses,
-        "val": final, "history": history, "skipped": skipped,
+        "run": str(out),
+        "model_dir": str(model_dir),
+        "model": config.model,
+        "steps": step,
+        "device": str(device),
+        "train_seconds": round(elapsed(), 1),
+        "session_steps_per_second": round((step - first_step) / max(session, 1e-9), 3),
+        "train_images": len(train_split),
+        "val_images": len(val_split) if val_split else 0,
+        "image_size": size,
+        "lr_drop_step": int(config.lr_drop * config.steps),
+        "categories": categories,
+        "losses_last_50_steps": losses,
+        "val": final,
+        "history": history,
+        "skipped": skipped,
         "config": asdict(config),
     }
     atomic_write_text(out / "metrics.json", json.dumps(summary, indent=2))

@@ -89,18 +89,25 @@ def load_split(files: SplitFiles, size: int, label_of: dict[int, int]) -> CocoSp
         anns = by_image.get(record["id"], [])
         xywh = torch.tensor([a["bbox"] for a in anns], dtype=torch.float32).reshape(-1, 4)
         boxes = normalize_boxes(box_xywh_to_cxcywh(xywh), width, height).clamp(0, 1)
-        targets.append({"labels": torch.tensor([label_of[a["category_id"]] for a in anns], dtype=torch.int64), "boxes": boxes})
+        targets.append(
+            {"labels": torch.tensor([label_of[a["category_id"]] for a in anns], dtype=torch.int64), "boxes": boxes}
+        )
         kept_ids.append(record["id"])
         sizes.append((width, height))
     if not kept_ids:
-        raise UsageError(f"{files.annotations}: none of its {len(data['images'])} images could be read from {files.images}", hint="check the image folder")
+        raise UsageError(
+            f"{files.annotations}: none of its {len(data['images'])} images could be read from {files.images}",
+            hint="check the image folder",
+        )
     kept = set(kept_ids)
     gt = {key: boxes for key, boxes in gt.items() if key[0] in kept}
     stack = torch.from_numpy(np.stack(pixels)).permute(0, 3, 1, 2).contiguous()  # (N, S, S, 3) -> (N, 3, S, S)
     return CocoSplit(stack, targets, kept_ids, sizes, gt, sorted(categories, key=lambda c: c["id"]), skipped)
 
 
-def make_batch(split: CocoSplit, indices: Tensor, flip: Tensor, device: torch.device) -> tuple[Tensor, Tensor, list[dict[str, Tensor]]]:
+def make_batch(
+    split: CocoSplit, indices: Tensor, flip: Tensor, device: torch.device
+) -> tuple[Tensor, Tensor, list[dict[str, Tensor]]]:
     """pixel_values (B, 3, S, S) normalised, pixel_mask (B, S, S) all ones, targets; images where
     `flip` is True are mirrored left-right, with their boxes."""
     images = split.pixels[indices].to(device).float().div_(255)

@@ -49,8 +49,24 @@ def read_frames(path: str | os.PathLike, sampling: Sampling = Sampling()) -> Ite
     width, height = info.display_size  # ffmpeg turns phone video upright (autorotate), as players show it
     frame_bytes = width * height * 3
     cmd = [
-        "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "info", "-i", str(path), "-map", "0:v:0",
-        "-vf", "showinfo", "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
+        "ffmpeg",
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "info",
+        "-i",
+        str(path),
+        "-map",
+        "0:v:0",
+        "-vf",
+        "showinfo",
+        "-fps_mode",
+        "passthrough",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "pipe:1",
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=frame_bytes)
     times: queue.Queue[float] = queue.Queue()
@@ -75,7 +91,9 @@ def read_frames(path: str | os.PathLike, sampling: Sampling = Sampling()) -> Ite
         proc.wait()
         reader.join(timeout=5)
         if proc.returncode != 0 or index == 0:
-            raise MediaError(f"ffmpeg could not decode the video: {ffmpeg_message(chr(10).join(tail), path)}", path=path)
+            raise MediaError(
+                f"ffmpeg could not decode the video: {ffmpeg_message(chr(10).join(tail), path)}", path=path
+            )
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -102,7 +120,9 @@ class VideoWriter:
     With `audio_from`, that file's first audio stream is muxed in (AAC), cut where the frames end.
     """
 
-    def __init__(self, path: str | os.PathLike, width: int, height: int, rate: float, audio_from: str | os.PathLike | None = None):
+    def __init__(
+        self, path: str | os.PathLike, width: int, height: int, rate: float, audio_from: str | os.PathLike | None = None
+    ):
         require_ffmpeg()
         self.path = Path(path)
         try:
@@ -111,13 +131,41 @@ class VideoWriter:
             raise OutputError(f"cannot write: {exc.strerror}", path=self.path) from None
         self.staged = Staged(self.path)
         self.tmp = self.staged.path
-        audio = [] if audio_from is None else ["-i", str(audio_from), "-map", "0:v:0", "-map", "1:a:0", "-c:a", "aac", "-b:a", "128k", "-shortest"]
+        audio = (
+            []
+            if audio_from is None
+            else ["-i", str(audio_from), "-map", "0:v:0", "-map", "1:a:0", "-c:a", "aac", "-b:a", "128k", "-shortest"]
+        )
         cmd = [
-            "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", f"{rate:.6g}", "-i", "pipe:0", *audio,
+            "ffmpeg",
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{width}x{height}",
+            "-r",
+            f"{rate:.6g}",
+            "-i",
+            "pipe:0",
+            *audio,
             # yuv420p (what players expect) needs even sides
-            "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
-            "-f", "mp4", str(self.tmp),
+            "-vf",
+            "pad=ceil(iw/2)*2:ceil(ih/2)*2",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+            "-f",
+            "mp4",
+            str(self.tmp),
         ]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -126,7 +174,9 @@ class VideoWriter:
             self.proc.stdin.write(np.ascontiguousarray(image, dtype=np.uint8).tobytes())
         except BrokenPipeError:
             self.abort()
-            raise OutputError(f"ffmpeg stopped encoding: {ffmpeg_message(self.proc.stderr.read())}", path=self.path) from None
+            raise OutputError(
+                f"ffmpeg stopped encoding: {ffmpeg_message(self.proc.stderr.read())}", path=self.path
+            ) from None
 
     def close(self) -> None:
         self.proc.stdin.close()

@@ -81,7 +81,12 @@ class CocoResultsWriter(Writer):
 
     def write(self, image_id: int, result: ImageResult) -> None:
         for d in result.detections:
-            row = {"image_id": image_id, "category_id": d.category_id, "bbox": [round(v, 2) for v in d.bbox], "score": round(d.score, 4)}
+            row = {
+                "image_id": image_id,
+                "category_id": d.category_id,
+                "bbox": [round(v, 2) for v in d.bbox],
+                "score": round(d.score, 4),
+            }
             self.handle.write(("" if self.first else ", ") + json.dumps(row))
             self.first = False
 
@@ -100,7 +105,18 @@ class CsvWriter(Writer):
         frame = "" if result.frame is None else result.frame
         time = "" if result.time is None else f"{result.time:.3f}"
         for d in result.detections:
-            self.out.writerow([result.path, frame, time, image_id, d.category_id, d.label, f"{d.score:.4f}", *(f"{v:.2f}" for v in d.bbox)])
+            self.out.writerow(
+                [
+                    result.path,
+                    frame,
+                    time,
+                    image_id,
+                    d.category_id,
+                    d.label,
+                    f"{d.score:.4f}",
+                    *(f"{v:.2f}" for v in d.bbox),
+                ]
+            )
 
 
 class JsonLinesWriter(Writer):

@@ -24,7 +24,10 @@ def annotation_names(documents: list[str]) -> dict[str, str]:
     clashing = {d: parts[d] for d, n in names.items() if Counter(names.values())[n] > 1}
     names.update(_tell_apart(clashing, lambda p: p[-1], names))
     count = Counter(names.values())
-    return {d: n if count[n] == 1 else f"{n}-{hashlib.sha256('/'.join(parts[d]).encode()).hexdigest()[:8]}" for d, n in names.items()}
+    return {
+        d: n if count[n] == 1 else f"{n}-{hashlib.sha256('/'.join(parts[d]).encode()).hexdigest()[:8]}"
+        for d, n in names.items()
+    }
 
 
 def _tell_apart(parts: dict[str, tuple[str, ...]], base, taken: dict[str, str]) -> dict[str, str]:

@@ -146,9 +146,19 @@ def merge_chunks(chunks: list[Chunk], docs: list[Document]) -> list[Chunk]:
     out: list[Chunk] = []
     for chunk in chunks:
         for i, kept in enumerate(out):
-            if (kept.document, kept.page) == (chunk.document, chunk.page) and chunk.start <= kept.end and kept.start <= chunk.end:
+            if (
+                (kept.document, kept.page) == (chunk.document, chunk.page)
+                and chunk.start <= kept.end
+                and kept.start <= chunk.end
+            ):
                 page = next(p for p in docs[chunk.document].pages if p.number == chunk.page)
-                out[i] = _make_chunk(page, chunk.document, min(kept.start, chunk.start), max(kept.end, chunk.end), _render_words(page.blocks))
+                out[i] = _make_chunk(
+                    page,
+                    chunk.document,
+                    min(kept.start, chunk.start),
+                    max(kept.end, chunk.end),
+                    _render_words(page.blocks),
+                )
                 break
         else:
             out.append(chunk)

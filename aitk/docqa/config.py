@@ -31,7 +31,9 @@ class ExtractConfig:
         if self.ocr not in OCR_MODES:
             raise UsageError(f"--ocr {self.ocr}: unknown OCR mode", hint="use auto, always or never")
         if not 72 <= self.ocr_dpi <= 600:
-            raise UsageError(f"OCR resolution {self.ocr_dpi} dpi is out of range", hint="use 72 to 600 dpi; 200 suits most scans")
+            raise UsageError(
+                f"OCR resolution {self.ocr_dpi} dpi is out of range", hint="use 72 to 600 dpi; 200 suits most scans"
+            )
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,9 @@ class ChunkConfig:
 
 @dataclass(frozen=True)
 class AskConfig:
-    reader: str = DEFAULT_READER  # catalogue LM, or a transformers causal-LM / question-answering / document-QA checkpoint
+    reader: str = (
+        DEFAULT_READER  # catalogue LM, or a transformers causal-LM / question-answering / document-QA checkpoint
+    )
     top_k: int = 1  # answers returned per question, each from a different chunk
     min_score: float = MIN_SCORE  # below this the best answer is withheld: "no answer found"
     read_chunks: int = 2  # retrieved chunks the reader sees per answer

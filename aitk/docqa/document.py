@@ -68,12 +68,24 @@ class Document:
     def from_dict(cls, data: dict) -> Document:
         pages = [
             Page(
-                number=p["number"], width=p["width"], height=p["height"], source=p["source"],
-                blocks=[Block(b["kind"], [Word(w["text"], tuple(w["box"]), w["confidence"]) for w in b["words"]]) for b in p["blocks"]],
+                number=p["number"],
+                width=p["width"],
+                height=p["height"],
+                source=p["source"],
+                blocks=[
+                    Block(b["kind"], [Word(w["text"], tuple(w["box"]), w["confidence"]) for w in b["words"]])
+                    for b in p["blocks"]
+                ],
             )
             for p in data["pages"]
         ]
-        return cls(path=data["path"], sha256=data["sha256"], kind=data["kind"], pages=pages, warnings=list(data.get("warnings", [])))
+        return cls(
+            path=data["path"],
+            sha256=data["sha256"],
+            kind=data["kind"],
+            pages=pages,
+            warnings=list(data.get("warnings", [])),
+        )
 
 
 def union_box(boxes) -> Box:

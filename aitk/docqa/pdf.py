@@ -16,7 +16,15 @@ from aitk.engine.errors import DependencyError, MediaError
 # A gap wider than this many glyph heights between two characters splits a word, for PDFs that
 # place words without space characters.
 CHAR_GAP = 0.25
-_LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"}
+_LIGATURES = {
+    "\ufb00": "ff",
+    "\ufb01": "fi",
+    "\ufb02": "fl",
+    "\ufb03": "ffi",
+    "\ufb04": "ffl",
+    "\ufb05": "st",
+    "\ufb06": "st",
+}
 _PRECISION = 100  # PDFium maps to integer device pixels: map at 100 px per point for 0.01 pt
 
 
@@ -46,7 +54,11 @@ def _open_error(path, exc) -> MediaError:
 
     code = getattr(exc, "err_code", None)
     if code in (raw.FPDF_ERR_PASSWORD, raw.FPDF_ERR_SECURITY):
-        return MediaError("the PDF is encrypted", path=path, hint="decrypt it first, e.g. qpdf --decrypt --password=PASSWORD in.pdf out.pdf")
+        return MediaError(
+            "the PDF is encrypted",
+            path=path,
+            hint="decrypt it first, e.g. qpdf --decrypt --password=PASSWORD in.pdf out.pdf",
+        )
     if code == raw.FPDF_ERR_FILE:
         return MediaError("cannot read the file", path=path, hint="check it exists and is readable")
     return MediaError("not a readable PDF (corrupt or truncated)", path=path, hint="re-download or re-export it")
@@ -86,14 +98,19 @@ def page_words(page) -> tuple[list[Word], list[Word]]:
             if chars and not _same_word(box, (x0, y0, x1, y1)):
                 _flush(words, chars, box)
             chars.append(_LIGATURES.get(char, char))
-            box[:] = [x0, y0, x1, y1] if not box else [min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1)]
+            box[:] = (
+                [x0, y0, x1, y1] if not box else [min(box[0], x0), min(box[1], y0), max(box[2], x1), max(box[3], y1)]
+            )
         _flush(words, chars, box)
     finally:
         textpage.close()
     if page.get_rotation() % 360 == 0:
         return words, words
     to_display = _display_transform(page)
-    placed = [Word(w.text, _transform_rect(to_display, w.box[0] + left, top - w.box[3], w.box[2] + left, top - w.box[1])) for w in words]
+    placed = [
+        Word(w.text, _transform_rect(to_display, w.box[0] + left, top - w.box[3], w.box[2] + left, top - w.box[1]))
+        for w in words
+    ]
     return placed, words
 
 

@@ -44,7 +44,9 @@ class LMReader:
     def __init__(self, name: str, device, max_new_tokens: int = 24, reporter: Reporter = null_reporter):
         from aitk.engine.lm import load_causal_lm
 
-        self.tokenizer, self.model = load_causal_lm(name, device, reporter, hint="use the default reader, a local folder or a Hugging Face id")
+        self.tokenizer, self.model = load_causal_lm(
+            name, device, reporter, hint="use the default reader, a local folder or a Hugging Face id"
+        )
         self.device, self.max_new_tokens = device, max_new_tokens
         self._no_token = self.tokenizer(NO_ANSWER, add_special_tokens=False)["input_ids"][0]
 
@@ -72,10 +74,17 @@ class LMReader:
         inputs.pop("token_type_ids", None)  # BERT-style tokenizers add them; causal LMs take none
         with torch.inference_mode():
             out = self.model.generate(
-                **inputs, max_new_tokens=self.max_new_tokens, do_sample=False, output_scores=True, return_dict_in_generate=True,
-                pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id, temperature=None, top_p=None, top_k=None,
+                **inputs,
+                max_new_tokens=self.max_new_tokens,
+                do_sample=False,
+                output_scores=True,
+                return_dict_in_generate=True,
+                pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+                temperature=None,
+                top_p=None,
+                top_k=None,
             )
-        new = out.sequences[0, inputs["input_ids"].shape[1]:]  # (new tokens,)
+        new = out.sequences[0, inputs["input_ids"].shape[1] :]  # (new tokens,)
         logprobs = [torch.log_softmax(step[0].float(), -1)[tok].item() for step, tok in zip(out.scores, new)]
         text = self.tokenizer.decode(new, skip_special_tokens=True).strip().strip('"').strip()
         if not logprobs:
@@ -97,8 +106,17 @@ class ExtractiveReader:
     def read(self, question: str, chunks: list[Chunk], docs: list[Document]) -> list[Candidate]:
         out = []
         for i, chunk in enumerate(chunks):
-            enc = self.tokenizer(question, chunk.text, truncation="only_second", max_length=self.max_length, stride=64,
-                                 return_overflowing_tokens=True, return_offsets_mapping=True, padding=True, return_tensors="pt")
+            enc = self.tokenizer(
+                question,
+                chunk.text,
+                truncation="only_second",
+                max_length=self.max_length,
+                stride=64,
+                return_overflowing_tokens=True,
+                return_offsets_mapping=True,
+                padding=True,
+                return_tensors="pt",
+            )
             offsets = enc.pop("offset_mapping")
             enc.pop("overflow_to_sample_mapping", None)
             starts, ends = _logits(self.model, enc.to(self.device.torch))
@@ -136,11 +154,21 @@ class LayoutReader:
         for i, chunk in enumerate(chunks):
             page = _page(docs[chunk.document], chunk.page)
             words = page.words[chunk.start : chunk.end]
-            enc = self.tokenizer(question.split(), [w.text for w in words], is_split_into_words=True, truncation="only_second",
-                                 max_length=self.max_length, return_tensors="pt")
+            enc = self.tokenizer(
+                question.split(),
+                [w.text for w in words],
+                is_split_into_words=True,
+                truncation="only_second",
+                max_length=self.max_length,
+                return_tensors="pt",
+            )
             seq, ids = enc.sequence_ids(0), enc.word_ids(0)
-            boxes = [_scaled(words[w].box, page.width, page.height) if s == 1 else ([1000] * 4 if t == self.tokenizer.sep_token_id else [0] * 4)
-                     for s, w, t in zip(seq, ids, enc["input_ids"][0].tolist())]
+            boxes = [
+                _scaled(words[w].box, page.width, page.height)
+                if s == 1
+                else ([1000] * 4 if t == self.tokenizer.sep_token_id else [0] * 4)
+                for s, w, t in zip(seq, ids, enc["input_ids"][0].tolist())
+            ]
             enc["bbox"] = torch.tensor([boxes])  # (1, T, 4) in 0-1000 page coordinates
             starts, ends = _logits(self.model, enc.to(self.device.torch))
             span = best_span(starts[0], ends[0], [s == 1 for s in seq])
@@ -155,11 +183,15 @@ def _logits(model, enc):
     import torch
 
     with torch.inference_mode():
-        result = model(**{k: v for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids", "bbox")})
+        result = model(
+            **{k: v for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids", "bbox")}
+        )
     return result.start_logits.float().softmax(-1).cpu(), result.end_logits.float().softmax(-1).cpu()  # (F, T) each
 
 
-def best_span(start_probs, end_probs, context: list[bool], max_tokens: int = MAX_SPAN_TOKENS) -> tuple[int, int, float] | None:
+def best_span(
+    start_probs, end_probs, context: list[bool], max_tokens: int = MAX_SPAN_TOKENS
+) -> tuple[int, int, float] | None:
     """(start, end, p_start * p_end) of the most likely span inside the context tokens. Probabilities are over
     all tokens, [CLS] included, so a model that prefers "no answer" gives every span a low score."""
     idx = [i for i, c in enumerate(context) if c]
@@ -192,7 +224,7 @@ def _scaled(box, width: float, height: float) -> list[int]:
 
 
 def reader_kind(name: str) -> str:
-    """"lm", "extractive" or "layout" from the checkpoint's config; catalogue LMs are "lm"."""
+    """ "lm", "extractive" or "layout" from the checkpoint's config; catalogue LMs are "lm"."""
     from aitk.engine.models import CATALOGUE
 
     if CATALOGUE.find(name) is not None:
@@ -202,11 +234,17 @@ def reader_kind(name: str) -> str:
     try:
         config = AutoConfig.from_pretrained(name)
     except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot load reader '{name}': {str(exc).splitlines()[0]}", hint="use the default reader, a local folder or a Hugging Face id") from None
+        raise ModelError(
+            f"cannot load reader '{name}': {str(exc).splitlines()[0]}",
+            hint="use the default reader, a local folder or a Hugging Face id",
+        ) from None
     archs = " ".join(config.architectures or [])
     model_type = getattr(config, "model_type", "")
     if model_type in ("layoutlmv2", "layoutlmv3", "layoutxlm", "donut-swin", "vision-encoder-decoder"):
-        raise ModelError(f"reader '{name}' ({model_type}) needs page images, which docqa does not feed yet", hint="use a LayoutLM (v1), an extractive QA or a causal LM checkpoint")
+        raise ModelError(
+            f"reader '{name}' ({model_type}) needs page images, which docqa does not feed yet",
+            hint="use a LayoutLM (v1), an extractive QA or a causal LM checkpoint",
+        )
     if "QuestionAnswering" in archs:
         return "layout" if model_type == "layoutlm" else "extractive"
     return "lm"
@@ -224,5 +262,7 @@ def load_reader(name: str, device, max_new_tokens: int = 24, reporter: Reporter 
         if kind == "extractive":
             return ExtractiveReader(name, device)
     except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot load reader '{name}': {str(exc).splitlines()[0]}", hint="check the checkpoint folder or id") from None
+        raise ModelError(
+            f"cannot load reader '{name}': {str(exc).splitlines()[0]}", hint="check the checkpoint folder or id"
+        ) from None
     return LMReader(name, device, max_new_tokens, reporter)

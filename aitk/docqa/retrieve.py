@@ -61,7 +61,9 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, lexical_weight: float = 0.5) ->
     return (1.0 - lexical_weight) * dense + lexical_weight * scaled
 
 
-def rank(question_vector: np.ndarray, chunk_vectors: np.ndarray, bm25: BM25, question: str, lexical_weight: float = 0.5) -> list[tuple[int, float]]:
+def rank(
+    question_vector: np.ndarray, chunk_vectors: np.ndarray, bm25: BM25, question: str, lexical_weight: float = 0.5
+) -> list[tuple[int, float]]:
     """Chunk indices with fused scores, best first. Vectors are L2-normalised: (dim,) and (n, dim)."""
     if chunk_vectors.shape[0] == 0:
         return []

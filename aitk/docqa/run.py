@@ -69,11 +69,17 @@ class Library:
         self.docs = [d.document for d in indexed]
         self.chunks: list[Chunk] = [c for d in indexed for c in d.chunks]
         dims = {d.vectors.shape[1] for d in indexed if d.vectors.shape[0]}
-        self.vectors = np.concatenate([d.vectors for d in indexed if d.vectors.shape[0]]) if dims else np.zeros((0, 384), np.float32)
+        self.vectors = (
+            np.concatenate([d.vectors for d in indexed if d.vectors.shape[0]])
+            if dims
+            else np.zeros((0, 384), np.float32)
+        )
         self.bm25 = BM25([c.text for c in self.chunks])
 
 
-def answer_question(question: str, library: Library, question_vector: np.ndarray, reader, config: AskConfig) -> QuestionResult:
+def answer_question(
+    question: str, library: Library, question_vector: np.ndarray, reader, config: AskConfig
+) -> QuestionResult:
     ranked = rank(question_vector, library.vectors, library.bm25, question, config.lexical_weight)
     if not ranked:
         return QuestionResult(question, [], True, "the documents hold no text")
@@ -91,7 +97,12 @@ def answer_question(question: str, library: Library, question_vector: np.ndarray
     kept = [a for a in answers if a.score >= config.min_score][: config.top_k]
     if not kept:
         best = answers[0]
-        return QuestionResult(question, [], True, f'best evidence too weak: "{best.text}" scored {best.score:.2f} < --min-score {config.min_score:.2f}')
+        return QuestionResult(
+            question,
+            [],
+            True,
+            f'best evidence too weak: "{best.text}" scored {best.score:.2f} < --min-score {config.min_score:.2f}',
+        )
     return QuestionResult(question, kept, False)
 
 
@@ -109,18 +120,40 @@ def _answer(candidate: Candidate, chunks: list[Chunk], library: Library, cosine:
     unit = UNITS.get(doc.kind)
     has_box = unit is not None and any(g.box)
     text = " ".join(w.text for w in _page(doc, g.page).words[g.start : g.end])
-    return Answer(text, score, doc.path, g.page, list(g.box) if has_box else None, unit if has_box else None, g.snippet, True,
-                  [list(b) for b in g.line_boxes] if has_box else [])
+    return Answer(
+        text,
+        score,
+        doc.path,
+        g.page,
+        list(g.box) if has_box else None,
+        unit if has_box else None,
+        g.snippet,
+        True,
+        [list(b) for b in g.line_boxes] if has_box else [],
+    )
 
 
-def _similarity(library: Library, cosine: np.ndarray, read: list[Chunk], doc: int | None = None, page: int | None = None, word: int | None = None) -> float:
+def _similarity(
+    library: Library,
+    cosine: np.ndarray,
+    read: list[Chunk],
+    doc: int | None = None,
+    page: int | None = None,
+    word: int | None = None,
+) -> float:
     """Cosine of the question with the indexed chunk holding the answer's first word among those read
     (chunks read may be merges of indexed ones); the weakest read chunk's when none holds it."""
+
     def overlaps(c: Chunk) -> bool:
         return any((r.document, r.page) == (c.document, c.page) and c.start < r.end and r.start < c.end for r in read)
 
     pool = [i for i, c in enumerate(library.chunks) if overlaps(c)]
-    holders = [i for i in pool if (library.chunks[i].document, library.chunks[i].page) == (doc, page) and library.chunks[i].start <= (word or 0) < library.chunks[i].end]
+    holders = [
+        i
+        for i in pool
+        if (library.chunks[i].document, library.chunks[i].page) == (doc, page)
+        and library.chunks[i].start <= (word or 0) < library.chunks[i].end
+    ]
     if holders:
         return max(0.0, float(max(cosine[i] for i in holders)))
     return max(0.0, float(min(cosine[i] for i in pool))) if pool else 0.0
@@ -132,13 +165,19 @@ def _ground(candidate: Candidate, chunks: list[Chunk], library: Library) -> tupl
         return chunk.document, grounding(_page(library.docs[chunk.document], chunk.page), *candidate.words)
     order = chunks if candidate.chunk is None else [chunks[candidate.chunk]]
     for chunk in order:  # exact, in a chunk the reader read
-        g = locate(_only_page(library.docs[chunk.document], chunk.page), candidate.text, chunk.page, (chunk.start, chunk.end))
+        g = locate(
+            _only_page(library.docs[chunk.document], chunk.page), candidate.text, chunk.page, (chunk.start, chunk.end)
+        )
         if g is not None and g.exact and chunk.start <= g.start < chunk.end:
             return chunk.document, g
-    seen = list(dict.fromkeys(c.document for c in order)) + [i for i in range(len(library.docs)) if i not in {c.document for c in order}]
+    seen = list(dict.fromkeys(c.document for c in order)) + [
+        i for i in range(len(library.docs)) if i not in {c.document for c in order}
+    ]
     for i in seen:  # anywhere in the documents, fuzzy allowed
         first = next((c for c in order if c.document == i), None)
-        g = locate(library.docs[i], candidate.text, first.page if first else None, (first.start, first.end) if first else None)
+        g = locate(
+            library.docs[i], candidate.text, first.page if first else None, (first.start, first.end) if first else None
+        )
         if g is not None:
             return i, g
     return None
@@ -201,7 +240,9 @@ def read_questions(path: Path) -> list[str]:
     except OSError as exc:
         raise UsageError(f"cannot read --questions file: {exc.strerror}", path=path) from None
     except UnicodeDecodeError:
-        raise UsageError("--questions file is not UTF-8 text", path=path, hint="one question per line, saved as UTF-8") from None
+        raise UsageError(
+            "--questions file is not UTF-8 text", path=path, hint="one question per line, saved as UTF-8"
+        ) from None
     out = []
     for n, line in enumerate(lines, 1):
         line = line.strip()
@@ -212,10 +253,12 @@ def read_questions(path: Path) -> list[str]:
                 row = json.loads(line)
                 out.append(str(row["question"]).strip())
             except (ValueError, KeyError, TypeError):
-                raise UsageError(f"line {n} is not JSON with a \"question\"", path=path, hint='write {"question": "..."} or plain text') from None
+                raise UsageError(
+                    f'line {n} is not JSON with a "question"', path=path, hint='write {"question": "..."} or plain text'
+                ) from None
         else:
             out.append(line)
     out = [q for q in out if q]
     if not out:
-        raise UsageError("no questions", path=path, hint="one per line, or JSON Lines with \"question\"")
+        raise UsageError("no questions", path=path, hint='one per line, or JSON Lines with "question"')
     return out

@@ -85,7 +85,9 @@ def connect_ray(address: str | None, num_cpus: int | None = None):
     try:
         import ray
     except ImportError:
-        raise DependencyError("--executor ray needs the ray package", hint="pip install 'ray>=2.9' (scripts/setup.sh installs it)") from None
+        raise DependencyError(
+            "--executor ray needs the ray package", hint="pip install 'ray>=2.9' (scripts/setup.sh installs it)"
+        ) from None
     if ray.is_initialized():
         return ray
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a private local Ray needs no token; clusters set their own
@@ -98,7 +100,10 @@ def connect_ray(address: str | None, num_cpus: int | None = None):
         ray.init(**kwargs)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = address or "a local Ray"
-        raise UsageError(f"cannot connect to Ray at {where}: {str(exc).splitlines()[0]}", hint="start the head node with 'ray start --head', or leave out --ray-address") from None
+        raise UsageError(
+            f"cannot connect to Ray at {where}: {str(exc).splitlines()[0]}",
+            hint="start the head node with 'ray start --head', or leave out --ray-address",
+        ) from None
     return ray
 
 
@@ -117,7 +122,9 @@ def _ray_map(factory, inputs, config: ExecutorConfig, on_lost) -> Iterator[tuple
     from ray.exceptions import ActorDiedError, ActorUnavailableError, RayActorError, RayTaskError, WorkerCrashedError
 
     lost_errors = (RayActorError, ActorDiedError, ActorUnavailableError, WorkerCrashedError)
-    remote = ray.remote(_Actor).options(num_cpus=config.cpus_per_worker, num_gpus=config.gpus_per_worker, max_restarts=0)
+    remote = ray.remote(_Actor).options(
+        num_cpus=config.cpus_per_worker, num_gpus=config.gpus_per_worker, max_restarts=0
+    )
     factory_ref = ray.put(factory)
     keys = iter(range(1 << 62))
     actors = {next(keys): remote.remote(factory_ref) for _ in range(config.workers)}

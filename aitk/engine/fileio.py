@@ -68,7 +68,9 @@ class Staged:
     def __init__(self, target: str | os.PathLike, resumable: bool = False):
         self.target = Path(target)
         name = self.target.name
-        self.path = self.target.with_name(f".{name}.partial" if resumable else f"{TEMP_PREFIX}{secrets.token_hex(4)}-{name}")
+        self.path = self.target.with_name(
+            f".{name}.partial" if resumable else f"{TEMP_PREFIX}{secrets.token_hex(4)}-{name}"
+        )
 
     def resume(self) -> bool:
         """A finished target becomes the partial again, to be extended; True when there is a partial to continue."""

@@ -37,10 +37,13 @@ def expand_inputs(
         if path.is_dir():
             found = sorted(p for p in _walk(path, recursive) if accept(p))
             if not found:
-                problems.append(MediaError(
-                    "folder holds no files of a type this command reads", path=path,
-                    hint="add --recursive to look in sub-folders" if not recursive else "check the folder",
-                ))
+                problems.append(
+                    MediaError(
+                        "folder holds no files of a type this command reads",
+                        path=path,
+                        hint="add --recursive to look in sub-folders" if not recursive else "check the folder",
+                    )
+                )
             for p in found:
                 add(p)
         elif path.exists():
@@ -48,10 +51,13 @@ def expand_inputs(
         elif _GLOB_CHARS & set(raw):
             matches = sorted(Path(m) for m in glob.glob(raw, recursive=True) if Path(m).is_file() and accept(Path(m)))
             if not matches:
-                problems.append(MediaError(
-                    "pattern matched no files of a type this command reads", path=raw,
-                    hint="check the pattern; quote it so aitk, not the shell, expands it",
-                ))
+                problems.append(
+                    MediaError(
+                        "pattern matched no files of a type this command reads",
+                        path=raw,
+                        hint="check the pattern; quote it so aitk, not the shell, expands it",
+                    )
+                )
             for p in matches:
                 add(p)
         else:

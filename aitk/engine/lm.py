@@ -16,7 +16,9 @@ from aitk.engine.models import CATALOGUE, Catalogue
 from aitk.engine.progress import Log, Reporter, null_reporter
 
 
-def load_causal_lm(name: str, device, reporter: Reporter = null_reporter, hint: str | None = None, catalogue: Catalogue = CATALOGUE):
+def load_causal_lm(
+    name: str, device, reporter: Reporter = null_reporter, hint: str | None = None, catalogue: Catalogue = CATALOGUE
+):
     """(tokenizer, model in eval mode on `device`); ModelError with `hint` when it cannot be loaded.
     `name` is looked up in `catalogue` first (the caller registers its default there)."""
     import torch
@@ -31,6 +33,7 @@ def load_causal_lm(name: str, device, reporter: Reporter = null_reporter, hint: 
     spec = catalogue.find(name)
     try:
         if spec is not None and spec.family == "code-lm":
+
             def dequantize(source: Path, out: Path) -> None:
                 reporter(Log(f"dequantizing {spec.name} once (about a minute on 2 cores)"))
                 tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=spec.weights_name)

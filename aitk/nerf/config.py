@@ -39,7 +39,10 @@ class NerfConfig:
         if self.method not in METHODS:
             raise UsageError(f"unknown --method {self.method}", hint="use fast or nerf")
         if self.lr is not None and not (math.isfinite(self.lr) and self.lr > 0):
-            raise UsageError(f"--lr {self.lr}: must be a number above 0", hint="e.g. --lr 0.01, or leave it out for the method's default")
+            raise UsageError(
+                f"--lr {self.lr}: must be a number above 0",
+                hint="e.g. --lr 0.01, or leave it out for the method's default",
+            )
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -52,7 +52,9 @@ def load_dataset(path: Path, background: str = "white", downscale: int = 1) -> P
 
 def _load_blender(root: Path, bg: torch.Tensor, downscale: int) -> PosedImages:
     if not (root / "transforms_train.json").is_file():
-        raise MediaError(f"{root / 'transforms_train.json'}: missing", hint="a Blender dataset needs its training views")
+        raise MediaError(
+            f"{root / 'transforms_train.json'}: missing", hint="a Blender dataset needs its training views"
+        )
     files, poses, splits, angle = [], [], {}, None
     for split in SPLITS:
         file = root / f"transforms_{split}.json"
@@ -69,7 +71,9 @@ def _load_blender(root: Path, bg: torch.Tensor, downscale: int) -> PosedImages:
                 files.append(_frame_image(root, frame["file_path"], file))
                 poses.append(_pose(frame["transform_matrix"]))
         except (KeyError, TypeError, ValueError) as exc:
-            raise MediaError(f"{file}: malformed ({exc!r})", hint="each frame needs file_path and a 4x4 transform_matrix") from None
+            raise MediaError(
+                f"{file}: malformed ({exc!r})", hint="each frame needs file_path and a 4x4 transform_matrix"
+            ) from None
     # a missing val or test file: each stands in for the other (empty lists when both are missing)
     splits.setdefault("val", splits.get("test", []))
     splits.setdefault("test", splits["val"])
@@ -80,8 +84,17 @@ def _load_blender(root: Path, bg: torch.Tensor, downscale: int) -> PosedImages:
     aabb = torch.tensor(scene.get("aabb", [[-1.5] * 3, [1.5] * 3]), dtype=torch.float32)
     if aabb.shape != (2, 3) or not (aabb[0] < aabb[1]).all():
         raise MediaError(f"{root / 'scene.json'}: aabb must be [[min x, y, z], [max x, y, z]]")
-    return PosedImages(stack, torch.stack(poses), focal, float(scene.get("near", 2.0)), float(scene.get("far", 6.0)),
-                       aabb, bg, {s: splits[s] for s in SPLITS}, alpha=alpha if bool((alpha < 1).any()) else None)
+    return PosedImages(
+        stack,
+        torch.stack(poses),
+        focal,
+        float(scene.get("near", 2.0)),
+        float(scene.get("far", 6.0)),
+        aabb,
+        bg,
+        {s: splits[s] for s in SPLITS},
+        alpha=alpha if bool((alpha < 1).any()) else None,
+    )
 
 
 def _load_llff(root: Path, bg: torch.Tensor, downscale: int) -> PosedImages:
@@ -97,8 +110,10 @@ def _load_llff(root: Path, bg: torch.Tensor, downscale: int) -> PosedImages:
         folder, factor = root / f"images_{downscale}", 1  # LLFF ships pre-shrunk copies: use them
     files = _image_files(folder)
     if len(files) != len(table):
-        raise MediaError(f"{folder}: {len(files)} images but poses_bounds.npy has {len(table)} rows",
-                         hint="LLFF keeps one photo per row in images/")
+        raise MediaError(
+            f"{folder}: {len(files)} images but poses_bounds.npy has {len(table)} rows",
+            hint="LLFF keeps one photo per row in images/",
+        )
     images = torch.stack([image for image, _ in _load_images(files, bg, factor)])  # (N, H, W, 3)
     raw = table[:, :15].reshape(-1, 3, 5)  # (N, 3, 5): [R | t | (H, W, focal)]
     bounds = table[:, 15:]  # (N, 2) near/far depth of each image's content
@@ -112,17 +127,29 @@ def _load_llff(root: Path, bg: torch.Tensor, downscale: int) -> PosedImages:
     scale = 1.0 / (bounds.min() * 0.75)  # nerf-pytorch's bd_factor: the nearest content ends up at depth 1/0.75
     poses[:, :, 3] *= scale
     bounds = bounds * scale
-    poses = torch.cat([torch.from_numpy(poses), torch.tensor([0.0, 0, 0, 1], dtype=torch.float64).expand(len(poses), 1, 4)], 1)
+    poses = torch.cat(
+        [torch.from_numpy(poses), torch.tensor([0.0, 0, 0, 1], dtype=torch.float64).expand(len(poses), 1, 4)], 1
+    )
     poses = torch.linalg.inv(average_pose(poses).double()) @ poses  # recentre: the average camera becomes the identity
     test = list(range(0, len(poses), LLFF_HOLDOUT))
     train = [i for i in range(len(poses)) if i % LLFF_HOLDOUT] or test
-    return PosedImages(images, poses.float(), float(focal), float(bounds.min() * 0.9), float(bounds.max()),
-                       _frustum_box(poses, bounds, width, height, focal), bg, {"train": train, "val": test, "test": test})
+    return PosedImages(
+        images,
+        poses.float(),
+        float(focal),
+        float(bounds.min() * 0.9),
+        float(bounds.max()),
+        _frustum_box(poses, bounds, width, height, focal),
+        bg,
+        {"train": train, "val": test, "test": test},
+    )
 
 
 def _frustum_box(poses: torch.Tensor, bounds: np.ndarray, width: int, height: int, focal: float) -> torch.Tensor:
     """(2, 3) box around every camera's view frustum cut at its own near/far bounds: where content was seen."""
-    corners = torch.tensor([[x, y, -1.0] for x in (-width / 2, width / 2) for y in (-height / 2, height / 2)], dtype=torch.float64)
+    corners = torch.tensor(
+        [[x, y, -1.0] for x in (-width / 2, width / 2) for y in (-height / 2, height / 2)], dtype=torch.float64
+    )
     corners[:, :2] /= focal  # (4, 3) image corners at depth 1 in camera axes
     depths = torch.from_numpy(bounds)[:, :, None, None]  # (N, 2, 1, 1)
     points = (depths * corners) @ poses[:, None, :3, :3].transpose(-1, -2) + poses[:, None, None, :3, 3]  # (N, 2, 4, 3)
@@ -138,9 +165,13 @@ def _load_images(files: list[Path], bg: torch.Tensor, downscale: int) -> list[tu
         if size is None:
             size = rgba.shape[:2]
         elif rgba.shape[:2] != size:
-            raise MediaError(f"{file}: image is {rgba.shape[1]}x{rgba.shape[0]}, {files[0].name} is {size[1]}x{size[0]}",
-                             hint="all views must share one size")
-        image = rgba[..., :3] * rgba[..., 3:] + bg * (1 - rgba[..., 3:])  # compositing is linear: do it before shrinking
+            raise MediaError(
+                f"{file}: image is {rgba.shape[1]}x{rgba.shape[0]}, {files[0].name} is {size[1]}x{size[0]}",
+                hint="all views must share one size",
+            )
+        image = rgba[..., :3] * rgba[..., 3:] + bg * (
+            1 - rgba[..., 3:]
+        )  # compositing is linear: do it before shrinking
         alpha = rgba[..., 3]
         if downscale > 1:
             small = (size[0] // downscale, size[1] // downscale)
@@ -170,7 +201,22 @@ def _read_rgba_ffmpeg(path: Path) -> np.ndarray:
     if exe is None:
         raise DependencyError("reading images needs Pillow or ffmpeg", hint=f"pip install pillow, or {INSTALL_FFMPEG}")
     # PAM output carries its own width/height header, so one ffmpeg call is enough
-    cmd = [exe, "-v", "error", "-i", str(path), "-frames:v", "1", "-f", "image2pipe", "-c:v", "pam", "-pix_fmt", "rgba", "-"]
+    cmd = [
+        exe,
+        "-v",
+        "error",
+        "-i",
+        str(path),
+        "-frames:v",
+        "1",
+        "-f",
+        "image2pipe",
+        "-c:v",
+        "pam",
+        "-pix_fmt",
+        "rgba",
+        "-",
+    ]
     proc = subprocess.run(cmd, capture_output=True)
     if proc.returncode != 0 or b"ENDHDR\n" not in proc.stdout:
         raise MediaError(f"{path}: not readable as an image ({ffmpeg_message(proc.stderr, path)})")
@@ -183,11 +229,15 @@ def _read_rgba_ffmpeg(path: Path) -> np.ndarray:
 def _frame_image(root: Path, file_path: str, listed_in: Path) -> Path:
     """Blender frames name images without an extension ("./train/r_0"); find the file."""
     base = root / file_path
-    candidates = ([base] if base.suffix.lower() in IMAGE_SUFFIXES else []) + [Path(f"{base}{ext}") for ext in IMAGE_SUFFIXES]
+    candidates = ([base] if base.suffix.lower() in IMAGE_SUFFIXES else []) + [
+        Path(f"{base}{ext}") for ext in IMAGE_SUFFIXES
+    ]
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    raise MediaError(f"{candidates[0]}: image not found (listed in {listed_in.name})", hint="check the dataset is complete")
+    raise MediaError(
+        f"{candidates[0]}: image not found (listed in {listed_in.name})", hint="check the dataset is complete"
+    )
 
 
 def _image_files(folder: Path) -> list[Path]:

@@ -13,9 +13,16 @@ import torch
 from torch import nn
 
 from aitk.nerf.config import NerfConfig
-from aitk.nerf.scene import PosedImages
 from aitk.nerf.hull import visual_hull
-from aitk.nerf.render import packed_transmittance, positional_encoding, ray_aabb, sample_pdf, volume_render, volume_render_packed
+from aitk.nerf.render import (
+    packed_transmittance,
+    positional_encoding,
+    ray_aabb,
+    sample_pdf,
+    volume_render,
+    volume_render_packed,
+)
+from aitk.nerf.scene import PosedImages
 
 PRIMES = (1, 2654435761, 805459861)  # instant-ngp's spatial hash; the int32 view of each wraps like uint32
 GRID_WARMUP_STEPS = 64  # occupancy grid: full rewrite every GRID_WARMUP_EVERY steps until then (NERF-NOTES)
@@ -37,8 +44,9 @@ def _as_int32(value: int) -> int:
 class RadianceField(nn.Module):
     """What the trainer and renderer need from a field."""
 
-    def render_rays(self, origins: torch.Tensor, dirs: torch.Tensor, background: torch.Tensor,
-                    train: bool) -> dict[str, torch.Tensor]:
+    def render_rays(
+        self, origins: torch.Tensor, dirs: torch.Tensor, background: torch.Tensor, train: bool
+    ) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
     def prepare(self, data: PosedImages) -> None:
@@ -63,7 +71,8 @@ class NerfMLP(nn.Module):
         pos_dim, dir_dim = 3 + 6 * pos_freqs, 3 + 6 * dir_freqs
         self.skip = depth // 2
         self.layers = nn.ModuleList(
-            nn.Linear(pos_dim if i == 0 else width + (pos_dim if i == self.skip else 0), width) for i in range(depth))
+            nn.Linear(pos_dim if i == 0 else width + (pos_dim if i == self.skip else 0), width) for i in range(depth)
+        )
         self.sigma = nn.Linear(width, 1)
         self.feature = nn.Linear(width, width)
         self.colour = nn.Sequential(nn.Linear(width + dir_dim, width // 2), nn.ReLU(), nn.Linear(width // 2, 3))
@@ -160,10 +169,12 @@ class HashEncoding(nn.Module):
     uint32 hash: the low bits that the mask keeps are the same).
     """
 
-    def __init__(self, levels: int = 16, features: int = 2, log2_size: int = 19, base_res: int = 16, max_res: int = 1024):
+    def __init__(
+        self, levels: int = 16, features: int = 2, log2_size: int = 19, base_res: int = 16, max_res: int = 1024
+    ):
         super().__init__()
         growth = math.exp((math.log(max_res) - math.log(base_res)) / max(levels - 1, 1))
-        res = [int(math.floor(base_res * growth ** level)) for level in range(levels)]
+        res = [int(math.floor(base_res * growth**level)) for level in range(levels)]
         size_cap = 1 << log2_size
         sizes, mult, offsets, dense = [], [], [0], []
         for r in res:
@@ -175,7 +186,9 @@ class HashEncoding(nn.Module):
         self.n_dense = sum(dense)  # levels are coarse to fine, so the dense ones come first
         self.out_dim = levels * features
         self.hash_mask = size_cap - 1
-        self.register_buffer("res", torch.tensor(res, dtype=torch.float32)[:, None, None], persistent=False)  # (L, 1, 1)
+        self.register_buffer(
+            "res", torch.tensor(res, dtype=torch.float32)[:, None, None], persistent=False
+        )  # (L, 1, 1)
         self.register_buffer("mult", torch.tensor(mult, dtype=torch.int32)[:, :, None], persistent=False)  # (L, 3, 1)
         self.register_buffer("offsets", torch.tensor(offsets[:-1])[:, None, None], persistent=False)  # (L, 1, 1)
         self.table = nn.Parameter(torch.empty(offsets[-1], features).uniform_(-1e-4, 1e-4))
@@ -220,16 +233,27 @@ def spherical_harmonics(dirs: torch.Tensor) -> torch.Tensor:
     """Real SH basis up to degree 3 of unit directions (N, 3) -> (N, 16)."""
     x, y, z = dirs.unbind(-1)
     xx, yy, zz, xy, yz, xz = x * x, y * y, z * z, x * y, y * z, x * z
-    return torch.stack([
-        torch.full_like(x, 0.28209479177387814),
-        -0.48860251190291987 * y, 0.48860251190291987 * z, -0.48860251190291987 * x,
-        1.0925484305920792 * xy, -1.0925484305920792 * yz, 0.94617469575755997 * zz - 0.31539156525251999,
-        -1.0925484305920792 * xz, 0.54627421529603959 * (xx - yy),
-        0.59004358992664352 * y * (-3.0 * xx + yy), 2.8906114426405538 * xy * z,
-        0.45704579946446572 * y * (1.0 - 5.0 * zz), 0.3731763325901154 * z * (5.0 * zz - 3.0),
-        0.45704579946446572 * x * (1.0 - 5.0 * zz), 1.4453057213202769 * z * (xx - yy),
-        0.59004358992664352 * x * (-xx + 3.0 * yy),
-    ], -1)
+    return torch.stack(
+        [
+            torch.full_like(x, 0.28209479177387814),
+            -0.48860251190291987 * y,
+            0.48860251190291987 * z,
+            -0.48860251190291987 * x,
+            1.0925484305920792 * xy,
+            -1.0925484305920792 * yz,
+            0.94617469575755997 * zz - 0.31539156525251999,
+            -1.0925484305920792 * xz,
+            0.54627421529603959 * (xx - yy),
+            0.59004358992664352 * y * (-3.0 * xx + yy),
+            2.8906114426405538 * xy * z,
+            0.45704579946446572 * y * (1.0 - 5.0 * zz),
+            0.3731763325901154 * z * (5.0 * zz - 3.0),
+            0.45704579946446572 * x * (1.0 - 5.0 * zz),
+            1.4453057213202769 * z * (xx - yy),
+            0.59004358992664352 * x * (-xx + 3.0 * yy),
+        ],
+        -1,
+    )
 
 
 class FastNeRF(RadianceField):
@@ -243,15 +267,22 @@ class FastNeRF(RadianceField):
         super().__init__()
         self.near, self.far = near, far
         self.register_buffer("aabb", aabb.detach().clone().float().reshape(2, 3))
-        self.encoding = HashEncoding(config.hash_levels, config.hash_features, config.hash_log2_size,
-                                     config.hash_base_resolution, config.hash_max_resolution)
+        self.encoding = HashEncoding(
+            config.hash_levels,
+            config.hash_features,
+            config.hash_log2_size,
+            config.hash_base_resolution,
+            config.hash_max_resolution,
+        )
         self.density_net = nn.Sequential(nn.Linear(self.encoding.out_dim, 64), nn.ReLU(), nn.Linear(64, 16))
-        self.colour_net = nn.Sequential(nn.Linear(15 + 16, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 3))
+        self.colour_net = nn.Sequential(
+            nn.Linear(15 + 16, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 3)
+        )
         self.grid_res = config.occupancy_resolution
         self.step_size = float((self.aabb[1] - self.aabb[0]).norm()) / config.max_samples
-        self.register_buffer("density_grid", torch.zeros(self.grid_res ** 3))
-        self.register_buffer("occupied", torch.ones(self.grid_res ** 3, dtype=torch.bool))
-        self.register_buffer("hull", torch.ones(self.grid_res ** 3, dtype=torch.bool))  # cells the views allow
+        self.register_buffer("density_grid", torch.zeros(self.grid_res**3))
+        self.register_buffer("occupied", torch.ones(self.grid_res**3, dtype=torch.bool))
+        self.register_buffer("hull", torch.ones(self.grid_res**3, dtype=torch.bool))  # cells the views allow
 
     # networks
 
@@ -268,8 +299,10 @@ class FastNeRF(RadianceField):
 
     def param_groups(self, lr):
         nets = [p for name, p in self.named_parameters() if not name.startswith("encoding.")]
-        return [{"params": [self.encoding.table], "lr": lr, "eps": 1e-15},
-                {"params": nets, "lr": lr, "eps": 1e-15, "weight_decay": 1e-6}]
+        return [
+            {"params": [self.encoding.table], "lr": lr, "eps": 1e-15},
+            {"params": nets, "lr": lr, "eps": 1e-15, "weight_decay": 1e-6},
+        ]
 
     # occupancy grid
 
@@ -290,18 +323,24 @@ class FastNeRF(RadianceField):
         (a few points per cell would cost seconds on a CPU). Partial: decay all cells, re-evaluate a
         random sample of cells and of occupied cells, keep the max (instant-ngp's update)."""
         r = self.grid_res
-        n = r ** 3
+        n = r**3
         device = self.aabb.device
         if full:
             coarse = min(r, res)
-            values = self._cell_density(torch.arange(coarse ** 3, device=device), coarse).view(coarse, 1, coarse, 1, coarse, 1)
+            values = self._cell_density(torch.arange(coarse**3, device=device), coarse).view(
+                coarse, 1, coarse, 1, coarse, 1
+            )
             k = r // coarse
             self.density_grid.copy_(values.expand(-1, k, -1, k, -1, k).reshape(-1))
         else:
             m = max(1, int(n * GRID_SAMPLE_FRACTION))
             occupied = self.occupied.nonzero().squeeze(1)
-            cells = torch.cat([torch.randint(0, n, (m,), device=device),
-                               occupied[torch.randint(0, len(occupied), (min(m, len(occupied)),), device=device)]])
+            cells = torch.cat(
+                [
+                    torch.randint(0, n, (m,), device=device),
+                    occupied[torch.randint(0, len(occupied), (min(m, len(occupied)),), device=device)],
+                ]
+            )
             fresh = self._cell_density(cells, r)
             self.density_grid.mul_(GRID_DECAY)
             self.density_grid.scatter_reduce_(0, cells, fresh, reduce="amax")

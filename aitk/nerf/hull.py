@@ -18,8 +18,15 @@ COVERAGE = 0.5 / 255  # alpha above this (half an 8-bit step) counts as content
 MAX_DILATION = 8  # pixels; a view that would need more (a camera inside the box) constrains nothing
 
 
-def visual_hull(aabb: torch.Tensor, res: int, poses: torch.Tensor, alpha: torch.Tensor, focal: float,
-                cx: float | None = None, cy: float | None = None) -> torch.Tensor:
+def visual_hull(
+    aabb: torch.Tensor,
+    res: int,
+    poses: torch.Tensor,
+    alpha: torch.Tensor,
+    focal: float,
+    cx: float | None = None,
+    cy: float | None = None,
+) -> torch.Tensor:
     """Occupied cells (res^3,) bool, flat in (x, y, z) order, of a res^3 grid over `aabb` (2, 3).
 
     poses (N, 4, 4) camera-to-world (looking down -z, +y up), alpha (N, H, W) coverage in [0, 1].
@@ -32,7 +39,9 @@ def visual_hull(aabb: torch.Tensor, res: int, poses: torch.Tensor, alpha: torch.
     grid = torch.stack(torch.meshgrid(axis, axis, axis, indexing="ij"), -1).reshape(-1, 3)  # (res^3, 3)
     centres = lo + grid * (hi - lo)
     half_diagonal = 0.5 * float((hi - lo).norm()) / res
-    corners = torch.stack(torch.meshgrid(*[torch.stack([lo[i], hi[i]]) for i in range(3)], indexing="ij"), -1).reshape(-1, 3)
+    corners = torch.stack(torch.meshgrid(*[torch.stack([lo[i], hi[i]]) for i in range(3)], indexing="ij"), -1).reshape(
+        -1, 3
+    )
     occupied = torch.ones(len(centres), dtype=torch.bool)
     content = alpha > COVERAGE  # (N, H, W)
     for view in range(n):

@@ -44,7 +44,9 @@ def average_pose(poses: torch.Tensor) -> torch.Tensor:
 def focus_point(poses: torch.Tensor) -> torch.Tensor:
     """(3,) the point nearest to every camera's optical axis, in the least-squares sense."""
     origins, dirs = poses[:, :3, 3].double(), _unit(-poses[:, :3, 2].double())
-    reject = torch.eye(3, dtype=torch.float64) - dirs[:, :, None] * dirs[:, None, :]  # (N, 3, 3): drops the along-axis part
+    reject = (
+        torch.eye(3, dtype=torch.float64) - dirs[:, :, None] * dirs[:, None, :]
+    )  # (N, 3, 3): drops the along-axis part
     # pinv: parallel axes (forward-facing sets) leave the depth free; it then comes out nearest the origin
     return torch.linalg.pinv(reject.sum(0), rtol=1e-6) @ (reject @ origins[..., None]).sum(0).squeeze(-1)
 
@@ -79,7 +81,9 @@ def orbit(poses: torch.Tensor, frames: int) -> torch.Tensor:
     return torch.stack([look_at(eye, centre, up) for eye in centre + height * up + ring])
 
 
-def spiral(poses: torch.Tensor, frames: int, rotations: int = 2, near: float | None = None, far: float | None = None) -> torch.Tensor:
+def spiral(
+    poses: torch.Tensor, frames: int, rotations: int = 2, near: float | None = None, far: float | None = None
+) -> torch.Tensor:
     """nerf-pytorch's render_path_spiral for forward-facing scenes: circles in front of the average pose.
 
     The cameras keep looking at a focus depth of 1 / (0.25 / near + 0.75 / (5 far)), as nerf-pytorch does;
@@ -116,7 +120,9 @@ def load_cameras(path: Path) -> torch.Tensor:
     except (KeyError, TypeError, ValueError):
         poses = torch.empty(0)
     if poses.ndim != 3 or len(poses) == 0 or tuple(poses.shape[1:]) not in ((4, 4), (3, 4)):
-        raise MediaError("expected a list of 4x4 camera-to-world matrices or {\"frames\": [{\"transform_matrix\": ...}]}", path=path)
+        raise MediaError(
+            'expected a list of 4x4 camera-to-world matrices or {"frames": [{"transform_matrix": ...}]}', path=path
+        )
     if poses.shape[1] == 3:
         poses = torch.cat([poses, torch.tensor([0.0, 0, 0, 1]).expand(len(poses), 1, 4)], dim=1)
     return poses

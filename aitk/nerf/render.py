@@ -30,8 +30,13 @@ def composite_weights(sigmas: torch.Tensor, deltas: torch.Tensor) -> torch.Tenso
     return (1.0 - torch.exp(-tau)) * trans
 
 
-def volume_render(sigmas: torch.Tensor, rgbs: torch.Tensor, t_vals: torch.Tensor, deltas: torch.Tensor | None,
-                  background: torch.Tensor) -> dict[str, torch.Tensor]:
+def volume_render(
+    sigmas: torch.Tensor,
+    rgbs: torch.Tensor,
+    t_vals: torch.Tensor,
+    deltas: torch.Tensor | None,
+    background: torch.Tensor,
+) -> dict[str, torch.Tensor]:
     """Composite samples along rays: sigmas (R, S), rgbs (R, S, 3), t_vals (R, S), deltas (R, S).
 
     `deltas` None: the gaps between consecutive t_vals, the last one infinite (the paper's layout).
@@ -60,8 +65,15 @@ def packed_transmittance(tau: torch.Tensor, ray_idx: torch.Tensor) -> torch.Tens
     return torch.exp(-(excl - excl[start])).to(tau.dtype)
 
 
-def volume_render_packed(sigmas: torch.Tensor, rgbs: torch.Tensor, t_vals: torch.Tensor, deltas: torch.Tensor,
-                         ray_idx: torch.Tensor, n_rays: int, background: torch.Tensor) -> dict[str, torch.Tensor]:
+def volume_render_packed(
+    sigmas: torch.Tensor,
+    rgbs: torch.Tensor,
+    t_vals: torch.Tensor,
+    deltas: torch.Tensor,
+    ray_idx: torch.Tensor,
+    n_rays: int,
+    background: torch.Tensor,
+) -> dict[str, torch.Tensor]:
     """Composite ragged samples: sigmas, t_vals, deltas (N,), rgbs (N, 3), ray_idx (N,) sorted.
 
     Rays with no sample show the background. Returns rgb (n_rays, 3), depth, acc (n_rays,), weights (N,).
@@ -98,7 +110,9 @@ def sample_pdf(bins: torch.Tensor, weights: torch.Tensor, n: int, deterministic:
     return bin_lo + (u - cdf_lo) / span * (bin_hi - bin_lo)
 
 
-def ray_aabb(origins: torch.Tensor, dirs: torch.Tensor, aabb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def ray_aabb(
+    origins: torch.Tensor, dirs: torch.Tensor, aabb: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Slab test of rays (R, 3) against a box (2, 3): t_near, t_far (R,) and hit (R,) bool.
 
     t_near is clamped at 0 (origins inside the box); where hit is False the t values are meaningless.

@@ -40,15 +40,23 @@ def load_checkpoint(run: Path) -> dict:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as exc:  # noqa: BLE001 - torch raises OSError, RuntimeError, pickle errors... for a damaged file
-        raise UsageError(f"{path}: truncated or not a render-nerf checkpoint ({type(exc).__name__})",
-                         hint="train again with --force") from None
+        raise UsageError(
+            f"{path}: truncated or not a render-nerf checkpoint ({type(exc).__name__})", hint="train again with --force"
+        ) from None
     if not isinstance(ckpt, dict) or "state" not in ckpt or "config" not in ckpt:
         raise UsageError(f"{path}: not a render-nerf checkpoint", hint="train again with --force")
     return ckpt
 
 
-def train_run(data_path: Path, run: Path, config: NerfConfig, background: str = "white", resume: bool = False,
-              force: bool = False, reporter: Reporter = null_reporter) -> dict:
+def train_run(
+    data_path: Path,
+    run: Path,
+    config: NerfConfig,
+    background: str = "white",
+    resume: bool = False,
+    force: bool = False,
+    reporter: Reporter = null_reporter,
+) -> dict:
     """Train (or resume) into `run`; returns a summary."""
     from aitk.nerf.data import load_dataset
     from aitk.nerf.train import train
@@ -65,9 +73,20 @@ def train_run(data_path: Path, run: Path, config: NerfConfig, background: str = 
             raise OutputError(f"{run} already holds a run", hint="use --resume to continue it or --force to start over")
     data = load_dataset(data_path, background)
     device = torch.device(resolve_device(config.device).torch)
-    meta = {"data": str(Path(data_path).resolve()), "background": background, "config": config.to_dict(),
-            "height": data.height, "width": data.width, "focal": data.focal, "near": data.near, "far": data.far,
-            "aabb": data.aabb.tolist(), "background_rgb": data.background.tolist(), "cx": data.cx, "cy": data.cy}
+    meta = {
+        "data": str(Path(data_path).resolve()),
+        "background": background,
+        "config": config.to_dict(),
+        "height": data.height,
+        "width": data.width,
+        "focal": data.focal,
+        "near": data.near,
+        "far": data.far,
+        "aabb": data.aabb.tolist(),
+        "background_rgb": data.background.tolist(),
+        "cx": data.cx,
+        "cy": data.cy,
+    }
     run.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run / "config.json", json.dumps(meta, indent=2))
 
@@ -77,13 +96,23 @@ def train_run(data_path: Path, run: Path, config: NerfConfig, background: str = 
     started = time.perf_counter()
     state = train(data.subset("train"), config, device, reporter, previous["state"] if previous else None, checkpoint)
     checkpoint(state)
-    return {"run": str(run), "method": config.method, "steps": state.get("step"), "train_seconds": round(state.get("elapsed", 0.0), 1),
-            "wall_seconds": round(time.perf_counter() - started, 1), "device": str(device)}
+    return {
+        "run": str(run),
+        "method": config.method,
+        "steps": state.get("step"),
+        "train_seconds": round(state.get("elapsed", 0.0), 1),
+        "wall_seconds": round(time.perf_counter() - started, 1),
+        "device": str(device),
+    }
 
 
 def _overrides(config: NerfConfig) -> dict:
     """Fields a resume may change: how long to train, and where."""
-    return {k: v for k, v in asdict(config).items() if k in ("iters", "time_budget", "device", "checkpoint_every") and v is not None}
+    return {
+        k: v
+        for k, v in asdict(config).items()
+        if k in ("iters", "time_budget", "device", "checkpoint_every") and v is not None
+    }
 
 
 def _field(run: Path, device_spec: str):
@@ -94,8 +123,14 @@ def _field(run: Path, device_spec: str):
     return ckpt, load_field(ckpt["state"], device), device
 
 
-def render_views(run: Path, poses: torch.Tensor, device_spec: str = "auto", reporter: Reporter = null_reporter,
-                 task: str = "render", scale: float = 1.0) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def render_views(
+    run: Path,
+    poses: torch.Tensor,
+    device_spec: str = "auto",
+    reporter: Reporter = null_reporter,
+    task: str = "render",
+    scale: float = 1.0,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """RGB (H,W,3) float32 in [0, 1] and depth (H,W) float32 images for each pose."""
     from aitk.nerf.train import render_image
 
@@ -123,7 +158,9 @@ def camera_path(run: Path, path: str, frames: int) -> torch.Tensor:
         data = load_dataset(Path(ckpt["data"]), ckpt["background"])
         if path == "test":
             if len(data.subset("test").poses) == 0:
-                raise UsageError(f"{ckpt['data']}: no test views", hint="use --path orbit or spiral, or add transforms_test.json")
+                raise UsageError(
+                    f"{ckpt['data']}: no test views", hint="use --path orbit or spiral, or add transforms_test.json"
+                )
             return data.subset("test").poses
         train_poses = data.subset("train").poses
         return paths.orbit(train_poses, frames) if path == "orbit" else paths.spiral(train_poses, frames)
@@ -152,7 +189,10 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".gif")
 def check_output_kind(out: Path) -> None:
     """Before any rendering: the output is a video, a GIF, or a folder (no extension)."""
     if out.suffix and out.suffix.lower() not in VIDEO_SUFFIXES:
-        raise UsageError(f"--output {out}: unknown kind", hint="use .mp4, .webm, .mov, .mkv, .gif, or a folder name without extension")
+        raise UsageError(
+            f"--output {out}: unknown kind",
+            hint="use .mp4, .webm, .mov, .mkv, .gif, or a folder name without extension",
+        )
 
 
 def write_frames(frames: list[np.ndarray], out: Path, fps: int = 30) -> Path:
@@ -160,8 +200,24 @@ def write_frames(frames: list[np.ndarray], out: Path, fps: int = 30) -> Path:
     require_ffmpeg()
     height, width = frames[0].shape[:2]
     suffix = out.suffix.lower()
-    base = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
-            "-s", f"{width}x{height}", "-r", str(fps), "-i", "-"]
+    base = [
+        "ffmpeg",
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-s",
+        f"{width}x{height}",
+        "-r",
+        str(fps),
+        "-i",
+        "-",
+    ]
     if suffix == "":
         out.mkdir(parents=True, exist_ok=True)
         cmd, final, staged = base + [str(out / "frame_%04d.png")], out, None
@@ -172,7 +228,11 @@ def write_frames(frames: list[np.ndarray], out: Path, fps: int = 30) -> Path:
             graph = "split[a][b];[a]palettegen=stats_mode=diff[p];[b][p]paletteuse=dither=bayer"
             cmd = base + ["-vf", graph, "-loop", "0", str(tmp)]
         elif suffix in (".mp4", ".mov", ".mkv", ".webm"):
-            codec = ["-c:v", "libvpx-vp9", "-b:v", "0", "-crf", "30"] if suffix == ".webm" else ["-c:v", "libx264", "-crf", "16"]
+            codec = (
+                ["-c:v", "libvpx-vp9", "-b:v", "0", "-crf", "30"]
+                if suffix == ".webm"
+                else ["-c:v", "libx264", "-crf", "16"]
+            )
             # Even width and height: yuv420p needs them.
             cmd = base + ["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", *codec, "-pix_fmt", "yuv420p", str(tmp)]
         else:
@@ -190,8 +250,17 @@ def write_frames(frames: list[np.ndarray], out: Path, fps: int = 30) -> Path:
     return final
 
 
-def render_run(run: Path, path: str, frames: int, out: Path, depth: bool = False, fps: int = 30, device: str = "auto",
-               scale: float = 1.0, reporter: Reporter = null_reporter) -> list[Path]:
+def render_run(
+    run: Path,
+    path: str,
+    frames: int,
+    out: Path,
+    depth: bool = False,
+    fps: int = 30,
+    device: str = "auto",
+    scale: float = 1.0,
+    reporter: Reporter = null_reporter,
+) -> list[Path]:
     check_output_kind(out)
     check_writable(out.parent if out.suffix else out)  # before rendering
     poses = camera_path(run, path, frames)
@@ -211,16 +280,24 @@ def evaluate_run(run: Path, device: str = "auto", reporter: Reporter = null_repo
     ckpt = load_checkpoint(run)
     test: PosedImages = load_dataset(Path(ckpt["data"]), ckpt["background"]).subset("test")
     if len(test.poses) == 0:
-        raise UsageError(f"{ckpt['data']}: no test views to evaluate", hint="add transforms_test.json with held-out views")
+        raise UsageError(
+            f"{ckpt['data']}: no test views to evaluate", hint="add transforms_test.json with held-out views"
+        )
     colours, _ = render_views(run, test.poses, device, reporter, task="eval")
     views = []
     for k, rgb in enumerate(colours):
         pred = torch.from_numpy(rgb)
-        views.append({"view": k, "psnr": round(psnr(pred, test.images[k]), 3), "ssim": round(ssim(pred, test.images[k]), 4)})
+        views.append(
+            {"view": k, "psnr": round(psnr(pred, test.images[k]), 3), "ssim": round(ssim(pred, test.images[k]), 4)}
+        )
     result = {
-        "run": str(run), "method": ckpt["config"]["method"], "steps": ckpt["state"].get("step"),
-        "train_seconds": round(ckpt["state"].get("elapsed", 0.0), 1), "views": len(views),
-        "psnr": round(float(np.mean([v["psnr"] for v in views])), 3), "ssim": round(float(np.mean([v["ssim"] for v in views])), 4),
+        "run": str(run),
+        "method": ckpt["config"]["method"],
+        "steps": ckpt["state"].get("step"),
+        "train_seconds": round(ckpt["state"].get("elapsed", 0.0), 1),
+        "views": len(views),
+        "psnr": round(float(np.mean([v["psnr"] for v in views])), 3),
+        "ssim": round(float(np.mean([v["ssim"] for v in views])), 4),
         "per_view": views,
     }
     atomic_write_text(run / "eval.json", json.dumps(result, indent=2))

@@ -38,20 +38,38 @@ class PosedImages:
     def subset(self, split: str) -> PosedImages:
         idx = self.splits[split]
         return PosedImages(
-            self.images[idx], self.poses[idx], self.focal, self.near, self.far, self.aabb, self.background,
-            {split: list(range(len(idx)))}, self.cx, self.cy, None if self.alpha is None else self.alpha[idx],
+            self.images[idx],
+            self.poses[idx],
+            self.focal,
+            self.near,
+            self.far,
+            self.aabb,
+            self.background,
+            {split: list(range(len(idx)))},
+            self.cx,
+            self.cy,
+            None if self.alpha is None else self.alpha[idx],
         )
 
 
-def pixel_rays(height: int, width: int, focal: float, c2w: torch.Tensor, cx: float | None = None,
-               cy: float | None = None, jitter: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def pixel_rays(
+    height: int,
+    width: int,
+    focal: float,
+    c2w: torch.Tensor,
+    cx: float | None = None,
+    cy: float | None = None,
+    jitter: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Rays through pixel centres: origins and unit directions, each (H*W, 3), row-major.
 
     `jitter` (H*W, 2) in [-0.5, 0.5) moves each ray inside its pixel (training on pixel areas).
     """
     cx = width / 2 if cx is None else cx
     cy = height / 2 if cy is None else cy
-    j, i = torch.meshgrid(torch.arange(height, dtype=torch.float32), torch.arange(width, dtype=torch.float32), indexing="ij")
+    j, i = torch.meshgrid(
+        torch.arange(height, dtype=torch.float32), torch.arange(width, dtype=torch.float32), indexing="ij"
+    )
     u, v = i.reshape(-1) + 0.5, j.reshape(-1) + 0.5
     if jitter is not None:
         u, v = u + jitter[:, 0], v + jitter[:, 1]

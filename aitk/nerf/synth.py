@@ -23,13 +23,26 @@ from aitk.engine.errors import OutputError, UsageError
 from aitk.nerf.paths import look_at
 from aitk.nerf.scene import pixel_rays
 
-SPHERES = np.array([[0.55, 0.45, 0.2, 0.42], [-0.55, 0.55, 0.05, 0.36], [0.15, -0.6, 0.45, 0.3]], np.float32)  # (S, 4): xyz, r
+SPHERES = np.array(
+    [[0.55, 0.45, 0.2, 0.42], [-0.55, 0.55, 0.05, 0.36], [0.15, -0.6, 0.45, 0.3]], np.float32
+)  # (S, 4): xyz, r
 SPHERE_COLOURS = np.array([[0.85, 0.2, 0.15], [0.2, 0.7, 0.3], [0.2, 0.35, 0.9]], np.float32)  # (S, 3)
-BOX_CENTRE, BOX_HALF = np.array([[-0.1], [-0.15], [-0.45]], np.float32), np.array([[0.65], [0.5], [0.3]], np.float32)  # (3, 1)
+BOX_CENTRE, BOX_HALF = (
+    np.array([[-0.1], [-0.15], [-0.45]], np.float32),
+    np.array([[0.65], [0.5], [0.3]], np.float32),
+)  # (3, 1)
 _a = math.radians(25.0)
-BOX_AXES = np.array([[math.cos(_a), -math.sin(_a), 0], [math.sin(_a), math.cos(_a), 0], [0, 0, 1]], np.float32)  # columns: box axes
-CHECKER = (np.array([[0.95], [0.75], [0.25]], np.float32), np.array([[0.3], [0.2], [0.5]], np.float32), 0.2)  # colours, square size
-LIGHT = np.array([[0.5], [0.3], [0.8]], np.float32) / np.float32(math.sqrt(0.98))  # (3, 1) unit vector towards the light
+BOX_AXES = np.array(
+    [[math.cos(_a), -math.sin(_a), 0], [math.sin(_a), math.cos(_a), 0], [0, 0, 1]], np.float32
+)  # columns: box axes
+CHECKER = (
+    np.array([[0.95], [0.75], [0.25]], np.float32),
+    np.array([[0.3], [0.2], [0.5]], np.float32),
+    0.2,
+)  # colours, square size
+LIGHT = np.array([[0.5], [0.3], [0.8]], np.float32) / np.float32(
+    math.sqrt(0.98)
+)  # (3, 1) unit vector towards the light
 AMBIENT, SPECULAR, SHININESS, EPS = 0.25, 0.3, 40.0, 1e-4
 CAMERA_RADIUS, CAMERA_ANGLE_X = 4.0, 0.6911112070083618  # the NeRF-synthetic lens (50 mm on a 36 mm film)
 NEAR, FAR, AABB = 2.0, 6.0, [[-1.5, -1.5, -1.5], [1.5, 1.5, 1.5]]  # every surface is within 1.25 of the origin
@@ -78,7 +91,9 @@ def _shade(o: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     face_normal = face * np.sign(pl)
     normal = np.where(is_box, _rotate(BOX_AXES, face_normal), normal)
     squares = (np.floor(pl / CHECKER[2]) * ~face).sum(0).astype(int) % 2  # checker over the face's two axes
-    albedo = np.where(is_box, np.where(squares == 0, CHECKER[0], CHECKER[1]), SPHERE_COLOURS[np.minimum(obj, len(SPHERES) - 1)].T)
+    albedo = np.where(
+        is_box, np.where(squares == 0, CHECKER[0], CHECKER[1]), SPHERE_COLOURS[np.minimum(obj, len(SPHERES) - 1)].T
+    )
     lit = np.maximum((LIGHT * normal).sum(0), 0)  # (R',) Lambert
     facing = lit > 0  # only these can be in shadow
     shadow_o = p[:, facing] + 1e-3 * normal[:, facing]
@@ -118,14 +133,28 @@ def camera_poses(n_train: int, n_val: int, n_test: int, seed: int = 0) -> dict[s
     s = np.sin(np.radians([8.0, 80.0, TEST_ELEVATION - TRAIN_GAP, TEST_ELEVATION + TRAIN_GAP]))
     # training: equal-area spiral (sin(elevation) evenly spaced, golden-angle azimuths) skipping the gap
     u = s[0] + (np.arange(n_train) + 0.5) / n_train * (s[1] - s[0] - (s[3] - s[2]))
-    train = np.stack([np.arcsin(np.where(u >= s[2], u + s[3] - s[2], u)),
-                      np.arange(n_train) * math.pi * (3 - math.sqrt(5)) + rng.uniform(0, 2 * math.pi)], axis=1)
+    train = np.stack(
+        [
+            np.arcsin(np.where(u >= s[2], u + s[3] - s[2], u)),
+            np.arange(n_train) * math.pi * (3 - math.sqrt(5)) + rng.uniform(0, 2 * math.pi),
+        ],
+        axis=1,
+    )
     val = np.stack([np.arcsin(rng.uniform(s[0], 0.98, n_val)), rng.uniform(0, 2 * math.pi, n_val)], axis=1)
-    test = np.stack([np.full(n_test, math.radians(TEST_ELEVATION)), (np.arange(n_test) + 0.5) * 2 * math.pi / max(n_test, 1)], axis=1)
+    test = np.stack(
+        [np.full(n_test, math.radians(TEST_ELEVATION)), (np.arange(n_test) + 0.5) * 2 * math.pi / max(n_test, 1)],
+        axis=1,
+    )
 
     def poses(angles: np.ndarray) -> torch.Tensor:  # (N, 2) elevation, azimuth -> (N, 4, 4)
-        eyes = CAMERA_RADIUS * np.stack([np.cos(angles[:, 0]) * np.cos(angles[:, 1]),
-                                         np.cos(angles[:, 0]) * np.sin(angles[:, 1]), np.sin(angles[:, 0])], axis=1)
+        eyes = CAMERA_RADIUS * np.stack(
+            [
+                np.cos(angles[:, 0]) * np.cos(angles[:, 1]),
+                np.cos(angles[:, 0]) * np.sin(angles[:, 1]),
+                np.sin(angles[:, 0]),
+            ],
+            axis=1,
+        )
         return torch.stack([look_at(e, (0, 0, 0), (0, 0, 1)) for e in eyes]) if len(eyes) else torch.empty(0, 4, 4)
 
     return {"train": poses(train), "val": poses(val), "test": poses(test)}
@@ -140,11 +169,24 @@ def png_bytes(rgba: np.ndarray) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)  # 8 bits per channel, colour type 6 = RGBA
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows.tobytes(), 6))
+        + chunk(b"IEND", b"")
+    )
 
 
-def render_synthetic(out: Path, size: int = 100, n_train: int = 60, n_val: int = 6, n_test: int = 12,
-                     supersample: int = 4, seed: int = 0, background: str = "white") -> Path:
+def render_synthetic(
+    out: Path,
+    size: int = 100,
+    n_train: int = 60,
+    n_val: int = 6,
+    n_test: int = 12,
+    supersample: int = 4,
+    seed: int = 0,
+    background: str = "white",
+) -> Path:
     """Write the dataset to `out` (train/ val/ test/ PNGs, transforms_*.json, scene.json); return `out`.
 
     `background` is the colour stored under fully transparent pixels and recorded in scene.json; the
@@ -169,10 +211,19 @@ def render_synthetic(out: Path, size: int = 100, n_train: int = 60, n_val: int =
                 frames.append({"file_path": f"./{split}/r_{k}", "transform_matrix": pose.tolist()})
             meta = {"camera_angle_x": CAMERA_ANGLE_X, "frames": frames}
             (out / f"transforms_{split}.json").write_text(json.dumps(meta, indent=2))
-        scene = {"near": NEAR, "far": FAR, "aabb": AABB, "background": background, "size": size,
-                 "supersample": supersample, "camera_radius": CAMERA_RADIUS, "test_elevation_deg": TEST_ELEVATION}
+        scene = {
+            "near": NEAR,
+            "far": FAR,
+            "aabb": AABB,
+            "background": background,
+            "size": size,
+            "supersample": supersample,
+            "camera_radius": CAMERA_RADIUS,
+            "test_elevation_deg": TEST_ELEVATION,
+        }
         (out / "scene.json").write_text(json.dumps(scene, indent=2))
     except OSError as exc:
-        raise OutputError(f"cannot write the dataset: {exc.strerror}", path=exc.filename or out,
-                          hint="choose a writable folder") from exc
+        raise OutputError(
+            f"cannot write the dataset: {exc.strerror}", path=exc.filename or out, hint="choose a writable folder"
+        ) from exc
     return out

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -31,7 +31,9 @@ class MethodDefaults:
 
 # Tuned on 2 CPU cores, 100x100 images: small batches, many steps (1024 rays beat 2048 and 4096 by 1-4 dB at 120 s).
 DEFAULTS = {
-    "fast": MethodDefaults(batch_rays=1024, samples_per_step=1 << 15, lr=1e-2, lr_final_ratio=1 / 30, time_budget=120.0),
+    "fast": MethodDefaults(
+        batch_rays=1024, samples_per_step=1 << 15, lr=1e-2, lr_final_ratio=1 / 30, time_budget=120.0
+    ),
     "nerf": MethodDefaults(batch_rays=256, samples_per_step=None, lr=1e-3, lr_final_ratio=1 / 10, time_budget=600.0),
 }
 LOG_EVERY = 5.0  # seconds between Log events
@@ -89,9 +91,15 @@ def _resolve(config: NerfConfig) -> tuple[MethodDefaults, int, float, int | None
     return defaults, config.batch_rays or defaults.batch_rays, config.lr or defaults.lr, iters, budget
 
 
-def train(data: PosedImages, config: NerfConfig, device: torch.device, reporter: Reporter = null_reporter,
-          state: dict | None = None, on_checkpoint: Callable[[dict], None] | None = None,
-          eval_every: float | None = None) -> dict:
+def train(
+    data: PosedImages,
+    config: NerfConfig,
+    device: torch.device,
+    reporter: Reporter = null_reporter,
+    state: dict | None = None,
+    on_checkpoint: Callable[[dict], None] | None = None,
+    eval_every: float | None = None,
+) -> dict:
     """Train (or resume from `state`) until config.iters steps or config.time_budget seconds of training.
 
     `on_checkpoint(state)` gets the state every config.checkpoint_every seconds and at the end;
@@ -114,16 +122,26 @@ def train(data: PosedImages, config: NerfConfig, device: torch.device, reporter:
     background = data.background.to(device)
 
     def snapshot() -> dict:
-        return {"config": config.to_dict(), "model": field.state_dict(), "optimizer": optimizer.state_dict(),
-                "step": step, "elapsed": elapsed, "history": history, "aabb": data.aabb.clone(),
-                "near": data.near, "far": data.far}
+        return {
+            "config": config.to_dict(),
+            "model": field.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "step": step,
+            "elapsed": elapsed,
+            "history": history,
+            "aabb": data.aabb.clone(),
+            "near": data.near,
+            "far": data.far,
+        }
 
     def progress() -> float:
         by_steps = step / iters if iters else 0.0
         by_time = elapsed / budget if budget else 0.0
         return min(1.0, max(by_steps, by_time))
 
-    reporter(TaskStarted(TASK, f"training ({config.method})", budget if budget else iters, unit="s" if budget else "steps"))
+    reporter(
+        TaskStarted(TASK, f"training ({config.method})", budget if budget else iters, unit="s" if budget else "steps")
+    )
     if state is None:
         started = time.perf_counter()
         field.prepare(train_set)
@@ -154,8 +172,12 @@ def train(data: PosedImages, config: NerfConfig, device: torch.device, reporter:
             elapsed += time.perf_counter() - started
             reporter(TaskAdvanced(TASK, elapsed if budget else step))
             if elapsed - last_log >= LOG_EVERY:
-                reporter(Log(f"step {step}  {elapsed:.0f}s  loss {loss_sum / loss_n:.5f}  "
-                             f"train PSNR {_psnr(loss_sum / loss_n):.2f} dB"))
+                reporter(
+                    Log(
+                        f"step {step}  {elapsed:.0f}s  loss {loss_sum / loss_n:.5f}  "
+                        f"train PSNR {_psnr(loss_sum / loss_n):.2f} dB"
+                    )
+                )
                 last_log, loss_sum, loss_n = elapsed, 0.0, 0
             if eval_every and held_out is not None and elapsed - last_eval >= eval_every:
                 history.append(_evaluate(field, held_out, step, elapsed, reporter))
@@ -188,8 +210,16 @@ def evaluate_psnr(field: RadianceField, data: PosedImages) -> float:
     device = next(field.parameters()).device
     scores = []
     for image, pose in zip(data.images, data.poses):
-        out = render_image(field, data.height, data.width, data.focal, pose.to(device), data.background.to(device),
-                           cx=data.cx, cy=data.cy)
+        out = render_image(
+            field,
+            data.height,
+            data.width,
+            data.focal,
+            pose.to(device),
+            data.background.to(device),
+            cx=data.cx,
+            cy=data.cy,
+        )
         scores.append(_psnr(float(((out["rgb"].cpu() - image) ** 2).mean())))
     return sum(scores) / len(scores)
 
@@ -203,9 +233,17 @@ def load_field(state: dict, device: torch.device) -> RadianceField:
 
 
 @torch.no_grad()
-def render_image(field: RadianceField, height: int, width: int, focal: float, c2w: torch.Tensor,
-                 background: torch.Tensor, chunk: int = 2048, cx: float | None = None,
-                 cy: float | None = None) -> dict[str, torch.Tensor]:
+def render_image(
+    field: RadianceField,
+    height: int,
+    width: int,
+    focal: float,
+    c2w: torch.Tensor,
+    background: torch.Tensor,
+    chunk: int = 2048,
+    cx: float | None = None,
+    cy: float | None = None,
+) -> dict[str, torch.Tensor]:
     """Render rays through pixel centres: rgb (H, W, 3), depth (H, W), acc (H, W).
 
     `chunk` rays at a time: the paper's model holds chunk * 192 samples * width activations per layer.
@@ -214,9 +252,13 @@ def render_image(field: RadianceField, height: int, width: int, focal: float, c2
     field.eval()
     origins, dirs = pixel_rays(height, width, focal, c2w.cpu().float(), cx, cy)
     device = background.device
-    parts = [field.render_rays(o.to(device), d.to(device), background, train=False)
-             for o, d in zip(origins.split(chunk), dirs.split(chunk))]
+    parts = [
+        field.render_rays(o.to(device), d.to(device), background, train=False)
+        for o, d in zip(origins.split(chunk), dirs.split(chunk))
+    ]
     field.train(was_training)
-    return {"rgb": torch.cat([p["rgb"] for p in parts]).reshape(height, width, 3),
-            "depth": torch.cat([p["depth"] for p in parts]).reshape(height, width),
-            "acc": torch.cat([p["acc"] for p in parts]).reshape(height, width)}
+    return {
+        "rgb": torch.cat([p["rgb"] for p in parts]).reshape(height, width, 3),
+        "depth": torch.cat([p["depth"] for p in parts]).reshape(height, width),
+        "acc": torch.cat([p["acc"] for p in parts]).reshape(height, width),
+    }

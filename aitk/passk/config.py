@@ -14,7 +14,9 @@ LEVELS = ("strict", "standard", "none")
 
 @dataclass(frozen=True)
 class SandboxConfig:
-    level: str = "strict"  # strict: namespaces + every layer; standard: every layer but namespaces; none: processes only
+    level: str = (
+        "strict"  # strict: namespaces + every layer; standard: every layer but namespaces; none: processes only
+    )
     require: bool = False  # fail closed when a layer of `level` is missing (CI)
     timeout: float = 3.0  # wall-clock seconds per sample (program load and every test call)
     memory_mb: int = 512  # address space per sample process (RLIMIT_AS)

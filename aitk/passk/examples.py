@@ -60,13 +60,13 @@ def parse_examples(prompt: str, entry_point: str) -> list[Example]:
             if end is None:
                 continue
             try:
-                args = _literal(f"({line[match.end():end - 1]},)") if line[match.end():end - 1].strip() else ()
+                args = _literal(f"({line[match.end() : end - 1]},)") if line[match.end() : end - 1].strip() else ()
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
                 continue
             if type(args) is not tuple or repr(args) in seen:
                 continue
             seen.add(repr(args))
-            examples.append(_with_expected(args, line, match.start(), end, lines[number + 1:]))
+            examples.append(_with_expected(args, line, match.start(), end, lines[number + 1 :]))
     return examples
 
 
@@ -93,7 +93,11 @@ def _prefixes(text: str) -> list[str]:
 
     Only before a word (prose or the next call), so `9 * 2` is not read as 9.
     """
-    return [text] + [text[:i] for i in range(len(text) - 2, 0, -1) if text[i] == " " and (text[i + 1].isalpha() or text[i + 1] == "_")]
+    return [text] + [
+        text[:i]
+        for i in range(len(text) - 2, 0, -1)
+        if text[i] == " " and (text[i + 1].isalpha() or text[i + 1] == "_")
+    ]
 
 
 def same_output(got, expected) -> bool:
@@ -111,20 +115,30 @@ def mutate(value, rng: random.Random):
     if t is bool:
         return not value
     if t is int:
-        return rng.choice([value + rng.choice([-3, -2, -1, 1, 2, 3]), -value, 0, abs(value) + 1])  # small: fib(2n) may never end
+        return rng.choice(
+            [value + rng.choice([-3, -2, -1, 1, 2, 3]), -value, 0, abs(value) + 1]
+        )  # small: fib(2n) may never end
     if t is float:
         return rng.choice([round(value + rng.uniform(-2, 2), 3), -value, 0.0, value * 1.5])
     if t is str:
         if not value:
             return rng.choice(["a", "ab", " "])
         i = rng.randrange(len(value))
-        return rng.choice([value[::-1], value.swapcase(), value[:i] + value[i + 1:], value + value[i], value[:i] + rng.choice("aZ 1") + value[i:]])
+        return rng.choice(
+            [
+                value[::-1],
+                value.swapcase(),
+                value[:i] + value[i + 1 :],
+                value + value[i],
+                value[:i] + rng.choice("aZ 1") + value[i:],
+            ]
+        )
     if t in (list, tuple):
         items = list(value)
         options = [items[::-1], items[1:], items + items[:1]]
         if items:
             i = rng.randrange(len(items))
-            options.append(items[:i] + [mutate(items[i], rng)] + items[i + 1:])
+            options.append(items[:i] + [mutate(items[i], rng)] + items[i + 1 :])
             try:
                 options.append(sorted(items))
             except TypeError:

@@ -30,7 +30,9 @@ def truncate(completion: str, stops: tuple[str, ...] = STOP_SEQUENCES) -> str:
     return completion[:cut]
 
 
-def generate(problems: dict[str, Problem], output: Path, config: GenerateConfig, reporter: Reporter = null_reporter) -> int:
+def generate(
+    problems: dict[str, Problem], output: Path, config: GenerateConfig, reporter: Reporter = null_reporter
+) -> int:
     """Write `config.n` samples per problem to `output`; resume from an earlier partial run. Returns samples written now."""
     if config.temperature == 0 and config.n > 1:
         reporter(Log("--temperature 0 is greedy: every sample of a problem will be the same", "warning"))
@@ -53,7 +55,10 @@ def generate(problems: dict[str, Problem], output: Path, config: GenerateConfig,
     with out:
         for problem, missing in todo:
             for completion in backend(problem.prompt, missing):
-                out.write(json.dumps({"task_id": problem.task_id, "completion": truncate(completion)}, ensure_ascii=False) + "\n")
+                out.write(
+                    json.dumps({"task_id": problem.task_id, "completion": truncate(completion)}, ensure_ascii=False)
+                    + "\n"
+                )
                 out.flush()
                 written += 1
                 reporter(TaskAdvanced(BATCH, float(written)))
@@ -97,20 +102,37 @@ def _openai_backend(config: GenerateConfig):
 
     def complete(prompt: str, count: int) -> Iterator[str]:
         body = {
-            "model": config.model, "prompt": prompt, "max_tokens": config.max_new_tokens, "temperature": config.temperature,
-            "top_p": config.top_p, "n": count, "stop": list(STOP_SEQUENCES[:4]), "seed": config.seed,
+            "model": config.model,
+            "prompt": prompt,
+            "max_tokens": config.max_new_tokens,
+            "temperature": config.temperature,
+            "top_p": config.top_p,
+            "n": count,
+            "stop": list(STOP_SEQUENCES[:4]),
+            "seed": config.seed,
         }
-        request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})})
+        request = urllib.request.Request(
+            url,
+            json.dumps(body).encode(),
+            {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})},
+        )
         try:
             with urllib.request.urlopen(request, timeout=600) as response:
                 data = json.loads(response.read())
         except urllib.error.HTTPError as exc:
-            raise ModelError(f"{url}: HTTP {exc.code} {exc.reason}", hint=f"check --base-url, --model and ${config.api_key_env}") from None
+            raise ModelError(
+                f"{url}: HTTP {exc.code} {exc.reason}", hint=f"check --base-url, --model and ${config.api_key_env}"
+            ) from None
         except (urllib.error.URLError, OSError, json.JSONDecodeError) as exc:
-            raise ModelError(f"{url}: {getattr(exc, 'reason', exc)}", hint="is the server running? check --base-url") from None
+            raise ModelError(
+                f"{url}: {getattr(exc, 'reason', exc)}", hint="is the server running? check --base-url"
+            ) from None
         choices = sorted(data.get("choices", []), key=lambda c: c.get("index", 0))
         if len(choices) != count or not all(isinstance(c.get("text"), str) for c in choices):
-            raise ModelError(f"{url}: expected {count} completions with text, got {len(choices)}", hint="the server must speak the OpenAI completions API")
+            raise ModelError(
+                f"{url}: expected {count} completions with text, got {len(choices)}",
+                hint="the server must speak the OpenAI completions API",
+            )
         yield from (c["text"] for c in choices)
 
     return complete
@@ -121,7 +143,9 @@ def _transformers_backend(config: GenerateConfig, reporter: Reporter):
         import torch
         import transformers
     except ImportError:
-        raise DependencyError("generation needs transformers", hint="pip install transformers gguf (requirements/lock.txt pins them)") from None
+        raise DependencyError(
+            "generation needs transformers", hint="pip install transformers gguf (requirements/lock.txt pins them)"
+        ) from None
     from aitk.engine.device import resolve_device
 
     device = resolve_device(config.device)
@@ -134,11 +158,20 @@ def _transformers_backend(config: GenerateConfig, reporter: Reporter):
         start = inputs["input_ids"].shape[1]
         while count > 0:
             batch = min(count, config.batch_size)
-            sampling = {"do_sample": True, "temperature": config.temperature, "top_p": config.top_p} if config.temperature > 0 else {"do_sample": False}
+            sampling = (
+                {"do_sample": True, "temperature": config.temperature, "top_p": config.top_p}
+                if config.temperature > 0
+                else {"do_sample": False}
+            )
             with torch.inference_mode():
                 out = model.generate(
-                    **inputs, max_new_tokens=config.max_new_tokens, num_return_sequences=batch, stop_strings=list(STOP_SEQUENCES),
-                    tokenizer=tokenizer, pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id, **sampling,
+                    **inputs,
+                    max_new_tokens=config.max_new_tokens,
+                    num_return_sequences=batch,
+                    stop_strings=list(STOP_SEQUENCES),
+                    tokenizer=tokenizer,
+                    pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+                    **sampling,
                 )  # (batch, prompt + new tokens)
             for row in out:
                 yield tokenizer.decode(row[start:], skip_special_tokens=True)
@@ -154,4 +187,6 @@ def _load(name: str, device, reporter: Reporter):
     from aitk.passk.catalogue import register_models
 
     register_models(CATALOGUE)  # our default, also where the CLI did not load the catalogue
-    return load_causal_lm(name, device, reporter, hint=f"use {DEFAULT_MODEL}, a Hugging Face id, a local folder, or --base-url")
+    return load_causal_lm(
+        name, device, reporter, hint=f"use {DEFAULT_MODEL}, a Hugging Face id, a local folder, or --base-url"
+    )

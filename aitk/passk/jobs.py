@@ -15,8 +15,12 @@ from aitk.passk.workers import Worker, WorkerDied
 def make_job(problem: Problem, completion: str, timeout: float, test: str | None = None) -> dict:
     """One sample for a zygote: the program, and the (trusted) prompt and test that judge it."""
     return {
-        "id": 0, "program": problem.prompt + completion, "prompt": problem.prompt, "test": problem.test if test is None else test,
-        "entry_point": problem.entry_point, "timeout": timeout,
+        "id": 0,
+        "program": problem.prompt + completion,
+        "prompt": problem.prompt,
+        "test": problem.test if test is None else test,
+        "entry_point": problem.entry_point,
+        "timeout": timeout,
     }
 
 
@@ -81,4 +85,8 @@ def run_one(worker: Worker, job: dict) -> dict:
         worker.start()  # a fresh sandbox for the next sample
     except Exception as again:  # noqa: BLE001 - the next job retries; never leave the queue unserved
         reason = str(again)
-    return {"status": "sandbox error", "reason": f"the sandbox worker stopped ({reason}); it was restarted", "seconds": None}
+    return {
+        "status": "sandbox error",
+        "reason": f"the sandbox worker stopped ({reason}); it was restarted",
+        "seconds": None,
+    }

@@ -41,9 +41,14 @@ class Summary:
 
     def to_dict(self) -> dict:
         return {
-            "samples": self.samples, "problems": len(self.counts), "results": str(self.results), "resumed": self.resumed,
-            "pass_at_k": [p.to_dict() for p in self.pass_at_k], "short_of_k": {str(k): v for k, v in self.short_of_k.items()},
-            "statuses": self.statuses, "sandbox": (self.worker_layers[0] if self.worker_layers else self.layers).to_dict(),
+            "samples": self.samples,
+            "problems": len(self.counts),
+            "results": str(self.results),
+            "resumed": self.resumed,
+            "pass_at_k": [p.to_dict() for p in self.pass_at_k],
+            "short_of_k": {str(k): v for k, v in self.short_of_k.items()},
+            "statuses": self.statuses,
+            "sandbox": (self.worker_layers[0] if self.worker_layers else self.layers).to_dict(),
             **({"sandbox_variants": [w.to_dict() for w in self.worker_layers]} if len(self.worker_layers) > 1 else {}),
         }
 
@@ -55,7 +60,11 @@ def results_path(samples: Path) -> Path:
 
 
 def evaluate(
-    samples: Path, problems: dict[str, Problem], config: EvaluateConfig, reporter: Reporter = null_reporter, executor: ExecutorConfig | None = None,
+    samples: Path,
+    problems: dict[str, Problem],
+    config: EvaluateConfig,
+    reporter: Reporter = null_reporter,
+    executor: ExecutorConfig | None = None,
 ) -> Summary:
     """Evaluate every sample not yet in the results; on Ray (`executor`) each actor runs its own sandbox."""
     if not samples.is_file():
@@ -65,7 +74,9 @@ def evaluate(
     partial = staged.path
     total = sum(1 for _ in iter_samples(samples, problems))  # checks every line before anything runs
     if total == 0:
-        raise UsageError(f"{samples}: no samples in the file", hint="write one JSON object per line with task_id and completion")
+        raise UsageError(
+            f"{samples}: no samples in the file", hint="write one JSON object per line with task_id and completion"
+        )
     layers = detect(config.sandbox)
     counts: dict[str, list[int]] = {}
     statuses: dict[str, int] = {}
@@ -84,7 +95,9 @@ def evaluate(
     reporter(TaskStarted(BATCH, f"evaluating {samples.name}", float(total)))
     reporter(TaskAdvanced(BATCH, float(done)))
     remote = executor is not None and executor.kind != "local"
-    workers = start_workers(min(config.workers, total - done), config.sandbox, layers) if done < total and not remote else []
+    workers = (
+        start_workers(min(config.workers, total - done), config.sandbox, layers) if done < total and not remote else []
+    )
     # Only now, with the sandbox up, touch the files: earlier results become the partial's prefix.
     try:
         if source == target:
@@ -99,23 +112,37 @@ def evaluate(
         out.seek(offset)
         if done < total:
             if remote:  # each worker's own layers are reported as its first result comes back
-                reporter(Log(f"evaluating on Ray: {executor.workers} workers, each with its own {config.sandbox.level} sandbox"))
+                reporter(
+                    Log(
+                        f"evaluating on Ray: {executor.workers} workers, each with its own {config.sandbox.level} sandbox"
+                    )
+                )
             else:
                 reporter(Log(layers.describe()))
                 for note in layers.missing:
                     reporter(Log(f"sandbox: missing {note}", "warning"))
-            jobs = ((sample, make_job(problems[sample["task_id"]], sample["completion"], config.sandbox.timeout)) for _, sample in stream)
+            jobs = (
+                (sample, make_job(problems[sample["task_id"]], sample["completion"], config.sandbox.timeout))
+                for _, sample in stream
+            )
             if remote:
                 from aitk.passk.remote import SandboxWorker, lost_outcome
 
-                pairs = ((item[0], outcome) for item, outcome in map_ordered(SandboxWorker(config.sandbox), jobs, executor, lost_outcome))
+                pairs = (
+                    (item[0], outcome)
+                    for item, outcome in map_ordered(SandboxWorker(config.sandbox), jobs, executor, lost_outcome)
+                )
             else:
                 pairs = run_jobs(workers, jobs, window=4 * len(workers))
             for sample, outcome in pairs:
                 node = outcome.pop("sandbox", None)
                 if node is not None and not any(_same_layers(node, w) for w in worker_layers):
                     worker_layers.append(Layers.from_dict(node))
-                    reporter(Log(f"{'Ray workers' if len(worker_layers) == 1 else 'another Ray worker'}: {worker_layers[-1].describe()}"))
+                    reporter(
+                        Log(
+                            f"{'Ray workers' if len(worker_layers) == 1 else 'another Ray worker'}: {worker_layers[-1].describe()}"
+                        )
+                    )
                     for note in worker_layers[-1].missing:
                         reporter(Log(f"sandbox: missing {note}", "warning"))
                 result = _result_line(sample, outcome)
@@ -160,8 +187,15 @@ def _resume(source: Path, stream: Iterator, record) -> tuple[int, int]:
                 result = None  # a whole line that is not a result: not ours to overwrite
             sample = next(stream, (None, None))[1]
             if sample is None:
-                raise UsageError(f"{source}: holds more results than the samples have ({kept + 1} or more)", hint="use --force to start over")
-            if type(result) is not dict or result.get("task_id") != sample["task_id"] or result.get("completion") != sample["completion"]:
+                raise UsageError(
+                    f"{source}: holds more results than the samples have ({kept + 1} or more)",
+                    hint="use --force to start over",
+                )
+            if (
+                type(result) is not dict
+                or result.get("task_id") != sample["task_id"]
+                or result.get("completion") != sample["completion"]
+            ):
                 raise UsageError(
                     f"{source}: earlier results do not match the samples at result {kept + 1}",
                     hint="use --force to start over",
@@ -176,4 +210,10 @@ def _result_line(sample: dict, outcome: dict) -> dict:
     status = outcome["status"]
     reason = outcome.get("reason") or ""
     text = status if status == "passed" or not reason else f"{status}: {reason}"
-    return {**sample, "passed": status == "passed", "result": text, "result_status": status, "seconds": outcome.get("seconds")}
+    return {
+        **sample,
+        "passed": status == "passed",
+        "result": text,
+        "result_status": status,
+        "seconds": outcome.get("seconds"),
+    }

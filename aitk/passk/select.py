@@ -48,9 +48,18 @@ class Selection:
 
     def to_dict(self) -> dict:
         return {
-            "output": str(self.output), "n": self.n, "problems": self.problems, "problems_with_examples": self.with_examples,
-            "samples": self.samples, "survivors": self.survivors, "n_at_k": self.n_at_k, "pass_at_n": None if math.isnan(self.pass_at_n) else self.pass_at_n,
-            "pass_at_k": self.pass_at_all, "k_min": self.k_range[0], "k_max": self.k_range[1], "sandbox": self.layers.to_dict(),
+            "output": str(self.output),
+            "n": self.n,
+            "problems": self.problems,
+            "problems_with_examples": self.with_examples,
+            "samples": self.samples,
+            "survivors": self.survivors,
+            "n_at_k": self.n_at_k,
+            "pass_at_n": None if math.isnan(self.pass_at_n) else self.pass_at_n,
+            "pass_at_k": self.pass_at_all,
+            "k_min": self.k_range[0],
+            "k_max": self.k_range[1],
+            "sandbox": self.layers.to_dict(),
         }
 
 
@@ -59,14 +68,18 @@ def selected_path(samples: Path) -> Path:
     return samples.with_name(f"{name}_selected.jsonl")
 
 
-def select(samples: Path, problems: dict[str, Problem], config: SelectConfig, reporter: Reporter = null_reporter) -> Selection:
+def select(
+    samples: Path, problems: dict[str, Problem], config: SelectConfig, reporter: Reporter = null_reporter
+) -> Selection:
     if not samples.is_file():
         raise UsageError(f"{samples}: no such file", hint="give a JSONL file of task_id and completion")
     by_task: dict[str, list[dict]] = defaultdict(list)
     for _, sample in iter_samples(samples, problems):  # selection compares a problem's samples: they stay in memory
         by_task[sample["task_id"]].append(sample)
     if not by_task:
-        raise UsageError(f"{samples}: no samples in the file", hint="write one JSON object per line with task_id and completion")
+        raise UsageError(
+            f"{samples}: no samples in the file", hint="write one JSON object per line with task_id and completion"
+        )
     plan = {tid: _plan(problems[tid], config.inputs) for tid in by_task}
     total = sum(len(v) for v in by_task.values())
     layers = detect(config.sandbox)
@@ -119,16 +132,28 @@ def _choose(by_task, plan, outputs, passed, n: int, result: Selection) -> None:
             examples, _ = plan[tid]
             planned = len(plan[tid][1])
             # a probe that stopped part-way (its outputs fewer than the inputs) did not run: it cannot be compared
-            runnable = [i for i in range(len(group)) if outputs.get((tid, i)) is not None and len(outputs[(tid, i)]) == planned]
+            runnable = [
+                i for i in range(len(group)) if outputs.get((tid, i)) is not None and len(outputs[(tid, i)]) == planned
+            ]
             checked = [(j, e) for j, e in enumerate(examples) if e.has_expected]
-            survivors = [i for i in runnable if all(
-                outputs[(tid, i)][j][0] == "ok" and same_output(outputs[(tid, i)][j][1], e.expected) for j, e in checked
-            )] if checked else []  # no examples with expected values: nothing to filter on
+            survivors = (
+                [
+                    i
+                    for i in runnable
+                    if all(
+                        outputs[(tid, i)][j][0] == "ok" and same_output(outputs[(tid, i)][j][1], e.expected)
+                        for j, e in checked
+                    )
+                ]
+                if checked
+                else []
+            )  # no examples with expected values: nothing to filter on
             result.with_examples += bool(checked)
             result.survivors += len(survivors)
             clusters: dict[str, list[int]] = defaultdict(list)
             for i in survivors or runnable:
                 clusters[signature(outputs[(tid, i)])].append(i)
+
             def rank_key(members: list[int]) -> tuple:  # largest first; behaviour that only raises last
                 raises = all(kind != "ok" for kind, _ in outputs[(tid, members[0])])
                 return (raises, -len(members), members[0])
@@ -136,8 +161,13 @@ def _choose(by_task, plan, outputs, passed, n: int, result: Selection) -> None:
             ranked = sorted(clusters.values(), key=rank_key)[:n]
             chosen = [members[0] for members in ranked]
             for rank, (i, members) in enumerate(zip(chosen, ranked), start=1):
-                row = {**group[i], "rank": rank, "cluster_size": len(members), "passed": passed[(tid, i)],
-                       "filtered": bool(survivors)}
+                row = {
+                    **group[i],
+                    "rank": rank,
+                    "cluster_size": len(members),
+                    "passed": passed[(tid, i)],
+                    "filtered": bool(survivors),
+                }
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
             k, c = len(group), sum(passed[(tid, i)] for i in range(len(group)))
             scores.append(any(passed[(tid, i)] for i in chosen))
@@ -145,7 +175,16 @@ def _choose(by_task, plan, outputs, passed, n: int, result: Selection) -> None:
             ks.append(k)
             if k >= n:
                 random_n.append(pass_at_k(k, c, n))
-            result.per_problem.append({"task_id": tid, "k": k, "correct": c, "survivors": len(survivors), "clusters": len(clusters), "selected_passed": scores[-1]})
+            result.per_problem.append(
+                {
+                    "task_id": tid,
+                    "k": k,
+                    "correct": c,
+                    "survivors": len(survivors),
+                    "clusters": len(clusters),
+                    "selected_passed": scores[-1],
+                }
+            )
     result.problems = len(by_task)
     result.samples = len(passed)
     result.n_at_k = sum(scores) / len(scores)

@@ -52,17 +52,30 @@ class Layers:
 
     def to_dict(self) -> dict:
         return {
-            "level": self.level, "namespaces": self.namespaces or None, "cgroup": self.cgroup or None,
-            "rlimits": self.rlimits, "landlock_abi": self.landlock, "seccomp": self.seccomp,
-            "sample_uid": self.uid, "root_dropped": self.root_dropped, "missing": self.missing,
+            "level": self.level,
+            "namespaces": self.namespaces or None,
+            "cgroup": self.cgroup or None,
+            "rlimits": self.rlimits,
+            "landlock_abi": self.landlock,
+            "seccomp": self.seccomp,
+            "sample_uid": self.uid,
+            "root_dropped": self.root_dropped,
+            "missing": self.missing,
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> Layers:
         """The inverse of to_dict (a Ray worker's layers, reported back to the driver)."""
         return cls(
-            data["level"], data["namespaces"] or "", data["cgroup"] or "", data["rlimits"], data["landlock_abi"], data["seccomp"],
-            data["sample_uid"], data["root_dropped"], list(data["missing"]),
+            data["level"],
+            data["namespaces"] or "",
+            data["cgroup"] or "",
+            data["rlimits"],
+            data["landlock_abi"],
+            data["seccomp"],
+            data["sample_uid"],
+            data["root_dropped"],
+            list(data["missing"]),
         )
 
     def describe(self) -> str:
@@ -75,9 +88,14 @@ class Layers:
         if self.level == "strict":
             parts.append(mark(bool(self.namespaces), f"namespaces (bubblewrap {self.namespaces or '-'})"))
         parts += [
-            mark(bool(self.cgroup), f"cgroups ({self.cgroup or '-'})"), mark(self.rlimits, "rlimits"),
-            mark(bool(self.landlock), f"landlock (ABI {self.landlock})"), mark(self.seccomp, "seccomp"),
-            mark(self.uid not in (None, 0), f"unprivileged (uid {self.uid}{', dropped root' if self.root_dropped else ''})"),
+            mark(bool(self.cgroup), f"cgroups ({self.cgroup or '-'})"),
+            mark(self.rlimits, "rlimits"),
+            mark(bool(self.landlock), f"landlock (ABI {self.landlock})"),
+            mark(self.seccomp, "seccomp"),
+            mark(
+                self.uid not in (None, 0),
+                f"unprivileged (uid {self.uid}{', dropped root' if self.root_dropped else ''})",
+            ),
         ]
         return f"sandbox {self.level}: " + ", ".join(parts)
 
@@ -92,7 +110,9 @@ def detect(config: SandboxConfig) -> Layers:
     if config.level == "strict":
         layers.namespaces = _bwrap_version()
         if not layers.namespaces:
-            layers.missing.append("namespaces: bubblewrap is not installed or cannot create namespaces here (apt-get install bubblewrap; Ubuntu may block unprivileged user namespaces)")
+            layers.missing.append(
+                "namespaces: bubblewrap is not installed or cannot create namespaces here (apt-get install bubblewrap; Ubuntu may block unprivileged user namespaces)"
+            )
     layers.cgroup = _cgroup_kind()
     if not layers.cgroup:
         layers.missing.append("cgroups: no writable cgroup for memory and pids limits (optional; rlimits still apply)")
@@ -126,14 +146,24 @@ def _bwrap_version() -> str:
         return ""
     try:
         version = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10).stdout.split()[-1]
-        probe = subprocess.run([path, *_namespace_args(), "--ro-bind", "/", "/", "true"], capture_output=True, timeout=10)
+        probe = subprocess.run(
+            [path, *_namespace_args(), "--ro-bind", "/", "/", "true"], capture_output=True, timeout=10
+        )
     except (OSError, subprocess.SubprocessError, IndexError):
         return ""
     return version if probe.returncode == 0 else ""
 
 
 def _namespace_args() -> list[str]:
-    args = ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session"]
+    args = [
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--die-with-parent",
+        "--new-session",
+    ]
     if os.geteuid() != 0:
         args.insert(0, "--unshare-user")  # as root we keep real uids so samples can drop to their own
     return args
@@ -154,7 +184,11 @@ def _own_cgroup(controller: str) -> Path | None:
 def _cgroup_kind() -> str:
     if Path("/sys/fs/cgroup/cgroup.controllers").is_file():
         own = _own_cgroup("")
-        ok = own is not None and os.access(own, os.W_OK) and {"memory", "pids"} <= set((own / "cgroup.subtree_control").read_text().split())
+        ok = (
+            own is not None
+            and os.access(own, os.W_OK)
+            and {"memory", "pids"} <= set((own / "cgroup.subtree_control").read_text().split())
+        )
         return "v2" if ok else ""
     mem, pids = _own_cgroup("memory"), _own_cgroup("pids")
     return "v1" if mem and pids and os.access(mem, os.W_OK) and os.access(pids, os.W_OK) else ""
@@ -224,16 +258,28 @@ class Worker:
             command = [python, "-I", "-S", "-c", BOOT, str(SANDBOX_DIR)]
         if level != "none" and self.layers.cgroup:
             memory = 2 * self.config.memory_mb * 2**20 + 2**28  # a sample's two processes plus the zygote
-            self.cgroup = _Cgroup(self.layers.cgroup, f"aitk-passk-{os.getpid()}-{self.index}", memory, 4 * self.config.nproc)
+            self.cgroup = _Cgroup(
+                self.layers.cgroup, f"aitk-passk-{os.getpid()}-{self.index}", memory, 4 * self.config.nproc
+            )
         debug = os.environ.get("AITK_DEBUG", "") not in ("", "0")
         self.proc = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None if debug else subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=self.cgroup.enter if self.cgroup else None, bufsize=0,
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=None if debug else subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=self.cgroup.enter if self.cgroup else None,
+            bufsize=0,
         )
-        plaindata.send(self.proc.stdin.fileno(), {
-            "plan": self._plan(python, package), "uids": self._uids(), "work_root": work_root,
-            "output_cap": self.config.output_bytes,
-        })
+        plaindata.send(
+            self.proc.stdin.fileno(),
+            {
+                "plan": self._plan(python, package),
+                "uids": self._uids(),
+                "work_root": work_root,
+                "output_cap": self.config.output_bytes,
+            },
+        )
         return self._receive(30.0)
 
     def _uids(self) -> list[int] | None:
@@ -247,22 +293,48 @@ class Worker:
             return {"rlimits": False, "landlock": 0, "seccomp": False, "no_new_privs": False}
         reads = sorted({*SYSTEM_PATHS, *_python_dirs(python), package, "/etc/ld.so.cache", "/etc/localtime"})
         return {
-            "rlimits": True, "memory_bytes": self.config.memory_mb * 2**20, "cpu_seconds": int(self.config.timeout) + 1,
-            "file_bytes": self.config.file_bytes, "nproc": self.config.nproc if os.geteuid() == 0 else None,
-            "landlock": landlock.abi_version(), "seccomp": seccomp.supported(), "read_paths": reads,
+            "rlimits": True,
+            "memory_bytes": self.config.memory_mb * 2**20,
+            "cpu_seconds": int(self.config.timeout) + 1,
+            "file_bytes": self.config.file_bytes,
+            "nproc": self.config.nproc if os.geteuid() == 0 else None,
+            "landlock": landlock.abi_version(),
+            "seccomp": seccomp.supported(),
+            "read_paths": reads,
         }
 
     def _bwrap_command(self, python: str) -> list[str]:
         binds = [p for p in SYSTEM_PATHS if os.path.exists(p)]
         extra = [d for d in _python_dirs(python) if not any(d == s or d.startswith(s + "/") for s in binds)]
-        args = ["bwrap", *_namespace_args(), "--proc", "/proc", "--dev", "/dev",
-                "--size", str(256 * 2**20), "--tmpfs", "/tmp"]
+        args = [
+            "bwrap",
+            *_namespace_args(),
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--size",
+            str(256 * 2**20),
+            "--tmpfs",
+            "/tmp",
+        ]
         for folder in sorted({a for path in [*extra, INSIDE_DIR] for a in _ancestors(path)}, key=len):
             args += ["--perms", "0755", "--dir", folder]  # bubblewrap would make them 0700
         for path in [*binds, *extra]:
             args += ["--ro-bind", path, path]
-        args += ["--ro-bind", str(SANDBOX_DIR), INSIDE_DIR, "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
-                 "--ro-bind-try", "/etc/localtime", "/etc/localtime", "--chdir", "/tmp"]
+        args += [
+            "--ro-bind",
+            str(SANDBOX_DIR),
+            INSIDE_DIR,
+            "--ro-bind-try",
+            "/etc/ld.so.cache",
+            "/etc/ld.so.cache",
+            "--ro-bind-try",
+            "/etc/localtime",
+            "/etc/localtime",
+            "--chdir",
+            "/tmp",
+        ]
         if os.geteuid() == 0:
             for cap in CAPS:
                 args += ["--cap-add", cap]
@@ -339,13 +411,20 @@ def start_workers(count: int, config: SandboxConfig, layers: Layers, first_index
             hello = worker.start()
             if index == first_index and config.level != "none":
                 probe = hello["probe"]
-                layers.rlimits, layers.landlock, layers.seccomp = probe["rlimits"], int(probe["landlock"]), probe["seccomp"]
+                layers.rlimits, layers.landlock, layers.seccomp = (
+                    probe["rlimits"],
+                    int(probe["landlock"]),
+                    probe["seccomp"],
+                )
                 layers.uid, layers.root_dropped = probe["uid"], probe["root_dropped"]
                 check_required(layers, config)
     except WorkerDied as exc:
         for worker in workers:
             worker.close()
-        raise DependencyError(f"the sandbox worker failed to start ({exc})", hint="run with AITK_DEBUG=1 to see why, or try --sandbox standard") from None
+        raise DependencyError(
+            f"the sandbox worker failed to start ({exc})",
+            hint="run with AITK_DEBUG=1 to see why, or try --sandbox standard",
+        ) from None
     except BaseException:
         for worker in workers:
             worker.close()

@@ -11,7 +11,18 @@ FORMATS = ("txt", "srt", "vtt", "tsv", "json")
 BACKENDS = ("auto", "faster-whisper", "openai-whisper")
 TASKS = ("transcribe", "translate")
 # CTranslate2's precisions; which of them a device runs is known only once ctranslate2 is imported.
-COMPUTE_TYPES = ("int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16", "float32", "auto", "default")
+COMPUTE_TYPES = (
+    "int8",
+    "int8_float32",
+    "int8_float16",
+    "int8_bfloat16",
+    "int16",
+    "float16",
+    "bfloat16",
+    "float32",
+    "auto",
+    "default",
+)
 
 
 @dataclass(frozen=True)
@@ -43,7 +54,10 @@ class TranscribeConfig:
         if self.task not in TASKS:
             raise UsageError(f"unknown task '{self.task}'", hint="use --task transcribe or --task translate")
         if self.compute_type is not None and self.compute_type not in COMPUTE_TYPES:
-            raise UsageError(f"unknown --compute-type {self.compute_type}", hint=f"use one of {', '.join(COMPUTE_TYPES)}, or leave it out")
+            raise UsageError(
+                f"unknown --compute-type {self.compute_type}",
+                hint=f"use one of {', '.join(COMPUTE_TYPES)}, or leave it out",
+            )
 
     @property
     def temperatures(self) -> tuple[float, ...]:

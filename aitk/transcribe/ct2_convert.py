@@ -29,11 +29,27 @@ if TYPE_CHECKING:
 
 # Type ids of CTranslate2's DataType enum; numpy has no bfloat16, so it is read as raw uint16.
 _DTYPES = {0: "float32", 1: "int8", 2: "int16", 3: "int32", 4: "float16", 5: "bfloat16"}
-_NUMPY = {"float32": np.float32, "int8": np.int8, "int16": np.int16, "int32": np.int32,
-          "float16": np.float16, "bfloat16": np.uint16}
+_NUMPY = {
+    "float32": np.float32,
+    "int8": np.int8,
+    "int16": np.int16,
+    "int32": np.int32,
+    "float16": np.float16,
+    "bfloat16": np.uint16,
+}
 _ITEM_SIZE_DTYPES = {4: "float32", 2: "int16", 1: "int8"}  # binary versions < 4 store an item size
-_DIM_FIELDS = ("n_mels", "n_audio_ctx", "n_audio_state", "n_audio_head", "n_audio_layer",
-               "n_vocab", "n_text_ctx", "n_text_state", "n_text_head", "n_text_layer")
+_DIM_FIELDS = (
+    "n_mels",
+    "n_audio_ctx",
+    "n_audio_state",
+    "n_audio_head",
+    "n_audio_layer",
+    "n_vocab",
+    "n_text_ctx",
+    "n_text_state",
+    "n_text_head",
+    "n_text_layer",
+)
 
 
 def _unpack(f: IO[bytes], fmt: str, path: Path) -> Any:
@@ -209,11 +225,15 @@ def ct2_whisper_to_openai(ct2_dir: Path) -> dict:
         text_ctx, text_state = v["decoder/position_encodings/encodings"].shape  # (448, d)
         dims = dict(
             n_mels=v["encoder/conv1/weight"].shape[1],  # (d, n_mels, 3)
-            n_audio_ctx=audio_ctx, n_audio_state=audio_state, n_audio_layer=n_enc,
+            n_audio_ctx=audio_ctx,
+            n_audio_state=audio_state,
+            n_audio_layer=n_enc,
             # Head counts are not in any shape: read the stored scalars (Whisper's head size is 64).
             n_audio_head=v.get("encoder/num_heads", audio_state // 64),
             n_vocab=v["decoder/embeddings/weight"].shape[0],  # (n_vocab, d)
-            n_text_ctx=text_ctx, n_text_state=text_state, n_text_layer=n_dec,
+            n_text_ctx=text_ctx,
+            n_text_state=text_state,
+            n_text_layer=n_dec,
             n_text_head=v.get("decoder/num_heads", text_state // 64),
         )
         state = _state_dict(v, n_enc, n_dec)
@@ -255,7 +275,7 @@ def convert_to_file(ct2_dir: Path, out_pt: Path) -> Path:
     return out_pt
 
 
-def load_openai_model(checkpoint: Path | dict, device: str = "cpu") -> "whisper.model.Whisper":
+def load_openai_model(checkpoint: Path | dict, device: str = "cpu") -> whisper.model.Whisper:
     """Build an openai-whisper model from our checkpoint (dict or .pt path) or an OpenAI .pt file."""
     import torch
     from whisper.model import ModelDimensions, Whisper

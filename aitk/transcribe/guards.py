@@ -17,9 +17,26 @@ from aitk.transcribe.result import Segment
 # Phrases Whisper is known to produce on silence or music (from its training subtitles).
 SILENCE_PHRASES = frozenset(
     {
-        "thank you", "thank you.", "thank you very much", "thank you so much", "thanks for watching", "thanks for watching!", "thank you for watching",
-        "please subscribe", "subscribe to my channel", "you", "bye", "bye.", "so", "okay", "[music]",
-        "(music)", "[silence]", "[blank_audio]", "...", "♪",
+        "thank you",
+        "thank you.",
+        "thank you very much",
+        "thank you so much",
+        "thanks for watching",
+        "thanks for watching!",
+        "thank you for watching",
+        "please subscribe",
+        "subscribe to my channel",
+        "you",
+        "bye",
+        "bye.",
+        "so",
+        "okay",
+        "[music]",
+        "(music)",
+        "[silence]",
+        "[blank_audio]",
+        "...",
+        "♪",
     }
 )
 

@@ -45,7 +45,11 @@ class FileResult:
         """The input's record (aitk.engine.record): the transcript and real-time factor under `result`."""
         result = None
         if self.transcript is not None:
-            result = {"real_time_factor": round(self.seconds / self.transcript.duration, 4) if self.transcript.duration else None}
+            result = {
+                "real_time_factor": round(self.seconds / self.transcript.duration, 4)
+                if self.transcript.duration
+                else None
+            }
             if with_transcript:
                 result["transcript"] = self.transcript.to_dict()
         seconds = self.seconds if self.transcript is not None or self.status == "failed" else None
@@ -61,7 +65,9 @@ def normalise_language(language: str | None) -> str | None:
     code = language.lower()
     code = TO_LANGUAGE_CODE.get(code, code)
     if code not in LANGUAGES:
-        raise UsageError(f"unknown language '{language}'", hint="use a code such as en, de, fr, or leave --language out")
+        raise UsageError(
+            f"unknown language '{language}'", hint="use a code such as en, de, fr, or leave --language out"
+        )
     return code
 
 
@@ -212,13 +218,16 @@ def run_batch(
     claims = OutputClaims()
     plans: list[tuple[Path, str | dict]] = []  # (file, "skip" | error message | outputs to write)
     for path in files:
-        clash = claims.claim(path, output_paths(path, transcriber.config.formats, output_dir).values()) if write else None
+        clash = (
+            claims.claim(path, output_paths(path, transcriber.config.formats, output_dir).values()) if write else None
+        )
         if clash is not None:
             plans.append((path, clash))
             continue
         todo = _todo(path, transcriber.config, output_dir, force) if write else {}
         plans.append((path, todo if todo or not write else "skip"))
     if executor.kind == "local":
+
         def factory():
             return lambda path: transcribe_one(transcriber, path, reporter)
     else:
@@ -300,7 +309,12 @@ def run_watch(
         source = signature(path)  # before reading: growth during the run shows next time
         change = ledger.changed(path, outputs)
         if change == "edited":
-            reporter(Log(f"{path} changed after it was transcribed, but its outputs were edited since: left as they are", "warning"))
+            reporter(
+                Log(
+                    f"{path} changed after it was transcribed, but its outputs were edited since: left as they are",
+                    "warning",
+                )
+            )
         result = process_file(path, transcriber, output_dir, force=change == "redo", reporter=reporter)
         if result.status == "done":
             ledger.record(path, source, outputs)

@@ -42,7 +42,9 @@ def write_srt(t: Transcript) -> str:
 
 
 def write_vtt(t: Transcript) -> str:
-    blocks = [f"{srt_timestamp(a, '.')} --> {srt_timestamp(b, '.')}\n{text.replace('-->', '->')}\n" for a, b, text in _cues(t)]
+    blocks = [
+        f"{srt_timestamp(a, '.')} --> {srt_timestamp(b, '.')}\n{text.replace('-->', '->')}\n" for a, b, text in _cues(t)
+    ]
     return "WEBVTT\n\n" + "\n".join(blocks)
 
 

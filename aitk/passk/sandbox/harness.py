@@ -121,7 +121,9 @@ def _proxy(entry_point: str, state: dict):
         try:
             request = {"args": plaindata.encode(list(args)), "kwargs": plaindata.encode(kwargs)}
         except plaindata.NotPlainData as exc:
-            raise CandidateFailed(f"harness error: the test passed an argument that is not plain data ({exc})") from None
+            raise CandidateFailed(
+                f"harness error: the test passed an argument that is not plain data ({exc})"
+            ) from None
         plaindata.send(TEST_REQUEST, request)
         reply = _receive()
         if "ok" in reply:
@@ -168,6 +170,8 @@ def _failure(reply: dict) -> dict:
 
 def _reason(reply: dict) -> str:
     name, text = str(reply.get("exc", "?"))[:TEXT_LIMIT], str(reply.get("msg", ""))[:TEXT_LIMIT]
-    where = {"load": "sample failed to load", "return": "sample returned a value that is not plain data"}.get(reply.get("kind"))
+    where = {"load": "sample failed to load", "return": "sample returned a value that is not plain data"}.get(
+        reply.get("kind")
+    )
     head = f"{where}: {name}" if where else f"candidate raised {name}"
     return f"{head}: {text}" if text else head

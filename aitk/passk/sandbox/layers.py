@@ -32,7 +32,9 @@ def apply(plan: dict, uid: int | None, write_dir: str | None, dumpable: bool = T
         if libc.prctl(seccomp.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:  # Landlock and seccomp need it
             raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
     if plan.get("landlock"):
-        landlock.restrict(plan["read_paths"], [write_dir] + ["/dev/null"] if write_dir else ["/dev/null"], plan["landlock"])
+        landlock.restrict(
+            plan["read_paths"], [write_dir] + ["/dev/null"] if write_dir else ["/dev/null"], plan["landlock"]
+        )
     if plan.get("seccomp"):
         seccomp.install()
 

@@ -78,7 +78,7 @@ def send(fd: int, message: dict) -> None:
     data = struct.pack(">I", len(data)) + data
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def recv(fd: int) -> dict | None:

@@ -90,7 +90,9 @@ class Zygote:
         checks = json.loads(data) if data else {}
         found["applied"] = bool(checks)
         found["uid"] = checks.get("uid")
-        found["root_dropped"] = bool(self.uids) and checks.get("uid") not in (None, 0) and checks.get("root_back") is False
+        found["root_dropped"] = (
+            bool(self.uids) and checks.get("uid") not in (None, 0) and checks.get("root_back") is False
+        )
         found["landlock"] = self.plan.get("landlock", 0) if checks.get("write_outside") is False else 0
         found["seccomp"] = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGSYS
         found["rlimits"] = bool(self.plan.get("rlimits")) and checks.get("as") == self.plan.get("memory_bytes")
@@ -109,10 +111,22 @@ class Zygote:
         ver_r, ver_w = os.pipe()
         out_r, out_w = os.pipe()
         uid_c, uid_t = self.uids if self.uids else (None, None)
-        cand = self._spawn(lambda: harness.candidate_main(job["program"], job["entry_point"]),
-                           [req_r, rep_w], out_w, cand_dir, uid_c, True)
-        test = self._spawn(lambda: harness.test_main(job["prompt"], job["test"], job["entry_point"]),
-                           [req_w, rep_r, ver_w], self.devnull, test_dir, uid_t, False)
+        cand = self._spawn(
+            lambda: harness.candidate_main(job["program"], job["entry_point"]),
+            [req_r, rep_w],
+            out_w,
+            cand_dir,
+            uid_c,
+            True,
+        )
+        test = self._spawn(
+            lambda: harness.test_main(job["prompt"], job["test"], job["entry_point"]),
+            [req_w, rep_r, ver_w],
+            self.devnull,
+            test_dir,
+            uid_t,
+            False,
+        )
         for fd in (req_r, req_w, rep_r, rep_w, ver_w, out_w):
             os.close(fd)
         verdict, timed_out, flooded = self._watch(ver_r, out_r, deadline)
@@ -233,7 +247,10 @@ def _classify(verdict, timed_out: bool, flooded: bool, statuses: dict, early: di
         return {"status": "output limit", "reason": ""}
     if signal.SIGSYS in signals.values():
         return {"status": "sandbox violation", "reason": "blocked system call"}
-    if any(os.WIFEXITED(s) and os.WEXITSTATUS(s) == EXIT_LAYER_FAILED for s in (statuses.get(cand, 0), statuses.get(test, 0))):
+    if any(
+        os.WIFEXITED(s) and os.WEXITSTATUS(s) == EXIT_LAYER_FAILED
+        for s in (statuses.get(cand, 0), statuses.get(test, 0))
+    ):
         return {"status": "sandbox error", "reason": "a sandbox layer could not be applied; the sample did not run"}
     if type(verdict) is dict and verdict.get("passed") is True:
         return {"status": "passed", "reason": ""}

@@ -16,7 +16,6 @@ from aitk.transcribe.cues import split_segments
 from aitk.transcribe.models import ResolvedModel, ct2_folder
 from aitk.transcribe.result import Segment, Transcript, Word
 
-
 # Batched windows start with no previous text, and small models then often drop punctuation and
 # capitals. A short punctuated prompt brings them back (OpenAI's prompting guide suggests this);
 # it is used for English only, with VAD on (a prompt makes text on silence more likely, and VAD
@@ -48,7 +47,9 @@ class FasterWhisperBackend:
             import ctranslate2
             from faster_whisper import BatchedInferencePipeline, WhisperModel
         except ImportError as exc:
-            raise DependencyError(f"faster-whisper is not installed ({exc})", hint="pip install faster-whisper") from exc
+            raise DependencyError(
+                f"faster-whisper is not installed ({exc})", hint="pip install faster-whisper"
+            ) from exc
         if device.kind == "cuda" and ctranslate2.get_cuda_device_count() == 0:
             raise DeviceError(
                 "this CTranslate2 build cannot use CUDA", hint="use --backend openai-whisper or --device cpu"

@@ -37,12 +37,15 @@ def checkpoint_for(model: ResolvedModel) -> Path:
 
     if model.name not in whisper._MODELS:
         raise ModelError(
-            f"unknown model '{model.name}'", hint="give a .pt file, a CTranslate2 folder, or a known name: tiny.en, base"
+            f"unknown model '{model.name}'",
+            hint="give a .pt file, a CTranslate2 folder, or a known name: tiny.en, base",
         )
     try:  # openai-whisper's own download, for machines that are online
         return Path(whisper._download(whisper._MODELS[model.name], str(aitk_home() / "openai-whisper"), False))
     except Exception as exc:  # noqa: BLE001 - urllib raises many kinds
-        raise ModelError(f"cannot download model '{model.name}': {exc}", hint="use an offline model: tiny.en, base") from exc
+        raise ModelError(
+            f"cannot download model '{model.name}': {exc}", hint="use an offline model: tiny.en, base"
+        ) from exc
 
 
 class OpenAIWhisperBackend:
