@@ -127,7 +127,9 @@ def bench_pipeline(folder: Path, paths: list[str], batch: int, device: str) -> f
 
 
 def training_figure(tmp: Path) -> list[dict]:
-    """Training steps/s of the `tiny` preset on a small generated set (batch 4 and 8), as benchmarks/detect_train.py measures it."""
+    """Training steps/s of the `tiny` preset on a small generated set (batch 4 and 8),
+    as benchmarks/detect_train.py measures it.
+    """
     import torch
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -189,7 +191,8 @@ def main() -> None:
         print(f"{model:<20} {tool:<22} {batch:>5} {ips:>9.2f}")
     for row in training:
         print(
-            f"training (detect train, tiny preset, 128 px, aitk's set loss): batch {row['batch']}: {row['steps_per_second']:.2f} steps/s"
+            f"training (detect train, tiny preset, 128 px, aitk's set loss): batch {row['batch']}: "
+            f"{row['steps_per_second']:.2f} steps/s"
         )
 
 

@@ -111,7 +111,10 @@ def main() -> None:
                 }
             )
             print(
-                f"batch {batch:>3}: {ours:6.2f} steps/s with aitk's criterion, {theirs:6.2f} with transformers' DETR loss",
+                (
+                    f"batch {batch:>3}: {ours:6.2f} steps/s with aitk's criterion, {theirs:6.2f} with transformers' "
+                    "DETR loss"
+                ),
                 file=sys.stderr,
             )
         summary = timed_run(data, Path(tmp) / "run", args.budget, device, 8, args.every)
@@ -128,7 +131,8 @@ def main() -> None:
         print(json.dumps(result))
     else:
         print(
-            f"{args.budget:.0f} s run on {device}: {summary['steps']} steps, val AP {summary['val']['AP']:.3f}, AP50 {summary['val']['AP50']:.3f}"
+            f"{args.budget:.0f} s run on {device}: {summary['steps']} steps, val AP {summary['val']['AP']:.3f}, "
+            f"AP50 {summary['val']['AP50']:.3f}"
         )
 
 

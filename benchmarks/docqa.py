@@ -140,7 +140,8 @@ def main() -> None:
         print(json.dumps({**summary, "rows": rows}, indent=2))
         return
     print(
-        f"{n} questions over {len(generated)} generated documents; models loaded in {load_s:.1f} s, indexed once in {index_s:.1f} s"
+        f"{n} questions over {len(generated)} generated documents; models loaded in {load_s:.1f} s, indexed once "
+        f"in {index_s:.1f} s"
     )
     print(f"{'':<10}{'accuracy':>10}{'s/question':>12}")
     for key in ("aitk", "baseline"):
@@ -149,7 +150,8 @@ def main() -> None:
     for r in rows:
         mark = lambda ok: "ok " if ok else "BAD"  # noqa: E731
         print(
-            f"  {mark(r['aitk_right'])} {mark(r['baseline_right'])} {r['doc']:<15} {r['question'][:48]:<48} truth={r['truth']!r} aitk={r['aitk']!r} ({r['score']}) baseline={r['baseline']!r}"
+            f"  {mark(r['aitk_right'])} {mark(r['baseline_right'])} {r['doc']:<15} {r['question'][:48]:<48} "
+            f"truth={r['truth']!r} aitk={r['aitk']!r} ({r['score']}) baseline={r['baseline']!r}"
         )
 
 

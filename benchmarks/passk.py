@@ -130,12 +130,14 @@ def main() -> None:
         return
     cpus = os.cpu_count()
     print(
-        f"{count} HumanEval samples ({args.canonical} canonical + {args.wrong} wrong per task), {args.workers} workers, {cpus} CPUs"
+        f"{count} HumanEval samples ({args.canonical} canonical + {args.wrong} wrong per task), {args.workers} "
+        f"workers, {cpus} CPUs"
     )
     print(f"{'tool':<66} {'seconds':>8} {'samples/s':>10} {'ms/sample/worker':>17} {'pass@1':>7}")
     for row in rows:
         print(
-            f"{row['tool']:<66} {row['seconds']:>8.2f} {row['samples_per_s']:>10.1f} {row['ms_per_sample_per_worker']:>17.2f} {row['pass_at_1']:>7.4f}"
+            f"{row['tool']:<66} {row['seconds']:>8.2f} {row['samples_per_s']:>10.1f} "
+            f"{row['ms_per_sample_per_worker']:>17.2f} {row['pass_at_1']:>7.4f}"
         )
 
 

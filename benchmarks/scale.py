@@ -124,7 +124,8 @@ def main() -> None:
         return
     print(f"{os.cpu_count()} CPUs, {args.workers} Ray workers; a private local Ray starts in {startup:.1f} s")
     print(
-        f"{'command':<32} {'inputs':>6}  {'local s':>8} {'/s':>6}  {'ray s':>8} {'/s':>6}  {'ray - start-up':>14} {'/s':>6}"
+        f"{'command':<32} {'inputs':>6}  {'local s':>8} {'/s':>6}  {'ray s':>8} {'/s':>6}  "
+        f"{'ray - start-up':>14} {'/s':>6}"
     )
     for name, r in rows.items():
         steady = max(r["ray"] - startup, 1e-9)

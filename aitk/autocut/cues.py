@@ -54,16 +54,23 @@ def parse_srt(text: str, name: str = "srt") -> list[Cue]:
         )  # where the parser stopped: the garbage starts after any blank lines
         if where is not None:
             where += len(text[where:]) - len(text[where:].lstrip())
-        at = "" if where is None else " at line %d" % (text.count("\n", 0, where) + 1)
+        line = None if where is None else text.count("\n", 0, where) + 1
+        at = "" if line is None else f" at line {line}"
         raise EditFileError(
             f"not a valid SRT file{at}",
             path=name,
-            hint="each cue is a number, a 'HH:MM:SS,mmm --> HH:MM:SS,mmm' line and its text; fix it, or use the .srt aitk wrote",
+            hint=(
+                "each cue is a number, a 'HH:MM:SS,mmm --> HH:MM:SS,mmm' line and its text; fix it, or use the .srt "
+                "aitk wrote"
+            ),
         ) from exc
     backwards = next((c for c in cues if c.end < c.start), None)
     if backwards is not None:
         raise EditFileError(
-            f"cue {backwards.index} ends before it starts ({srt_timestamp(backwards.start)} --> {srt_timestamp(backwards.end)})",
+            (
+                f"cue {backwards.index} ends before it starts ({srt_timestamp(backwards.start)} --> "
+                f"{srt_timestamp(backwards.end)})"
+            ),
             path=name,
             hint="swap or fix its two times",
         )

@@ -11,7 +11,11 @@ from aitk.cli import autocut, detect, docqa, doctor, models, nerf, options, pass
 
 app = typer.Typer(
     name="aitk",
-    help="Applied AI utilities: transcribe media, edit video by its transcript, render neural radiance fields, evaluate code models in a sandbox, detect objects and train detectors, answer questions about documents; batches scale out on Ray.",
+    help=(
+        "Applied AI utilities: transcribe media, edit video by its transcript, render neural radiance fields, "
+        "evaluate code models in a sandbox, detect objects and train detectors, answer questions about documents; "
+        "batches scale out on Ray."
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -30,7 +34,8 @@ def root(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
-    """Applied AI utilities. Results go to stdout, progress and logs to stderr; exit 0 all done, 1 some inputs failed, 2 bad usage."""
+    """Applied AI utilities. Results go to stdout, progress and logs to stderr; exit 0 all done, 1 some inputs failed, \
+2 bad usage."""
     from aitk.cli import catalogue
 
     catalogue.load()  # every capability's default models, for any command's --model (docqa's reader is passk's)

@@ -74,7 +74,8 @@ def transcribe(
                 else:  # a result line on stdout, like "done": -q silences stderr only
                     tally.add(Record(path, "skipped", outputs))
                     print(
-                        f"skipped {path} ({outputs[0].name} and {outputs[1].name} exist; --force transcribes again, overwriting your edits)"
+                        f"skipped {path} ({outputs[0].name} and {outputs[1].name} exist; --force transcribes "
+                        "again, overwriting your edits)"
                     )
                 continue
             started = time.monotonic()
@@ -115,7 +116,10 @@ def cut(
     files: Annotated[
         list[Path],
         typer.Argument(
-            help="MEDIA [SRT] [MD], in any order. With an md: keep the ticked sentences. Without: keep the cues still in the srt."
+            help=(
+                "MEDIA [SRT] [MD], in any order. With an md: keep the ticked sentences. Without: keep the cues still "
+                "in the srt."
+            )
         ),
     ],
     padding: Annotated[float, typer.Option(min=0.0, help="Seconds of context kept around each kept span.")] = 0.0,
@@ -187,9 +191,7 @@ def to_md(
 def md_to_srt(
     md: Annotated[Path, typer.Argument(help="The edited X.md.")],
     srt: Annotated[Path | None, typer.Option("--srt", help="The srt it was made from (default: X.srt).")] = None,
-    output: Annotated[
-        Path | None, options.output("Default: X_edited.srt; '-' writes the subtitles to stdout.")
-    ] = None,
+    output: Annotated[Path | None, options.output("Default: X_edited.srt; '-' writes the subtitles to stdout.")] = None,
     force: Force = False,
     json_out: Json = False,
 ) -> None:

@@ -28,7 +28,11 @@ class DefaultToPredict(TyperGroup):
 
 app = typer.Typer(
     cls=DefaultToPredict,
-    help="Object detection: 'aitk detect INPUTS...' finds objects in images and videos (offline CenterNet COCO-80, or a transformers DETR-family model); 'eval' scores COCO results; 'synth' makes a dataset and 'train' trains a DETR on it.",
+    help=(
+        "Object detection: 'aitk detect INPUTS...' finds objects in images and videos (offline CenterNet COCO-80, or "
+        "a transformers DETR-family model); 'eval' scores COCO results; 'synth' makes a dataset and 'train' trains a "
+        "DETR on it."
+    ),
     no_args_is_help=True,
 )
 
@@ -62,7 +66,10 @@ def predict(
         typer.Option(
             "--model",
             "-m",
-            help="centernet (offline COCO-80 default), a transformers detection model folder, or a Hugging Face id (needs the hub).",
+            help=(
+                "centernet (offline COCO-80 default), a transformers detection model folder, or a Hugging Face id "
+                "(needs the hub)."
+            ),
         ),
     ] = "centernet",
     recursive: options.Recursive = False,
@@ -73,7 +80,10 @@ def predict(
     threshold: Annotated[
         float | None,
         typer.Option(
-            help="Keep detections scoring at least this (default: the model's own, 0.3 for CenterNet, 0.7 for DETR, 0.5 for sigmoid-scored models)."
+            help=(
+                "Keep detections scoring at least this (default: the model's own, 0.3 for CenterNet, 0.7 for DETR, "
+                "0.5 for sigmoid-scored models)."
+            )
         ),
     ] = None,
     classes: Annotated[
@@ -109,7 +119,9 @@ def predict(
         Path | None,
         typer.Option(
             "--annotate",
-            help="Write copies with boxes drawn: DIR/<stem>.detections.jpg|png, or .mp4 of the kept frames for a video.",
+            help=(
+                "Write copies with boxes drawn: DIR/<stem>.detections.jpg|png, or .mp4 of the kept frames for a video."
+            ),
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Redo inputs whose --output-dir results exist.")] = False,
@@ -121,7 +133,8 @@ def predict(
     gpus_per_worker: options.GpusPerWorker = 0.0,
     retries: options.Retries = 2,
 ) -> None:
-    """Detect objects in images and videos (the default command: 'aitk detect photo.jpg'). Exit 0 all done, 1 some inputs failed, 2 bad usage."""
+    """Detect objects in images and videos (the default command: 'aitk detect photo.jpg'). Exit 0 all done, 1 some \
+inputs failed, 2 bad usage."""
 
     from aitk.detect.config import DetectConfig
     from aitk.detect.inputs import is_input_path
@@ -241,7 +254,8 @@ def evaluate(
     ] = False,
     json_out: options.Json = False,
 ) -> None:
-    """COCO-protocol box metrics (AP@[.5:.95], AP50, AP75, AP and AR by size, AR@1/10/100); '-' where a metric has no ground truth."""
+    """COCO-protocol box metrics (AP@[.5:.95], AP50, AP75, AP and AR by size, AR@1/10/100); '-' where a metric has no \
+ground truth."""
     from aitk.detect.coco_io import evaluate_files
 
     result = evaluate_files(gt, pred)

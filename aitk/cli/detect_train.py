@@ -49,7 +49,7 @@ def synth(
         seed=seed,
     )
     counts = {}
-    for split, done, total in generate(out, config, force=force):
+    for split, _done, total in generate(out, config, force=force):
         counts[split] = total
     print(f"{out}: {counts['train']} train + {counts['val']} val images, classes {', '.join(config.classes)}")
 
@@ -102,14 +102,20 @@ def train(
         Path | None,
         typer.Option(
             "--data",
-            help="COCO folder: annotations/instances_{train,val}.json with images in train/ and val/ (or train2017/, val2017/).",
+            help=(
+                "COCO folder: annotations/instances_{train,val}.json with images in train/ and val/ (or train2017/, "
+                "val2017/)."
+            ),
         ),
     ] = None,
     output: Annotated[Path, options.output("Run folder: checkpoint.pt, model/, metrics.json.")] = Path("detr-run"),
     model: Annotated[
         str,
         typer.Option(
-            help="A preset to train from scratch (tiny, small; tiny-detr: plain DETR), or a DETR to fine-tune: Hugging Face id or folder."
+            help=(
+                "A preset to train from scratch (tiny, small; tiny-detr: plain DETR), or a DETR to fine-tune: "
+                "Hugging Face id or folder."
+            )
         ),
     ] = "tiny",
     steps: options.Steps = 3000,
@@ -143,7 +149,8 @@ def train(
     quiet: options.Quiet = False,
     out: options.OldOut = None,
 ) -> None:
-    """Train or fine-tune a DETR (set-prediction loss, Hungarian matching) on COCO-format data; mixed precision on CUDA."""
+    """Train or fine-tune a DETR (set-prediction loss, Hungarian matching) on COCO-format data; mixed precision on \
+CUDA."""
     import time
 
     from aitk.detect.config import TrainConfig
@@ -197,7 +204,9 @@ def train(
     else:
         val = summary["val"]
         print(
-            f"done    {summary['run']}: {summary['steps']} steps, {summary['train_seconds']} s on {summary['device']}; val AP {_fmt(val.get('AP'))} AP50 {_fmt(val.get('AP50'))}; model in {summary['model_dir']}"
+            f"done    {summary['run']}: {summary['steps']} steps, {summary['train_seconds']} s on "
+            f"{summary['device']}; val AP {_fmt(val.get('AP'))} AP50 {_fmt(val.get('AP50'))}; model in "
+            f"{summary['model_dir']}"
         )
     for message in warnings:
         error_line(message)

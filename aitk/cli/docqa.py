@@ -13,7 +13,10 @@ from aitk.engine.errors import UsageError
 from aitk.engine.record import Record, Tally
 
 app = typer.Typer(
-    help="Ask questions about PDFs, scans, images and text files; answers come with page, box and snippet, or 'no answer found'.",
+    help=(
+        "Ask questions about PDFs, scans, images and text files; answers come with page, box and snippet, or 'no "
+        "answer found'."
+    ),
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -21,7 +24,10 @@ app = typer.Typer(
 Docs = Annotated[
     list[str],
     typer.Argument(
-        help="PDF, image (.png .jpg .tif ...), .txt/.md/.markdown files, folders or globs (folders and globs skip other file types, with a warning).",
+        help=(
+            "PDF, image (.png .jpg .tif ...), .txt/.md/.markdown files, folders or globs (folders and globs skip "
+            "other file types, with a warning)."
+        ),
         show_default=False,
     ),
 ]
@@ -60,14 +66,20 @@ def ask(
     reader: Annotated[
         str | None,
         typer.Option(
-            help="Reader model: the default instruct LM, or a transformers causal-LM, question-answering or LayoutLM document-QA checkpoint (name or folder).",
+            help=(
+                "Reader model: the default instruct LM, or a transformers causal-LM, question-answering or LayoutLM "
+                "document-QA checkpoint (name or folder)."
+            ),
             show_default=False,
         ),
     ] = None,
     annotate: Annotated[
         Path | None,
         typer.Option(
-            help="Draw answer boxes on page images: DIR/<doc-stem>-p<page>-q<n>.png (parent folders prefixed when two documents share a stem).",
+            help=(
+                "Draw answer boxes on page images: DIR/<doc-stem>-p<page>-q<n>.png (parent folders prefixed when two "
+                "documents share a stem)."
+            ),
             show_default=False,
         ),
     ] = None,
@@ -211,7 +223,10 @@ def _inputs(docs: list[str], recursive: bool, tally: Tally, reporter, json_out: 
         )
         reporter(
             Log(
-                f"skipped {len(skipped)} file(s) docqa does not read: {shown} (it reads PDFs, images and .txt/.md/.markdown files)",
+                (
+                    f"skipped {len(skipped)} file(s) docqa does not read: {shown} (it reads PDFs, images and "
+                    ".txt/.md/.markdown files)"
+                ),
                 "warning",
             )
         )

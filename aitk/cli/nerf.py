@@ -92,7 +92,8 @@ def train(
         print_json(summary, pretty=False)
     else:
         print(
-            f"done    {summary['run']}: {summary['method']}, {summary['steps']} steps, {summary['train_seconds']} s on {summary['device']}"
+            f"done    {summary['run']}: {summary['method']}, {summary['steps']} steps, "
+            f"{summary['train_seconds']} s on {summary['device']}"
         )
 
 
@@ -145,5 +146,6 @@ def evaluate(
         print_json(result)
     else:
         print(
-            f"{result['views']} test views: PSNR {result['psnr']:.2f} dB, SSIM {result['ssim']:.4f} ({run / 'eval.json'})"
+            f"{result['views']} test views: PSNR {result['psnr']:.2f} dB, SSIM {result['ssim']:.4f} "
+            f"({run / 'eval.json'})"
         )

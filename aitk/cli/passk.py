@@ -30,7 +30,10 @@ Workers = Annotated[
     int,
     typer.Option(
         min=1,
-        help="Sandboxes running samples in parallel (one per core); with --executor ray, Ray actors with one sandbox each.",
+        help=(
+            "Sandboxes running samples in parallel (one per core); with --executor ray, Ray actors with one sandbox "
+            "each."
+        ),
     ),
 ]
 Timeout = Annotated[float, typer.Option(min=0.1, help="Wall-clock seconds per sample run.")]
@@ -87,7 +90,9 @@ def evaluate(
 ) -> None:
     """Run every sample in the sandbox; write SAMPLES_results.jsonl and print pass@k.
 
-    Each result line is the sample plus passed and result (passed, failed: reason, timed out, out of memory, output limit, sandbox violation). An interrupted run resumes. Exit 0 evaluated, 1 sandbox unavailable with --require-sandbox, 2 bad usage.
+    Each result line is the sample plus passed and result (passed, failed: reason, timed out, out of memory, output \
+limit, sandbox violation). An interrupted run resumes. Exit 0 evaluated, 1 sandbox unavailable with --require-sandbox, \
+2 bad usage.
     """
     from aitk.passk.config import EvaluateConfig, SandboxConfig
     from aitk.passk.problems import load_problems
@@ -130,7 +135,10 @@ def _print_table(summary, quiet: bool) -> None:
     resumed = f" ({summary.resumed} from an earlier run)" if summary.resumed else ""
     problems = f"{len(summary.counts)} problem{'s' if len(summary.counts) != 1 else ''}"
     stderr.print(
-        f"{summary.samples} sample{'s' if summary.samples != 1 else ''}, {problems}{resumed}: {counts}; results in {summary.results}",
+        (
+            f"{summary.samples} sample{'s' if summary.samples != 1 else ''}, {problems}{resumed}: {counts}; results "
+            f"in {summary.results}"
+        ),
         markup=False,
     )
 
@@ -147,7 +155,10 @@ def generate(
         typer.Option(
             "--model",
             "-m",
-            help="qwen2.5-coder-0.5b-instruct (offline), a Hugging Face id or folder, or the server's model with --base-url.",
+            help=(
+                "qwen2.5-coder-0.5b-instruct (offline), a Hugging Face id or folder, or the server's model with "
+                "--base-url."
+            ),
         ),
     ] = "qwen2.5-coder-0.5b-instruct",
     base_url: Annotated[
@@ -174,7 +185,8 @@ def generate(
 ) -> None:
     """Sample completions for each problem into a samples JSONL (task_id, completion), cut at the Codex stop sequences.
 
-    Resumes: problems that already have -n samples in the output are skipped. --device applies to transformers models. Exit 0 done, 1 model or server failed, 2 bad usage.
+    Resumes: problems that already have -n samples in the output are skipped. --device applies to transformers models. \
+Exit 0 done, 1 model or server failed, 2 bad usage.
     """
     from aitk.passk.config import GenerateConfig
     from aitk.passk.generate import generate as run_generate
@@ -224,7 +236,8 @@ def select(
 ) -> None:
     """AlphaCode-style selection: filter by the docstring's examples, cluster by behaviour, submit n.
 
-    Writes SAMPLES_selected.jsonl (the submissions with rank, cluster_size, passed) and prints n@k beside pass@n and pass@k. Every run happens in the sandbox. Exit 0 done, 1 sandbox unavailable with --require-sandbox, 2 bad usage.
+    Writes SAMPLES_selected.jsonl (the submissions with rank, cluster_size, passed) and prints n@k beside pass@n and \
+pass@k. Every run happens in the sandbox. Exit 0 done, 1 sandbox unavailable with --require-sandbox, 2 bad usage.
     """
     import math
 
@@ -258,7 +271,8 @@ def select(
         from aitk.cli.ui import stderr
 
         stderr.print(
-            f"k = {k} samples per problem; {result.problems} problems ({result.with_examples} with docstring examples); "
+            f"k = {k} samples per problem; {result.problems} problems "
+            f"({result.with_examples} with docstring examples); "
             f"{result.survivors} of {result.samples} samples matched their examples; submissions in {result.output}",
             markup=False,
         )

@@ -86,7 +86,10 @@ def transcribe(
         int,
         typer.Option(
             min=1,
-            help="faster-whisper: 30 s windows decoded at once (fast). 1: sequential decoding with context and temperature fallback.",
+            help=(
+                "faster-whisper: 30 s windows decoded at once (fast). 1: sequential decoding with context and "
+                "temperature fallback."
+            ),
         ),
     ] = 8,
     vad: Annotated[bool, typer.Option("--vad/--no-vad", help="Skip silence with voice activity detection.")] = True,
@@ -114,7 +117,8 @@ def transcribe(
 ) -> None:
     """Transcribe (or translate) speech in audio and video with Whisper.
 
-    Writes INPUT.txt/.srt/.vtt/.tsv/.json beside each input (or in --output-dir). Inputs whose outputs exist are skipped unless --force. Exit 0 all done, 1 some inputs failed, 2 bad usage.
+    Writes INPUT.txt/.srt/.vtt/.tsv/.json beside each input (or in --output-dir). Inputs whose outputs exist are \
+skipped unless --force. Exit 0 all done, 1 some inputs failed, 2 bad usage.
     """
     from aitk.engine.inputs import expand_inputs
     from aitk.transcribe.run import Transcriber, run_batch, run_watch

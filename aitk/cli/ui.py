@@ -44,7 +44,9 @@ def broken_pipe() -> int:
 
 
 def exit_if_failed(tally: Tally) -> None:
-    """End a batch: "N of M inputs failed:" and a line per failure on stderr, then exit 1; nothing when all went well."""
+    """End a batch: "N of M inputs failed:" and a line per failure on stderr, then exit 1;
+    nothing when all went well.
+    """
     lines = tally.lines()
     if lines:
         error_line(lines[0])

@@ -78,8 +78,8 @@ def set_criterion(
 ) -> tuple[Tensor, dict[str, float]]:
     """Total weighted loss and its parts.
 
-    logits (B, Q, C+1) with no-object last (or (B, Q, C) with `config.sigmoid`); boxes (B, Q, 4) cxcywh in [0, 1]; per image a dict of
-    `labels` (T_i,) in 0..C-1 and `boxes` (T_i, 4) cxcywh; `aux` the (logits, boxes) of earlier
+    logits (B, Q, C+1) with no-object last (or (B, Q, C) with `config.sigmoid`); boxes (B, Q, 4) cxcywh in [0, 1];
+    per image a dict of `labels` (T_i,) in 0..C-1 and `boxes` (T_i, 4) cxcywh; `aux` the (logits, boxes) of earlier
     decoder layers. Parts (floats, for logging): loss_ce, loss_bbox, loss_giou of the last layer,
     the same with suffix _0, _1, ... per auxiliary output, and `loss` (the total).
     """

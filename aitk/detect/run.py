@@ -219,7 +219,8 @@ def _plans(
 
 def _replay(path: Path, targets: dict[str, Path]) -> Iterator:
     stored = 0
-    for stored, result in enumerate(read_json_lines(targets["results"]), start=1):
+    for result in read_json_lines(targets["results"]):
+        stored += 1
         yield result
     yield InputDone(path, "skipped", stored, list(targets.values()))
 
@@ -275,7 +276,9 @@ def _run_remote(
 
 
 def _readable(stored: Path) -> bool:
-    """Whether a stored results file parses completely (checked before replaying any of it); if not, the input is redone."""
+    """Whether a stored results file parses completely (checked before replaying any of it);
+    if not, the input is redone.
+    """
     try:
         for _ in read_json_lines(stored):
             pass

@@ -95,7 +95,9 @@ class CocoResultsWriter(Writer):
 
 
 class CsvWriter(Writer):
-    """One row per detection: path, frame, time, image_id, category_id, label, score, x, y, w, h (frame and time empty for images)."""
+    """One row per detection: path, frame, time, image_id, category_id, label, score, x, y, w, h
+    (frame and time empty for images).
+    """
 
     def start(self) -> None:
         self.out = csv.writer(self.handle, lineterminator="\n")

@@ -29,7 +29,9 @@ def chunk_document(doc: Document, doc_index: int = 0, config: ChunkConfig = Chun
 
 
 def chunk_page(page: Page, doc_index: int = 0, config: ChunkConfig = ChunkConfig()) -> list[Chunk]:
-    """Windows of about `config.words` words with `config.overlap` words of overlap, cut at block ends where possible."""
+    """Windows of about `config.words` words with `config.overlap` words of overlap,
+    cut at block ends where possible.
+    """
     starts = _block_starts(page.blocks)
     total = starts[-1]
     if total == 0:

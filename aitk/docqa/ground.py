@@ -3,7 +3,8 @@
 Matching is on normalised words (case, punctuation, digit separators: "$1,234.00" == "1234.00"),
 with the spaces between words ignored (OCR may split "INV-0042" into pieces); it must start at a
 word start and end at a word end. Search order: the chunk the reader read, its page, the whole
-document. A strict fuzzy match (ratio >= 0.85, answers of 5+ characters, over a same-length word window) covers OCR typos.
+document. A strict fuzzy match (ratio >= 0.85, answers of 5+ characters, over a same-length word
+window) covers OCR typos.
 Nothing found: the answer is not grounded and must be reported as such.
 """
 

@@ -190,7 +190,7 @@ def _index_remote(
                 continue
             doc.path = str(path)
             extract_cache.save(doc, cache_key_for(path, extract_config))
-            indexed = index_document(doc, n, lambda texts: vectors, config)
+            indexed = index_document(doc, n, lambda texts, vectors=vectors: vectors, config)
         else:
             plan.document.path = str(path)
             indexed = index_document(plan.document, n, _never, config)

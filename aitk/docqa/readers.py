@@ -25,7 +25,8 @@ NO_ANSWER = "NO ANSWER"
 MAX_SPAN_TOKENS = 30
 SYSTEM = (
     "You answer questions about documents. Reply with the answer copied exactly from the context: the shortest "
-    f"span of words that answers the question, nothing else. If the context does not state the answer, reply {NO_ANSWER}: "
+    "span of words that answers the question, nothing else. If the context does not state the answer, reply "
+    f"{NO_ANSWER}: "
     "do not guess, and do not answer with something the question did not ask for."
 )
 

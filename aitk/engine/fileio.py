@@ -34,7 +34,10 @@ class OutputClaims:
         resolved = [Path(t).resolve() for t in targets]
         owner = next((self.owners[t] for t in resolved if t in self.owners), None)
         if owner is not None:
-            return f"{input}: its outputs would overwrite those of {owner}, which has the same name (use a separate --output-dir for one of them)"
+            return (
+                f"{input}: its outputs would overwrite those of {owner}, which has the same name (use a separate "
+                "--output-dir for one of them)"
+            )
         self.owners.update(dict.fromkeys(resolved, Path(input)))
         return None
 

@@ -158,7 +158,9 @@ def _frustum_box(poses: torch.Tensor, bounds: np.ndarray, width: int, height: in
 
 
 def _load_images(files: list[Path], bg: torch.Tensor, downscale: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """(H, W, 3) float32 images composited over `bg` and their (H, W) alpha, all one size, area-shrunk by `downscale`."""
+    """(H, W, 3) float32 images composited over `bg` and their (H, W) alpha, all one size,
+    area-shrunk by `downscale`.
+    """
     out, size = [], None
     for file in files:
         rgba = torch.from_numpy(read_rgba(file)).float() / 255  # (H, W, 4)

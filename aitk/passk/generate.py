@@ -33,7 +33,10 @@ def truncate(completion: str, stops: tuple[str, ...] = STOP_SEQUENCES) -> str:
 def generate(
     problems: dict[str, Problem], output: Path, config: GenerateConfig, reporter: Reporter = null_reporter
 ) -> int:
-    """Write `config.n` samples per problem to `output`; resume from an earlier partial run. Returns samples written now."""
+    """Write `config.n` samples per problem to `output`; resume from an earlier partial run.
+
+    Returns samples written now.
+    """
     if config.temperature == 0 and config.n > 1:
         reporter(Log("--temperature 0 is greedy: every sample of a problem will be the same", "warning"))
     chosen = list(problems.values())[: config.limit] if config.limit else list(problems.values())

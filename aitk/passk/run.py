@@ -114,7 +114,8 @@ def evaluate(
             if remote:  # each worker's own layers are reported as its first result comes back
                 reporter(
                     Log(
-                        f"evaluating on Ray: {executor.workers} workers, each with its own {config.sandbox.level} sandbox"
+                        f"evaluating on Ray: {executor.workers} workers, each with its own "
+                        f"{config.sandbox.level} sandbox"
                     )
                 )
             else:
@@ -140,7 +141,8 @@ def evaluate(
                     worker_layers.append(Layers.from_dict(node))
                     reporter(
                         Log(
-                            f"{'Ray workers' if len(worker_layers) == 1 else 'another Ray worker'}: {worker_layers[-1].describe()}"
+                            f"{'Ray workers' if len(worker_layers) == 1 else 'another Ray worker'}: "
+                            f"{worker_layers[-1].describe()}"
                         )
                     )
                     for note in worker_layers[-1].missing:

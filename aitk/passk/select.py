@@ -154,7 +154,7 @@ def _choose(by_task, plan, outputs, passed, n: int, result: Selection) -> None:
             for i in survivors or runnable:
                 clusters[signature(outputs[(tid, i)])].append(i)
 
-            def rank_key(members: list[int]) -> tuple:  # largest first; behaviour that only raises last
+            def rank_key(members: list[int], tid=tid) -> tuple:  # largest first; behaviour that only raises last
                 raises = all(kind != "ok" for kind, _ in outputs[(tid, members[0])])
                 return (raises, -len(members), members[0])
 

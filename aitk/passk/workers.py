@@ -111,7 +111,8 @@ def detect(config: SandboxConfig) -> Layers:
         layers.namespaces = _bwrap_version()
         if not layers.namespaces:
             layers.missing.append(
-                "namespaces: bubblewrap is not installed or cannot create namespaces here (apt-get install bubblewrap; Ubuntu may block unprivileged user namespaces)"
+                "namespaces: bubblewrap is not installed or cannot create namespaces here (apt-get install "
+                "bubblewrap; Ubuntu may block unprivileged user namespaces)"
             )
     layers.cgroup = _cgroup_kind()
     if not layers.cgroup:

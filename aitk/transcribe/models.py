@@ -1,4 +1,5 @@
-"""How a --model value resolves: a default Whisper model (see catalogue.py), a local path, or a name a backend downloads.
+"""How a --model value resolves: a default Whisper model (see catalogue.py), a local path,
+or a name a backend downloads.
 
 openai-whisper reads none of these directly: `openai_checkpoint` converts the CTranslate2 weights
 once into an openai-whisper .pt checkpoint in the cache (see ct2_convert.py).

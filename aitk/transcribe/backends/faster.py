@@ -74,7 +74,10 @@ class FasterWhisperBackend:
             )
         except Exception as exc:  # noqa: BLE001 - CTranslate2 and the hub raise many types
             raise ModelError(
-                f"cannot load model '{model.name}' with faster-whisper: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+                (
+                    f"cannot load model '{model.name}' with faster-whisper: "
+                    f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+                ),
                 hint="give a CTranslate2 folder, or a known name: tiny.en, base",
             ) from exc
         self.multilingual = bool(self.model.model.is_multilingual)
