@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import require, run_aitk
+from tests.conftest import require, run_aitk, run_aitk_subprocess
 
 pytestmark = pytest.mark.slow
 
@@ -68,7 +68,7 @@ def test_resume_continues_and_existing_run_is_protected(trained):
 
 
 def test_bad_input(tmp_path):
-    result = run_aitk("render-nerf", "train", str(tmp_path / "nope"), "--out", str(tmp_path / "run"))
+    result = run_aitk_subprocess("render-nerf", "train", str(tmp_path / "nope"), "--out", str(tmp_path / "run"))  # one real process
     assert result.returncode == 2 and "no such dataset" in result.stderr
     empty = tmp_path / "empty"
     empty.mkdir()
