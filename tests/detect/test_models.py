@@ -16,7 +16,7 @@ from aitk.detect.models import DETR_THRESHOLD, TransformersModel, load_model
 from aitk.detect.predict import predict
 from aitk.detect.results import parse_classes
 from aitk.engine.errors import ModelError, UsageError
-from tests.conftest import run_aitk
+from tests.conftest import run_aitk, run_aitk_subprocess
 
 LABELS = {0: "person", 1: "cup", 2: "widget"}  # two COCO names and one that is not
 
@@ -107,6 +107,7 @@ def test_bad_model_names(tmp_path, photos, monkeypatch):
 
 
 def test_cli_unreachable_hub_id_fails_fast_with_one_line(photos):
-    result = run_aitk("detect", "--model", "someone/not-cached-detector", str(photos["coffee"]), env={"HF_HUB_OFFLINE": "1"}, timeout=60)
+    # a real process: huggingface_hub reads HF_HUB_OFFLINE when it is imported
+    result = run_aitk_subprocess("detect", "--model", "someone/not-cached-detector", str(photos["coffee"]), env={"HF_HUB_OFFLINE": "1"}, timeout=60)
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "someone/not-cached-detector" in result.stderr and "save_pretrained" in result.stderr

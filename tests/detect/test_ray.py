@@ -9,7 +9,7 @@ import pytest
 from aitk.detect.config import DetectConfig
 from aitk.detect.run import InputDone, run_batch
 from aitk.engine.executor import ExecutorConfig
-from tests.conftest import run_aitk
+from tests.conftest import run_aitk, run_aitk_subprocess
 
 pytestmark = pytest.mark.slow
 
@@ -74,7 +74,7 @@ def test_cli_on_a_private_ray_matches_local(centernet, photos, tmp_path):
     broken.write_bytes(b"nope")
     args = ["detect", str(photos["astronaut"]), str(broken), str(photos["coffee"]), "--json"]
     local = run_aitk(*args, "--coco-out", str(tmp_path / "local.json"))
-    ray = run_aitk(*args, "--coco-out", str(tmp_path / "ray.json"), "--executor", "ray", "--workers", "1")
+    ray = run_aitk_subprocess(*args, "--coco-out", str(tmp_path / "ray.json"), "--executor", "ray", "--workers", "1")  # its own Ray
     assert local.returncode == ray.returncode == 1, ray.stderr
     lines = lambda text: [{k: v for k, v in json.loads(line).items() if k != "seconds"} for line in text.splitlines()]  # noqa: E731
     assert_close(lines(ray.stdout), lines(local.stdout))

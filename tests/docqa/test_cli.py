@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_aitk
+from tests.conftest import run_aitk, run_aitk_subprocess
 
 
 def test_no_question_is_a_usage_error(invoice_pdf):
-    result = run_aitk("docqa", "ask", str(invoice_pdf.path))
+    result = run_aitk_subprocess("docqa", "ask", str(invoice_pdf.path))  # one real process for docqa
     assert result.returncode == 2 and "no question" in result.stderr and "-q QUESTION" in result.stderr
 
 
@@ -50,7 +50,7 @@ def test_index_caches_and_reindexes_changed_files(tmp_path, multipage_pdf, corru
 
 
 @pytest.mark.slow
-def test_batch_with_a_corrupt_file_answers_the_rest(tmp_path, invoice_pdf, corrupt_pdf, encrypted_pdf):
+def test_batch_with_a_corrupt_file_answers_the_rest(tmp_path, invoice_pdf, corrupt_pdf, encrypted_pdf, shared_lm):  # the LM loaded once
     questions = tmp_path / "questions.jsonl"
     questions.write_text('{"question": "What is the total due?"}\n{"question": "What is the name of the customer\'s dog?"}\n')
     boxes = tmp_path / "boxes"

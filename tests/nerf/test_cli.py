@@ -5,10 +5,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import require, run_aitk
-
-pytestmark = pytest.mark.slow
-
+from tests.conftest import require, run_aitk, run_aitk_subprocess
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
@@ -30,6 +27,7 @@ def probe_frames(path) -> int:
     return int(out.stdout.strip())
 
 
+@pytest.mark.slow  # the trained fixture: 150 steps
 def test_render_writes_playable_video_gif_pngs_and_depth(trained, tmp_path):
     _, run, _ = trained
     video = tmp_path / "orbit.mp4"
@@ -47,6 +45,7 @@ def test_render_writes_playable_video_gif_pngs_and_depth(trained, tmp_path):
     assert len(wrong.stderr.strip().splitlines()) == 1  # refused before rendering anything
 
 
+@pytest.mark.slow  # the trained fixture: 150 steps
 def test_eval_writes_psnr_and_ssim(trained):
     _, run, _ = trained
     result = run_aitk("render-nerf", "eval", str(run), "--json", "-q")
@@ -57,6 +56,7 @@ def test_eval_writes_psnr_and_ssim(trained):
     assert json.loads((run / "eval.json").read_text())["psnr"] == report["psnr"]
 
 
+@pytest.mark.slow  # the trained fixture: 150 steps
 def test_resume_continues_and_existing_run_is_protected(trained):
     scene, run, summary = trained
     refused = run_aitk("render-nerf", "train", str(scene), "--output", str(run), "--steps", "10")
@@ -67,8 +67,8 @@ def test_resume_continues_and_existing_run_is_protected(trained):
     assert summary["steps"] == 150 and again["steps"] == 170
 
 
-def test_bad_input(tmp_path):
-    result = run_aitk("render-nerf", "train", str(tmp_path / "nope"), "--output", str(tmp_path / "run"))
+def test_bad_input(tmp_path):  # not slow: every run is refused before training
+    result = run_aitk_subprocess("render-nerf", "train", str(tmp_path / "nope"), "--output", str(tmp_path / "run"))  # one real process
     assert result.returncode == 2 and "no such dataset" in result.stderr
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -93,6 +93,7 @@ def test_bad_input(tmp_path):
     assert result.returncode == 2 and "--lr nan" in result.stderr
 
 
+@pytest.mark.slow  # the trained fixture: 150 steps
 def test_ctrl_c_keeps_what_was_trained(trained, tmp_path):
     import signal
     import sys

@@ -84,7 +84,7 @@ def test_unreachable_server_is_one_clear_error(tmp_path):
 
 
 @pytest.mark.slow
-def test_offline_qwen_coder_writes_a_passing_sample(tmp_path):
+def test_offline_qwen_coder_writes_a_passing_sample(tmp_path, shared_lm):  # the model docqa's reader loads too, once
     """The default model from its pip packages, greedy, on one HumanEval problem, scored in the sandbox."""
     pytest.importorskip("transformers")
     from aitk.engine.models import source_installed

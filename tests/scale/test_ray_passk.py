@@ -11,7 +11,7 @@ from aitk.engine.executor import ExecutorConfig
 from aitk.passk.config import EvaluateConfig, SandboxConfig
 from aitk.passk.problems import load_problems
 from aitk.passk.run import evaluate
-from tests.conftest import run_aitk
+from tests.conftest import run_aitk, run_aitk_subprocess
 from tests.passk.conftest import ADD, read_jsonl, run_sandboxed, write_jsonl
 from tests.passk.test_sandbox import hostile_samples
 
@@ -65,7 +65,7 @@ def test_require_sandbox_fails_closed_on_ray_workers(ray_local, tmp_path, monkey
     problems = write_jsonl(tmp_path / "p.jsonl", [ADD])
     empty = tmp_path / "empty-bin"
     empty.mkdir()
-    result = run_aitk(
+    result = run_aitk_subprocess(  # a real process: --executor ray
         "passk", "evaluate", str(samples), "-p", str(problems), "-k", "1", "--require-sandbox", "--executor", "ray", "--workers", "1",
         env={"PATH": str(empty)},  # no bwrap for the Ray worker (the CLI itself runs from its absolute path)
     )
@@ -80,7 +80,8 @@ def test_cli_json_summary_matches_local(tmp_path):
     for name, extra in (("local", []), ("ray", ["--executor", "ray", "--workers", "2"])):
         (tmp_path / name).mkdir()
         samples = write_jsonl(tmp_path / name / "s.jsonl", rows)
-        result = run_aitk("passk", "evaluate", str(samples), "-p", str(problems), "-k", "1,2", "--sandbox", "standard", "--json", "-q", *extra)
+        run = run_aitk_subprocess if extra else run_aitk  # --executor ray in a real process
+        result = run("passk", "evaluate", str(samples), "-p", str(problems), "-k", "1,2", "--sandbox", "standard", "--json", "-q", *extra)
         assert result.returncode == 0, result.stderr
         out[name] = json.loads(result.stdout)["result"]  # the record's payload: the summary
     for key in ("samples", "problems", "pass_at_k", "statuses"):
