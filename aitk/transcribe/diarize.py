@@ -35,7 +35,7 @@ MIN_WINDOW = 40  # frames: a speech region shorter than 0.4 s gets no embedding 
 SUBCLUSTER = 0.20
 THRESHOLD = 0.19
 MIN_CLUSTER = 0.04  # a sub-cluster under 4 % of the windows (and under 3 windows) is noise, not a speaker
-MIN_RUN = 0.5  # seconds: a shorter run of one speaker between two others is smoothed away
+MIN_RUN = 0.5  # seconds: a shorter run next to another speaker (within MERGE_GAP) is a flip
 MERGE_GAP = 1.0  # seconds: one speaker's turns closer than this are one turn (pauses inside a turn)
 
 

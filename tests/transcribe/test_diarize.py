@@ -13,7 +13,7 @@ import pytest
 
 from aitk.transcribe import speaker_encoder as enc
 from aitk.transcribe.der import diarization_error
-from aitk.transcribe.diarize import Turn, assign_speakers, cluster, diarize, rename, speaker_label
+from aitk.transcribe.diarize import Turn, _smooth, assign_speakers, cluster, diarize, rename, speaker_label
 from aitk.transcribe.result import Segment, Word
 from tests.transcribe.conversations import SAMPLE_RATE, make_conversation, synthesise
 
@@ -115,6 +115,23 @@ def test_cluster_honours_fixed_and_bounded_counts():
     assert len(set(cluster(x, max_speakers=2))) == 2
     one, _ = _blobs(1, 40, seed=5)
     assert len(set(cluster(one, min_speakers=2))) == 2
+
+
+def _frames(*runs: tuple[int, float]) -> np.ndarray:
+    """10 ms frame labels from (speaker or -1 for silence, seconds) runs."""
+    return np.concatenate([np.full(round(sec * 100), lab) for lab, sec in runs])
+
+
+def test_smoothing_absorbs_short_flips_and_keeps_short_turns():
+    # A 0.3 s flip inside speaker 0's speech is noise; a 0.3 s "Yes." between silences is a turn.
+    frames = _frames((0, 3.0), (1, 0.3), (0, 2.0), (-1, 1.5), (1, 0.3), (-1, 1.5), (0, 2.0), (-1, 0.4), (0, 1.0))
+    turns = _smooth(frames)
+    assert [(t.speaker, t.start, t.end) for t in turns] == [(0, 0.0, 5.3), (1, 6.8, 7.1), (0, 8.6, 12.0)]
+
+
+def test_smoothing_gives_a_flip_to_the_closer_neighbour():
+    frames = _frames((0, 2.0), (-1, 0.8), (2, 0.2), (-1, 0.1), (1, 2.0))
+    assert [(t.speaker, t.start, t.end) for t in _smooth(frames)] == [(0, 0.0, 2.0), (1, 2.8, 5.1)]
 
 
 # --- names and word labelling -------------------------------------------------------------------------------
