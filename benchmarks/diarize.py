@@ -6,7 +6,8 @@ The clustering thresholds (aitk/transcribe/diarize.py SUBCLUSTER, THRESHOLD) wer
 Each conversation has 2-4 synthetic voices (flite, espeak-ng) and lasts 60-180 s, all drawn from its seed. Printed per
 conversation and overall: DER with a 0.25 s collar (missed speech, false alarm, confusion), whether the
 speaker count is right, diarization time and its real-time factor, and the time faster-whisper tiny.en
-(the offline model, int8 on CPU, word timestamps on as --diarize needs) takes on the same audio.
+(the offline model, int8 on CPU, word timestamps on as --diarize needs) takes on the same audio, both
+sequentially (WhisperModel.transcribe) and batched (BatchedInferencePipeline, batch 8: aitk's default).
 
     .venv/bin/python benchmarks/diarize.py                  # report on the held-out seeds
     .venv/bin/python benchmarks/diarize.py --sweep          # the threshold sweep on the tuning seeds
@@ -94,12 +95,20 @@ def report(seeds: list[int], transcribe: bool, as_json: bool) -> None:
         diarize_s = time.perf_counter() - t0
         score = diarization_error(c.turns, turns)
         found = len({t.speaker for t in turns})
-        transcribe_s = None
+        transcribe_s = batched_s = None
         if model is not None:
+            from faster_whisper import BatchedInferencePipeline
+
             t0 = time.perf_counter()
             segments, _ = model.transcribe(c.audio, language="en", word_timestamps=True)
             list(segments)  # the generator does the work
             transcribe_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            segments, _ = BatchedInferencePipeline(model).transcribe(
+                c.audio, language="en", word_timestamps=True, batch_size=8
+            )
+            list(segments)
+            batched_s = time.perf_counter() - t0
         row = {
             "seed": seed,
             "seconds": round(c.duration, 1),
@@ -112,11 +121,17 @@ def report(seeds: list[int], transcribe: bool, as_json: bool) -> None:
             "diarize_s": diarize_s,
             "rtf": diarize_s / c.duration,
             "transcribe_s": transcribe_s,
+            "transcribe_batched_s": batched_s,
             "voices": c.voices,
         }
         rows.append(row)
         if not as_json:
-            extra = f"  transcribe {transcribe_s:5.1f} s (+{diarize_s / transcribe_s:4.0%})" if transcribe_s else ""
+            extra = ""
+            if transcribe_s and batched_s:
+                extra = (
+                    f"  transcribe {transcribe_s:5.1f} s (+{diarize_s / transcribe_s:4.0%}),"
+                    f" batched {batched_s:5.1f} s (+{diarize_s / batched_s:4.0%})"
+                )
             verdict = "ok" if found == c.speakers else "WRONG"
             print(
                 f"seed {seed:4d} {c.duration:6.1f} s  {c.speakers} speakers -> {found} {verdict}"
@@ -140,7 +155,10 @@ def report(seeds: list[int], transcribe: bool, as_json: bool) -> None:
     }
     if model is not None:
         summary["transcribe_rtf"] = sum(r["transcribe_s"] for r in rows) / summary["audio_s"]
-        summary["diarize_over_transcribe"] = sum(r["diarize_s"] for r in rows) / sum(r["transcribe_s"] for r in rows)
+        diarize_total = sum(r["diarize_s"] for r in rows)
+        summary["transcribe_batched_rtf"] = sum(r["transcribe_batched_s"] for r in rows) / summary["audio_s"]
+        summary["diarize_over_transcribe"] = diarize_total / sum(r["transcribe_s"] for r in rows)
+        summary["diarize_over_batched"] = diarize_total / sum(r["transcribe_batched_s"] for r in rows)
     if as_json:
         print(json.dumps({"summary": summary, "conversations": rows}, indent=2))
         return
@@ -154,8 +172,9 @@ def report(seeds: list[int], transcribe: bool, as_json: bool) -> None:
     line = f"diarization RTF {summary['diarize_rtf']:.3f}"
     if model is not None:
         line += (
-            f"; tiny.en transcription RTF {summary['transcribe_rtf']:.3f}; diarization adds"
-            f" {summary['diarize_over_transcribe']:.0%} to transcription time"
+            f"; tiny.en transcription RTF {summary['transcribe_rtf']:.3f} sequential,"
+            f" {summary['transcribe_batched_rtf']:.3f} batched; diarization adds"
+            f" {summary['diarize_over_transcribe']:.0%} / {summary['diarize_over_batched']:.0%} to transcription time"
         )
     print(line)
 
