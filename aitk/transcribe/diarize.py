@@ -16,7 +16,7 @@ wherever the speaker changes, so no segment spans two speakers. Speakers are num
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -106,7 +106,8 @@ def _embed(mel: np.ndarray, windows: list[tuple[int, int]], device: str) -> np.n
     return out
 
 
-def _centroids(x: np.ndarray, labels: np.ndarray, clusters: Sequence[int]) -> np.ndarray:
+def _centroids(x: np.ndarray, labels: np.ndarray, clusters: Iterable[int] | np.ndarray) -> np.ndarray:
+    """(len(clusters), 256) unit mean embedding of each cluster's rows of x."""
     c = np.stack([x[labels == k].mean(axis=0) for k in clusters])
     return c / np.linalg.norm(c, axis=1, keepdims=True).clip(1e-8)
 
@@ -334,12 +335,17 @@ class Labelled:
     """`assign_speakers`' result, parallel lists: segments[i] is spoken by speakers[i] (None: no turn near it)."""
 
     segments: list[Segment]
-    speakers: list[int | None]
+    speakers: list[int | None]  # 0, 1, ... by first appearance in the transcript
     word_speakers: list[list[int | None]]  # per segment, per word (empty when the segment has no words)
+    mapping: dict[int, int]  # turn speaker -> transcript speaker (a turn without words gets no number)
 
     @property
     def count(self) -> int:
-        return len({s for s in self.speakers if s is not None})
+        return len(self.mapping)
+
+    def labels(self, names: Sequence[str] = ()) -> list[str]:
+        """Display names of the transcript's speakers in order (Transcript.speakers), e.g. SPEAKER_1, SPEAKER_2."""
+        return [speaker_label(i, names) for i in range(self.count)]
 
 
 def _speaker_at(start: float, end: float, turns: Sequence[Turn]) -> int | None:
@@ -392,4 +398,15 @@ def assign_speakers(segments: Sequence[Segment], turns: Sequence[Turn]) -> Label
             out.append(part)
             speakers.append(lab)
             word_speakers.append([lab] * len(words))
-    return Labelled(out, speakers, word_speakers)
+    # Renumber by first appearance in the transcript: a turn that got no words (a cough, an untranscribed "mm")
+    # must not leave a gap such as SPEAKER_1, SPEAKER_3.
+    mapping: dict[int, int] = {}
+    for lab in speakers:
+        if lab is not None:
+            mapping.setdefault(lab, len(mapping))
+    return Labelled(
+        out,
+        [None if lab is None else mapping[lab] for lab in speakers],
+        [[None if lab is None else mapping[lab] for lab in ws] for ws in word_speakers],
+        mapping,
+    )

@@ -169,6 +169,14 @@ def test_assign_speakers_splits_a_segment_at_a_speaker_change():
     assert out.segments[1].avg_logprob == -0.2  # the split parts keep their segment's scores
     assert out.word_speakers == [[0, 0], [1, 1, 1], [0, 0], []]
     assert segments[0].words is not None and len(segments[0].words) == 5  # the input is not modified
+    assert out.labels() == ["SPEAKER_1", "SPEAKER_2"] and out.labels(["Ann"]) == ["Ann", "SPEAKER_2"]
+
+
+def test_assign_speakers_numbers_speakers_by_their_first_words():
+    # Speaker 0's only turn has no words (a cough): the transcript's speakers are 1 -> SPEAKER_1, 2 -> SPEAKER_2.
+    seg = Segment(0, 1.0, 3.0, " a b", 0.0, 0.0, words=_words((1.0, 1.5, " a"), (2.5, 3.0, " b")))
+    out = assign_speakers([seg], [Turn(0.0, 0.5, 0), Turn(0.9, 2.0, 1), Turn(2.2, 3.0, 2)])
+    assert out.speakers == [0, 1] and out.mapping == {1: 0, 2: 1} and out.count == 2
 
 
 def test_assign_speakers_labels_words_outside_every_turn_by_the_nearest():
