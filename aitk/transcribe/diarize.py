@@ -34,6 +34,9 @@ MIN_WINDOW = 40  # frames: a speech region shorter than 0.4 s gets no embedding 
 # --sweep on seeds 0-19, reported on other seeds.
 SUBCLUSTER = 0.20
 THRESHOLD = 0.19
+# Average linkage keeps all n * (n - 1) / 2 distances: above this many windows (50 min of speech, 64 MB of
+# distances) the dendrogram is built on an even subsample and every window is then placed by k-means.
+MAX_LINKAGE = 4000
 MIN_CLUSTER = 0.04  # a sub-cluster under 4 % of the windows (and under 3 windows) is noise, not a speaker
 MIN_RUN = 0.5  # seconds: a shorter run next to another speaker (within MERGE_GAP) is a flip
 MERGE_GAP = 1.0  # seconds: one speaker's turns closer than this are one turn (pauses inside a turn)
@@ -132,6 +135,10 @@ def cluster(
     lo, hi = (speakers, speakers) if speakers else (max(1, min_speakers), max(max_speakers, min_speakers, 1))
     hi = min(hi, n)
     x = x.astype(np.float64)
+    if n > MAX_LINKAGE:
+        pick = np.linspace(0, n - 1, MAX_LINKAGE).round().astype(int)  # spread over the whole recording
+        sample = cluster(x[pick], speakers, min_speakers, max_speakers, threshold)
+        return _kmeans(x, _centroids(x[pick], sample, np.unique(sample)))
     tree = linkage(x, method="average", metric="cosine")  # (n - 1, 4) merges
     min_size = max(3, int(np.ceil(MIN_CLUSTER * n)))
     sub = fcluster(tree, t=SUBCLUSTER, criterion="distance") - 1  # (n,) pure sub-cluster per window
@@ -162,8 +169,13 @@ def cluster(
                 break
             finer += 1
         centroids = _centroids(x, labels, np.argsort(-np.bincount(labels))[:k])  # (k, 256)
-    # Two k-means passes from those centroids: every window (outliers too) joins the voice it is closest to.
-    for _ in range(2):
+    return _kmeans(x, centroids)
+
+
+def _kmeans(x: np.ndarray, centroids: np.ndarray, passes: int = 2) -> np.ndarray:
+    """Labels 0..k-1 after `passes` k-means steps from centroids (k, 256): each window (outliers too) joins the
+    voice it is closest to, which also settles windows near a speaker change."""
+    for _ in range(passes):
         assign = np.argmax(x @ centroids.T, axis=1)
         centroids = _centroids(x, assign, np.unique(assign))
     # Renumber 0..k-1 without gaps (a centroid may have lost all its windows).

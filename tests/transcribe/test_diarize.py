@@ -11,6 +11,7 @@ import shutil
 import numpy as np
 import pytest
 
+from aitk.transcribe import diarize as diarize_module
 from aitk.transcribe import speaker_encoder as enc
 from aitk.transcribe.der import diarization_error
 from aitk.transcribe.diarize import Turn, _smooth, assign_speakers, cluster, diarize, rename, speaker_label
@@ -107,6 +108,13 @@ def test_cluster_finds_the_count(k):
     assert len(set(labels)) == k
     # The same partition as the truth, up to renaming.
     assert len({(a, b) for a, b in zip(labels, truth)}) == k
+
+
+def test_cluster_subsamples_long_recordings(monkeypatch):
+    monkeypatch.setattr(diarize_module, "MAX_LINKAGE", 100)
+    x, truth = _blobs(3, 80, seed=7)
+    labels = cluster(x)
+    assert len(set(labels)) == 3 and len({(a, b) for a, b in zip(labels, truth)}) == 3
 
 
 def test_cluster_honours_fixed_and_bounded_counts():
