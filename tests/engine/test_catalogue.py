@@ -41,7 +41,8 @@ def test_each_capability_registers_its_own_defaults_idempotently():
         assert catalogue.names() == first
         owners.update(dict.fromkeys(first, module.split(".")[1]))
     assert owners == {
-        "tiny.en": "transcribe", "base": "transcribe", "qwen2.5-coder-0.5b-instruct": "passk",
+        "tiny.en": "transcribe", "base": "transcribe", "ge2e-speaker-encoder": "transcribe",
+        "qwen2.5-coder-0.5b-instruct": "passk",
         "centernet": "detect", "all-minilm-l6-v2": "docqa", "pp-ocr": "docqa",
     }
     full = load(Catalogue())
