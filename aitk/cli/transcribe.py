@@ -96,6 +96,28 @@ def transcribe(
     word_timestamps: Annotated[
         bool, typer.Option("--word-timestamps", help="Times and probabilities per word (json).")
     ] = False,
+    diarize: Annotated[
+        bool,
+        typer.Option(
+            "--diarize",
+            help="Label speakers (offline): [SPEAKER_1] in txt/srt, <v SPEAKER_1> in vtt, a tsv column, json fields.",
+        ),
+    ] = False,
+    speakers: Annotated[
+        int | None, typer.Option(min=1, help="--diarize: the number of speakers, when known (default: estimated).")
+    ] = None,
+    min_speakers: Annotated[int, typer.Option(min=1, help="--diarize: at least this many speakers.")] = 1,
+    max_speakers: Annotated[int, typer.Option(min=1, help="--diarize: at most this many speakers.")] = 8,
+    speaker_names: Annotated[
+        str | None,
+        typer.Option(help='--diarize: names for SPEAKER_1, SPEAKER_2, ... in order of first appearance: "Ann,Bob".'),
+    ] = None,
+    diarizer: Annotated[
+        str,
+        typer.Option(
+            help="--diarize: ge2e (built in, offline), or a pyannote.audio pipeline name or folder (if installed)."
+        ),
+    ] = "ge2e",
     recursive: options.Recursive = False,
     force: options.Force = False,
     watch: Annotated[
@@ -151,6 +173,12 @@ skipped unless --force. Exit 0 all done, 1 some inputs failed, 2 bad usage.
         word_timestamps=word_timestamps,
         formats=parse_formats(output_format, to_stdout),
         threads=threads,
+        diarize=diarize,
+        speakers=speakers,
+        min_speakers=min_speakers,
+        max_speakers=max_speakers,
+        speaker_names=tuple(n.strip() for n in speaker_names.split(",")) if speaker_names is not None else (),
+        diarizer=diarizer,
     )
     scaling = options.executor_config(executor, ray_address, workers, cpus_per_worker, gpus_per_worker, retries)
     if watch is not None and scaling.kind != "local":

@@ -49,8 +49,32 @@ class TranscribeConfig:
     hallucination_silence_threshold: float | None = 2.0  # used when word timestamps are on
     formats: tuple[str, ...] = ("txt", "srt", "vtt", "tsv", "json")
     threads: int = 0  # CPU threads; 0 = all cores available to this process
+    # Speaker labels (--diarize): who speaks each segment and word, offline by default.
+    diarize: bool = False
+    speakers: int | None = None  # the number of speakers when known; None: estimated
+    min_speakers: int = 1  # bounds of the estimate
+    max_speakers: int = 8
+    speaker_names: tuple[str, ...] = ()  # names for SPEAKER_1, SPEAKER_2, ... in order of first appearance
+    diarizer: str = "ge2e"  # "ge2e": the built-in offline diarizer; else a pyannote.audio pipeline name or folder
 
     def __post_init__(self) -> None:
+        if not self.diarize and (self.speakers is not None or self.speaker_names or self.diarizer != "ge2e"):
+            raise UsageError("--speakers, --speaker-names and --diarizer label speakers", hint="add --diarize")
+        if self.speakers is not None and self.speakers < 1:
+            raise UsageError(f"--speakers {self.speakers}: must be 1 or more", hint="e.g. --speakers 2")
+        if self.min_speakers < 1 or self.min_speakers > self.max_speakers:
+            raise UsageError(
+                f"--min-speakers {self.min_speakers} --max-speakers {self.max_speakers}: need 1 <= min <= max",
+                hint="e.g. --min-speakers 2 --max-speakers 4",
+            )
+        if self.speakers is not None and not self.min_speakers <= self.speakers <= self.max_speakers:
+            raise UsageError(
+                f"--speakers {self.speakers} is outside --min-speakers {self.min_speakers} .. "
+                f"--max-speakers {self.max_speakers}",
+                hint="leave out the bounds when the count is known",
+            )
+        if any(not name.strip() for name in self.speaker_names):
+            raise UsageError("--speaker-names: an empty name", hint='e.g. --speaker-names "Ann,Bob"')
         if self.task not in TASKS:
             raise UsageError(f"unknown task '{self.task}'", hint="use --task transcribe or --task translate")
         if self.compute_type is not None and self.compute_type not in COMPUTE_TYPES:

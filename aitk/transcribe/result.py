@@ -11,6 +11,7 @@ class Word:
     end: float
     word: str  # with its leading space, as Whisper emits it
     probability: float
+    speaker: str | None = None  # --diarize: who says it (SPEAKER_1, ... or a --speaker-names name)
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Segment:
     compression_ratio: float = 0.0
     temperature: float = 0.0
     words: list[Word] | None = None
+    speaker: str | None = None  # --diarize: the segment's speaker (a segment never spans two)
 
 
 @dataclass
@@ -35,6 +37,7 @@ class Transcript:
     model: str = ""
     backend: str = ""
     device: str = ""
+    speakers: list[str] = field(default_factory=list)  # --diarize: speaker names by first appearance
 
     @property
     def text(self) -> str:
@@ -43,7 +46,14 @@ class Transcript:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["text"] = self.text
+        if not data["speakers"]:  # without --diarize the JSON is as before
+            del data["speakers"]
         for seg in data["segments"]:
+            if seg["speaker"] is None:
+                del seg["speaker"]
             if seg["words"] is None:
                 del seg["words"]
+            for word in seg.get("words") or ():
+                if word["speaker"] is None:
+                    del word["speaker"]
         return data

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from aitk.engine.device import Device, resolve_device
@@ -97,7 +97,9 @@ class Transcriber:
     @property
     def backend(self) -> Backend:
         if self._backend is None:
-            self._backend = load_backend(self.backend_name, self.config, self.device, self.model)
+            # --diarize labels words, so it decodes word times (dropped again unless asked for)
+            decode = replace(self.config, word_timestamps=True) if self.config.diarize else self.config
+            self._backend = load_backend(self.backend_name, decode, self.device, self.model)
             self._check_english_only(not self._backend.multilingual)
         return self._backend
 
@@ -108,6 +110,10 @@ class Transcriber:
         segments = clean_segments(transcript.segments, c.no_speech_threshold, c.logprob_threshold)
         transcript.segments = clamp_times(segments, transcript.duration)
         transcript.model = c.model
+        if c.diarize:
+            from aitk.transcribe.speakers import label_speakers
+
+            transcript = label_speakers(transcript, audio, c, self.device.torch)
         return transcript
 
     def transcribe_file(self, path: Path, reporter: Reporter = null_reporter) -> Transcript:

@@ -57,3 +57,30 @@ def test_cli_starts_a_private_ray_and_reports_failures_like_local(speech_dir, tm
 def test_watch_and_ray_do_not_mix(tmp_path):
     result = run_aitk("transcribe", "--watch", str(tmp_path), "--executor", "ray")
     assert result.returncode == 2 and "--watch runs locally" in result.stderr
+
+
+def test_ray_labels_speakers_as_local_does(ray_local, tmp_path):
+    """--diarize on Ray: each worker loads the speaker encoder itself and labels the same speakers."""
+    import wave
+
+    import numpy as np
+
+    from tests.transcribe.conversations import SAMPLE_RATE, make_conversation
+    from tests.transcribe.test_speakers import _need_speech_tools
+
+    _need_speech_tools()
+    conv = make_conversation(2025, voices=[1, 0], seconds=25, cache=tmp_path)
+    path = tmp_path / "talk.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes((np.clip(conv.audio, -1, 1) * 32767).astype("<i2").tobytes())
+    config = TranscribeConfig(model="tiny.en", device="cpu", formats=("txt", "json"), diarize=True)
+    transcriber = Transcriber(config)
+    [local] = run_batch([path], transcriber, tmp_path / "local")
+    [ray] = run_batch([path], transcriber, tmp_path / "ray", executor=ExecutorConfig(kind="ray", workers=1))
+    assert local.status == ray.status == "done"
+    text = (tmp_path / "ray" / "talk.txt").read_text()
+    assert text == (tmp_path / "local" / "talk.txt").read_text()
+    assert "[SPEAKER_1]" in text and "[SPEAKER_2]" in text
