@@ -153,6 +153,20 @@ def test_in_process_runs_match_a_real_process(args, tmp_path):
     assert real.returncode in (0, 1, 2) and (real.stdout or real.stderr)
 
 
+def test_in_process_runs_leave_the_test_process_as_it_was(tmp_path):
+    """Whatever a run sets (environment, folder, signal handlers, argv), the next test does not see it."""
+    import os
+    import signal
+
+    def state():
+        return dict(os.environ), os.getcwd(), sys.argv, signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM), sys.excepthook
+
+    before = state()
+    result = run_aitk("transcribe", "x.wav", "--device", "tpu", env={"AITK_DEBUG": "1", "AITK_HOME": str(tmp_path)}, cwd=tmp_path)
+    assert result.returncode == 2 and "--device" in result.stderr
+    assert state() == before
+
+
 def test_a_reader_that_goes_away_ends_the_command_quietly():
     """`aitk ... | head -1`: when stdout's reader has gone, exit like a program killed by SIGPIPE, with no traceback."""
     process = subprocess.Popen([sys.executable, "-m", "aitk", "doctor", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
