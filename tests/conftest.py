@@ -53,16 +53,40 @@ def ffmpeg(*args: str) -> None:
 def make_video(out: Path, audio: Path | None = None, seconds: float = 2.0) -> Path:
     """A small H.264 video, with `audio` as its sound track (or silent with no audio stream)."""
     if audio is None:
-        ffmpeg("-f", "lavfi", "-i", f"testsrc=size=160x120:rate=25:duration={seconds}", "-c:v", "libx264", "-pix_fmt", "yuv420p", str(out))
+        ffmpeg(
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc=size=160x120:rate=25:duration={seconds}",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            str(out),
+        )
     else:
         ffmpeg(
-            "-f", "lavfi", "-i", "color=c=gray:s=160x120:r=25", "-i", str(audio), "-shortest",
-            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(out),
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=gray:s=160x120:r=25",
+            "-i",
+            str(audio),
+            "-shortest",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            str(out),
         )
     return out
 
 
-def run_aitk_subprocess(*args: str, env: dict | None = None, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
+def run_aitk_subprocess(
+    *args: str, env: dict | None = None, timeout: float = 300, **kwargs
+) -> subprocess.CompletedProcess:
     """Run the real CLI in a subprocess, as a user or a script would (for exit statuses of a real
     process, signals, pipes, Ray and watchers; each run pays the imports of torch & co, ~2 s)."""
     full_env = {**os.environ, **(env or {})}
@@ -75,8 +99,13 @@ class _TimedOut(BaseException):
     """Raised by the alarm in run_aitk: a BaseException, so the CLI's handlers do not turn it into an exit status."""
 
 
-def run_aitk(*args: str, env: dict | None = None, timeout: float = 300, input: str | bytes | None = None,
-             cwd: str | os.PathLike | None = None) -> subprocess.CompletedProcess:
+def run_aitk(
+    *args: str,
+    env: dict | None = None,
+    timeout: float = 300,
+    input: str | bytes | None = None,
+    cwd: str | os.PathLike | None = None,
+) -> subprocess.CompletedProcess:
     """Run the CLI in this process, through the same entry point as `python -m aitk` (aitk.cli.main:
     its usage-error lines, exit statuses and SystemExit), with typer's CliRunner holding stdin,
     stdout and stderr apart. Returns a CompletedProcess like run_aitk_subprocess.
@@ -99,7 +128,10 @@ def run_aitk(*args: str, env: dict | None = None, timeout: float = 300, input: s
     argv = [str(a) for a in args]
     main_module = sys.modules["__main__"]
     saved = {
-        "environ": dict(os.environ), "cwd": os.getcwd(), "argv": sys.argv, "excepthook": sys.excepthook,
+        "environ": dict(os.environ),
+        "cwd": os.getcwd(),
+        "argv": sys.argv,
+        "excepthook": sys.excepthook,
         "signals": {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)},
         "package": getattr(main_module, "__package__", None),
     }
@@ -128,9 +160,13 @@ def run_aitk(*args: str, env: dict | None = None, timeout: float = 300, input: s
                     signal.setitimer(signal.ITIMER_REAL, timeout)
                 with warnings.catch_warnings():
                     warnings.resetwarnings()
-                    for action, category, module in (("default", DeprecationWarning, "__main__"), ("ignore", DeprecationWarning, ""),
-                                                     ("ignore", PendingDeprecationWarning, ""), ("ignore", ImportWarning, ""),
-                                                     ("ignore", ResourceWarning, "")):
+                    for action, category, module in (
+                        ("default", DeprecationWarning, "__main__"),
+                        ("ignore", DeprecationWarning, ""),
+                        ("ignore", PendingDeprecationWarning, ""),
+                        ("ignore", ImportWarning, ""),
+                        ("ignore", ResourceWarning, ""),
+                    ):
                         warnings.filterwarnings(action, category=category, module=module)
                     warnings.showwarning = _show_warning
                     try:
@@ -164,7 +200,9 @@ def run_aitk(*args: str, env: dict | None = None, timeout: float = 300, input: s
     elif not isinstance(code, int):  # sys.exit("message"): the message on stderr, status 1
         stderr += f"{code}\n".encode()
         code = 1
-    return subprocess.CompletedProcess(["aitk", *argv], code, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"))
+    return subprocess.CompletedProcess(
+        ["aitk", *argv], code, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace")
+    )
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

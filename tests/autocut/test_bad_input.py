@@ -32,10 +32,13 @@ def one_error_line(result) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("content, needle", [
-    (b"this is not a subtitle file\n", "talk.srt: not a valid SRT file at line 1 ("),
-    (BINARY, "talk.srt: not a valid SRT file: binary, or not UTF-8 text ("),
-])
+@pytest.mark.parametrize(
+    "content, needle",
+    [
+        (b"this is not a subtitle file\n", "talk.srt: not a valid SRT file at line 1 ("),
+        (BINARY, "talk.srt: not a valid SRT file: binary, or not UTF-8 text ("),
+    ],
+)
 def test_bad_srt_is_one_line_naming_the_file_for_every_command(talk, content, needle):
     (talk / "talk.srt").write_bytes(content)
     md_before = (talk / "talk.md").read_text()
@@ -53,11 +56,20 @@ def test_bad_srt_is_one_line_naming_the_file_for_every_command(talk, content, ne
     assert (talk / "talk.md").read_text() == md_before
 
 
-@pytest.mark.parametrize("content, needle", [
-    ("1\n00:00:01,500 --> 00:00:00,500\nBackwards.\n", "talk.srt: cue 1 ends before it starts (00:00:01,500 --> 00:00:00,500) ("),
-    ("1\n00:00:50,000 --> 00:01:10,000\nBeyond.\n", "talk.srt: cue 1 starts at 50.0 s, after the end of talk.mp4 (2.0 s) ("),
-    ("", "talk.srt: has no cues ("),
-])
+@pytest.mark.parametrize(
+    "content, needle",
+    [
+        (
+            "1\n00:00:01,500 --> 00:00:00,500\nBackwards.\n",
+            "talk.srt: cue 1 ends before it starts (00:00:01,500 --> 00:00:00,500) (",
+        ),
+        (
+            "1\n00:00:50,000 --> 00:01:10,000\nBeyond.\n",
+            "talk.srt: cue 1 starts at 50.0 s, after the end of talk.mp4 (2.0 s) (",
+        ),
+        ("", "talk.srt: has no cues ("),
+    ],
+)
 def test_impossible_cues_are_named_before_cutting(talk, content, needle):
     (talk / "talk.srt").write_text(content)
     (talk / "talk.md").unlink()
@@ -80,11 +92,21 @@ def test_cutting_by_the_srt_says_so_when_the_md_beside_it_has_ticks(talk):
 
 def test_binary_md_and_json_failure_record(talk):
     (talk / "talk.md").write_bytes(BINARY)
-    result = run_aitk_subprocess("autocut", "cut", str(talk / "talk.mp4"), str(talk / "talk.md"), "--json")  # one real process
+    result = run_aitk_subprocess(
+        "autocut", "cut", str(talk / "talk.mp4"), str(talk / "talk.md"), "--json"
+    )  # one real process
     assert result.returncode == 1
     assert "talk.md: not a valid Markdown file" in one_error_line(result)
     row = json.loads(result.stdout)  # scripts get a record for the failed input too, shaped like transcribe's
-    assert row == {"version": 1, "input": str(talk / "talk.mp4"), "status": "failed", "outputs": [], "error": row["error"], "seconds": None, "result": None}
+    assert row == {
+        "version": 1,
+        "input": str(talk / "talk.mp4"),
+        "status": "failed",
+        "outputs": [],
+        "error": row["error"],
+        "seconds": None,
+        "result": None,
+    }
     assert "talk.md: not a valid Markdown file" in row["error"]
 
 
@@ -108,11 +130,14 @@ def test_md_typos_are_read_as_meant_or_reported_by_line(talk):
     assert not list(talk.glob("talk_cut*"))
 
 
-@pytest.mark.parametrize("flag, value, hint", [
-    ("--preset", "bogus", "ultrafast"),
-    ("--bitrate", "lots", "6M"),
-    ("--bitrate", "6m", "6M"),  # ffmpeg reads a lower-case m as milli
-])
+@pytest.mark.parametrize(
+    "flag, value, hint",
+    [
+        ("--preset", "bogus", "ultrafast"),
+        ("--bitrate", "lots", "6M"),
+        ("--bitrate", "6m", "6M"),  # ffmpeg reads a lower-case m as milli
+    ],
+)
 def test_encoder_flags_are_checked_before_any_work(talk, flag, value, hint):
     result = run_aitk("autocut", "cut", str(talk / "talk.mp4"), "--json", flag, value)
     assert result.returncode == 2 and result.stdout == ""
@@ -151,7 +176,9 @@ def test_transcribe_skips_media_that_has_both_files_and_keeps_edits(talk):
     # An srt without its md (or the reverse) is not skipped and not overwritten: it names the fix.
     md.unlink()
     result = run_aitk("autocut", "transcribe", str(talk / "talk.mp4"))
-    assert result.returncode == 1 and "talk.srt exists but talk.md does not" in result.stderr and "to-md" in result.stderr
+    assert (
+        result.returncode == 1 and "talk.srt exists but talk.md does not" in result.stderr and "to-md" in result.stderr
+    )
     assert (talk / "talk.srt").read_text() == before[1] and not md.exists()
 
 
@@ -203,7 +230,11 @@ def test_to_md_without_media_finds_the_recording_beside_the_srt(talk):
 def test_file_commands_print_a_record_with_json(talk):
     """to-md, compact and md-to-srt write one file; with --json that is a record (failures too)."""
     made = json.loads(run_aitk("autocut", "to-md", str(talk / "talk.srt"), "--force", "--json").stdout)
-    assert made["status"] == "ok" and made["input"] == str(talk / "talk.srt") and made["outputs"] == [str(talk / "talk.md")]
+    assert (
+        made["status"] == "ok"
+        and made["input"] == str(talk / "talk.srt")
+        and made["outputs"] == [str(talk / "talk.md")]
+    )
     compact = json.loads(run_aitk("autocut", "compact", str(talk / "talk.srt"), "--json").stdout)
     assert compact["outputs"] == [str(talk / "talk.compact.txt")] and compact["version"] == 1
     (talk / "talk.srt").write_bytes(BINARY)

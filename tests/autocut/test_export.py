@@ -27,7 +27,9 @@ def read_edl(text: str, base: int) -> tuple[dict, list[dict]]:
         if m := EVENT.match(line):
             frames = [_tc_frames(tc, base) for tc in m.group(4).split()]
             clip = re.match(r"^\* FROM CLIP NAME: (.*)$", lines[i + 1])
-            events.append(dict(num=int(m.group(1)), reel=m.group(2), track=m.group(3), frames=frames, clip=clip and clip.group(1)))
+            events.append(
+                dict(num=int(m.group(1)), reel=m.group(2), track=m.group(3), frames=frames, clip=clip and clip.group(1))
+            )
     return header, events
 
 

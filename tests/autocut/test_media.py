@@ -30,9 +30,29 @@ def make_recording(folder, name="rec"):
         wav = speak(SENTENCES[i], folder / f"{name}_s{i}.wav")
         seconds = np.ceil((probe(wav).duration + 1.5) * FPS) / FPS
         part = folder / f"{name}_p{i}.mp4"
-        ffmpeg("-f", "lavfi", "-i", f"color=c={colour}:s=160x120:r={FPS}:d={seconds}", "-i", str(wav),
-               "-af", f"apad,atrim=0:{seconds}", "-c:v", "libx264", "-g", "250", "-pix_fmt", "yuv420p",
-               "-c:a", "aac", "-ar", "48000", "-t", str(seconds), str(part))
+        ffmpeg(
+            "-f",
+            "lavfi",
+            "-i",
+            f"color=c={colour}:s=160x120:r={FPS}:d={seconds}",
+            "-i",
+            str(wav),
+            "-af",
+            f"apad,atrim=0:{seconds}",
+            "-c:v",
+            "libx264",
+            "-g",
+            "250",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-ar",
+            "48000",
+            "-t",
+            str(seconds),
+            str(part),
+        )
         parts.append(part)
     listing = folder / f"{name}_parts.txt"
     listing.write_text("".join(f"file '{p}'\n" for p in parts))
@@ -45,8 +65,24 @@ def make_recording(folder, name="rec"):
 
 def frame_colours(video) -> list[str]:
     """The name of the nearest pure colour of every frame, decoded by ffmpeg."""
-    raw = subprocess.run([require("ffmpeg"), "-v", "error", "-i", str(video), "-vf", "scale=4:4", "-f", "rawvideo",
-                          "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
+    raw = subprocess.run(
+        [
+            require("ffmpeg"),
+            "-v",
+            "error",
+            "-i",
+            str(video),
+            "-vf",
+            "scale=4:4",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
     frames = np.frombuffer(raw, np.uint8).reshape(-1, 16, 3).mean(axis=1)
     names = list(COLOURS)
     refs = np.array([COLOURS[n] for n in names], dtype=float)
@@ -112,8 +148,14 @@ def check_cut(folder, video, keep_sentences, cut_srt_texts):
     speech = [c for c in cues if c.is_speech]
     spans = [round(speech[i].end * FPS) - round(speech[i].start * FPS) for i in keep_sentences]
     assert [n for _, n in colours] == spans  # frame-exact: each span's frames, nothing more
-    streams = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(video)],
-                                        capture_output=True, text=True, check=True).stdout)["streams"]
+    streams = json.loads(
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(video)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )["streams"]
     durations = {s["codec_type"]: float(s["duration"]) for s in streams}
     assert abs(durations["audio"] - durations["video"]) < 1 / FPS  # in sync to within a frame
     assert abs(info.duration - frames / FPS) < 1 / FPS
@@ -200,7 +242,9 @@ def test_audio_only_cut_keeps_the_format(workdir, tmp_path):
     ffmpeg("-i", str(workdir / "rec.mp4"), "-vn", "-ac", "1", "-ar", "16000", str(audio))
     (tmp_path / "rec.srt").write_text((workdir / "rec.srt").read_text())
     md = tmp_path / "rec.md"
-    md.write_text(tick((workdir / "rec.md").read_text().replace("[x]", "[ ]").replace("rec.mp4", "rec.wav"), {speech[1]}))
+    md.write_text(
+        tick((workdir / "rec.md").read_text().replace("[x]", "[ ]").replace("rec.mp4", "rec.wav"), {speech[1]})
+    )
     result = run_aitk("autocut", "cut", str(audio), str(md), "-q")
     assert result.returncode == 0, result.stderr
     out = tmp_path / "rec_cut.wav"
@@ -219,7 +263,9 @@ def test_compact_round_trip_and_md_to_srt(workdir, tmp_path):
     refused = run_aitk("autocut", "compact", str(compact))
     assert refused.returncode == 1 and "--force" in refused.stderr
     assert run_aitk("autocut", "compact", str(compact), "--force").returncode == 0
-    assert "sleepy dog" in src.read_text() and len(parse_srt(src.read_text())) == len(parse_srt((workdir / "rec.srt").read_text()))
+    assert "sleepy dog" in src.read_text() and len(parse_srt(src.read_text())) == len(
+        parse_srt((workdir / "rec.srt").read_text())
+    )
 
     md = tmp_path / "rec.md"
     md.write_text((workdir / "rec.md").read_text().replace("quick brown", "QUICK BROWN"))
@@ -243,16 +289,43 @@ def test_merge_joins_media_and_retimes_subtitles(workdir, tmp_path):
 
 
 def test_suggest_pre_ticks_all_but_restarts_fillers_and_long_silences(tmp_path):
-    parts = [speak("So the main thing is", tmp_path / "a.wav"), speak("So the main thing is that we ship on Friday.", tmp_path / "b.wav"),
-             speak("Hmm.", tmp_path / "c.wav")]
+    parts = [
+        speak("So the main thing is", tmp_path / "a.wav"),
+        speak("So the main thing is that we ship on Friday.", tmp_path / "b.wav"),
+        speak("Hmm.", tmp_path / "c.wav"),
+    ]
     out = tmp_path / "take.wav"
-    ffmpeg("-i", str(parts[0]), "-i", str(parts[1]), "-i", str(parts[2]), "-f", "lavfi", "-t", "1.5", "-i", "anullsrc=r=8000:cl=mono",
-           "-f", "lavfi", "-t", "3", "-i", "anullsrc=r=8000:cl=mono", "-filter_complex",
-           "[3:a]asplit=2[g1][g2];[0:a][g1][1:a][4:a][2:a][g2]concat=n=6:v=0:a=1[a]", "-map", "[a]", str(out))
+    ffmpeg(
+        "-i",
+        str(parts[0]),
+        "-i",
+        str(parts[1]),
+        "-i",
+        str(parts[2]),
+        "-f",
+        "lavfi",
+        "-t",
+        "1.5",
+        "-i",
+        "anullsrc=r=8000:cl=mono",
+        "-f",
+        "lavfi",
+        "-t",
+        "3",
+        "-i",
+        "anullsrc=r=8000:cl=mono",
+        "-filter_complex",
+        "[3:a]asplit=2[g1][g2];[0:a][g1][1:a][4:a][2:a][g2]concat=n=6:v=0:a=1[a]",
+        "-map",
+        "[a]",
+        str(out),
+    )
     result = run_aitk("autocut", "transcribe", str(out), "--suggest", "-q")
     assert result.returncode == 0, result.stderr
-    lines = [l for l in (tmp_path / "take.md").read_text().splitlines() if l.startswith("- [") and "<-- Mark" not in l]
-    ticked = [l for l in lines if l.startswith("- [x]")]
+    lines = [
+        ln for ln in (tmp_path / "take.md").read_text().splitlines() if ln.startswith("- [") and "<-- Mark" not in ln
+    ]
+    ticked = [ln for ln in lines if ln.startswith("- [x]")]
     assert len(ticked) == 1 and "ship on Friday" in ticked[0]
-    assert any("drop? restart" in l and "main thing is" in l for l in lines)
-    assert any("drop? silence" in l for l in lines)
+    assert any("drop? restart" in ln and "main thing is" in ln for ln in lines)
+    assert any("drop? silence" in ln for ln in lines)

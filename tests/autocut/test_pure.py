@@ -28,7 +28,11 @@ def test_snap_to_frames_makes_whole_frame_spans():
 def test_retime_moves_cues_onto_the_cut():
     spans = [Span(0.0, 2.0), Span(4.0, 8.0)]
     out = retime([CUES[0], CUES[2], CUES[3]], spans)
-    assert [(c.index, c.start, c.end, c.text) for c in out] == [(1, 0.0, 2.0, "One."), (2, 2.0, 4.0, "Three."), (3, 4.3, 6.0, "Four.")]
+    assert [(c.index, c.start, c.end, c.text) for c in out] == [
+        (1, 0.0, 2.0, "One."),
+        (2, 2.0, 4.0, "Three."),
+        (3, 4.3, 6.0, "Four."),
+    ]
 
 
 def test_no_speech_cues_fill_gaps_over_a_second():
@@ -44,8 +48,8 @@ def test_markdown_round_trip_with_ticks_edits_and_notes():
     assert "- [x] [4,00:06] Four." in text and "- [ ] [3,00:04] Three. <!-- drop? filler -->" in text
     edited = text.replace("- [ ] <--", "- [x] <--").replace("[x] [4,00:06] Four.", "[x] [4,00:06] Four, corrected.")
     doc = parse_md(edited)
-    assert doc.done and [(l.index, l.text) for l in doc.kept] == [(1, "One."), (4, "Four, corrected.")]
-    assert [l.text for l in doc.lines if l.index == 3] == ["Three."]  # the hidden note is not text
+    assert doc.done and [(ln.index, ln.text) for ln in doc.kept] == [(1, "One."), (4, "Four, corrected.")]
+    assert [ln.text for ln in doc.lines if ln.index == 3] == ["Three."]  # the hidden note is not text
 
 
 def test_markdown_details():
@@ -81,32 +85,51 @@ def test_snap_to_keyframes_starts_early_and_merges():
     assert snap_to_keyframes(spans, keys) == [Span(0.0, 5.0), Span(10.0, 21.0), Span(30.0, 31.0)]
 
 
-@pytest.mark.parametrize("line, index, ticked, text", [
-    ("- [x] [5, 00:08] Five.", 5, True, "Five."),  # a space after the comma
-    ("- [x][5,00:08] Five.", 5, True, "Five."),  # none between the boxes
-    ("- [ x ] [5,00:08] Five.", 5, True, "Five."),  # spaces in the tick
-    ("- [X] [5] Five.", 5, True, "Five."),  # START left out: the index is what counts
-    ("* [x] [ 5 ,1:00:08] Five.", 5, True, "Five."),
-    ("- [] [5,00:08] Five.", 5, False, "Five."),
-    ("- [ ] [5,00:08]Five.", 5, False, "Five."),
-])
+@pytest.mark.parametrize(
+    "line, index, ticked, text",
+    [
+        ("- [x] [5, 00:08] Five.", 5, True, "Five."),  # a space after the comma
+        ("- [x][5,00:08] Five.", 5, True, "Five."),  # none between the boxes
+        ("- [ x ] [5,00:08] Five.", 5, True, "Five."),  # spaces in the tick
+        ("- [X] [5] Five.", 5, True, "Five."),  # START left out: the index is what counts
+        ("* [x] [ 5 ,1:00:08] Five.", 5, True, "Five."),
+        ("- [] [5,00:08] Five.", 5, False, "Five."),
+        ("- [ ] [5,00:08]Five.", 5, False, "Five."),
+    ],
+)
 def test_markdown_typos_with_a_plain_meaning_are_read_as_meant(line, index, ticked, text):
     (parsed,) = parse_md(f"- [ ] <-- Mark if you are done editing.\n\n{line}\n", "t.md").lines
     assert (parsed.index, parsed.ticked, parsed.text, parsed.line_no) == (index, ticked, text, 3)
 
 
-@pytest.mark.parametrize("line", [
-    "- [x] [5 00:08] Five.", "- [v] [5,00:08] Five.", "- [x] 5,00:08 Five.", "- [x] [5,00:08 Five.", "[5,00:08] Five.", "[5]",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "- [x] [5 00:08] Five.",
+        "- [v] [5,00:08] Five.",
+        "- [x] 5,00:08 Five.",
+        "- [x] [5,00:08 Five.",
+        "[5,00:08] Five.",
+        "[5]",
+    ],
+)
 def test_markdown_lines_that_look_like_sentences_but_do_not_parse_are_errors(line):
-    with pytest.raises(UsageError, match=r"t\.md line 2: cannot read '.*' as a sentence line \(write it as '- \[x\] \[INDEX,START\] TEXT'"):
+    with pytest.raises(
+        UsageError,
+        match=r"t\.md line 2: cannot read '.*' as a sentence line \(write it as '- \[x\] \[INDEX,START\] TEXT'",
+    ):
         parse_md(f"- [x] [1,00:00] One.\n{line}\n- [x] [3,00:04] Three.\n", "t.md")
 
 
 def test_markdown_notes_and_done_box():
-    notes = "- [ ] buy milk\n1. a list\n- [x] [2026-11-28 10-00-00.mkv](x.md)\nTexts from [t.srt](t.srt).\n- [x] [1,00:00] One.\n"
-    assert [l.index for l in parse_md(notes).lines] == [1]  # other Markdown is left alone
-    assert is_done("- [ x ] <-- Mark if you are done editing.\n") and not is_done("- [ ] <-- Mark if you are done editing.\n")
+    notes = (
+        "- [ ] buy milk\n1. a list\n- [x] [2026-11-28 10-00-00.mkv](x.md)\n"
+        "Texts from [t.srt](t.srt).\n- [x] [1,00:00] One.\n"
+    )
+    assert [ln.index for ln in parse_md(notes).lines] == [1]  # other Markdown is left alone
+    assert is_done("- [ x ] <-- Mark if you are done editing.\n") and not is_done(
+        "- [ ] <-- Mark if you are done editing.\n"
+    )
     assert parse_md(render_md("t.mp4", "t.srt", CUES, done=True)).done and not is_done("no box\n")
 
 
@@ -140,8 +163,11 @@ def test_sentence_edges_widen_to_their_sound_and_never_into_a_neighbour():
     sound(6.2, 7.0)
     sound(8.2, 9.0)
     segments = [
-        (1.25, 2.9, "late start, early end"), (5.0, 5.8, "ends early, next starts close"), (6.02, 7.0, "starts early"),
-        (7.9, 8.95, "starts in silence"), (9.5, 9.9, "nothing heard"),
+        (1.25, 2.9, "late start, early end"),
+        (5.0, 5.8, "ends early, next starts close"),
+        (6.02, 7.0, "starts early"),
+        (7.9, 8.95, "starts in silence"),
+        (9.5, 9.9, "nothing heard"),
     ]
     snapped = snap_to_sound(segments, audio, rate)
     assert snapped[0][0] == pytest.approx(1.0 - 0.05, abs=0.011)  # back over the stop gap to the quiet onset

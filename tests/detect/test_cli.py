@@ -23,7 +23,9 @@ def test_eval_json_matches_the_library(files):
     from aitk.detect.coco_io import evaluate_files
 
     folder, gt, results = files
-    result = run_aitk("detect", "eval", "--gt", str(folder / "gt.json"), "--pred", str(folder / "pred.json"), "--json", "--per-class")
+    result = run_aitk(
+        "detect", "eval", "--gt", str(folder / "gt.json"), "--pred", str(folder / "pred.json"), "--json", "--per-class"
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     expected = evaluate_files(folder / "gt.json", folder / "pred.json")
@@ -35,7 +37,9 @@ def test_eval_json_matches_the_library(files):
 
 def test_eval_table(files):
     folder, _, _ = files
-    result = run_aitk("detect", "eval", "--gt", str(folder / "gt.json"), "--pred", str(folder / "pred.json"), "--per-class")
+    result = run_aitk(
+        "detect", "eval", "--gt", str(folder / "gt.json"), "--pred", str(folder / "pred.json"), "--per-class"
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("10 images, 4 categories")

@@ -25,11 +25,26 @@ def make_fixture(seed: int) -> tuple[dict, list[dict]]:
     annotations, results = [], []
 
     def add_gt(image: int, category: int, box: list[float], crowd: bool = False) -> None:
-        annotations.append({"id": len(annotations) + 1, "image_id": image, "category_id": category, "bbox": box,
-                            "area": box[2] * box[3] * rng.uniform(0.6, 1.0), "iscrowd": int(crowd)})
+        annotations.append(
+            {
+                "id": len(annotations) + 1,
+                "image_id": image,
+                "category_id": category,
+                "bbox": box,
+                "area": box[2] * box[3] * rng.uniform(0.6, 1.0),
+                "iscrowd": int(crowd),
+            }
+        )
 
     def add_dt(image: int, category: int, box: list[float], score: float) -> None:
-        results.append({"image_id": image, "category_id": category, "bbox": [float(v) for v in box], "score": round(float(score), 2)})
+        results.append(
+            {
+                "image_id": image,
+                "category_id": category,
+                "bbox": [float(v) for v in box],
+                "score": round(float(score), 2),
+            }
+        )
 
     for image in range(1, 10):  # image 10 has no objects, only false positives
         for _ in range(rng.integers(1, 7)):
@@ -44,20 +59,40 @@ def make_fixture(seed: int) -> tuple[dict, list[dict]]:
             jitter = rng.normal(0, 0.12, 4) * [w, h, w, h]
             add_dt(image, category, np.add(box, jitter).clip(min=[0, 0, 1, 1]), rng.uniform(0.3, 1.0))
             if roll > 0.8:  # a duplicate of the same object
-                add_dt(image, category, np.add(box, rng.normal(0, 0.2, 4) * [w, h, w, h]).clip(min=[0, 0, 1, 1]), rng.uniform(0.1, 0.9))
+                add_dt(
+                    image,
+                    category,
+                    np.add(box, rng.normal(0, 0.2, 4) * [w, h, w, h]).clip(min=[0, 0, 1, 1]),
+                    rng.uniform(0.1, 0.9),
+                )
             if roll > 0.9:  # the right box with the wrong class
                 add_dt(image, int(rng.choice([c for c in (1, 2, 3, 7) if c != category])), box, rng.uniform(0.1, 0.9))
         if image % 3 == 0:  # a crowd region, with detections inside it
             crowd = [100.0, 100.0, 200.0, 150.0]
             add_gt(image, 1, crowd, crowd=True)
             for _ in range(3):
-                add_dt(image, 1, [crowd[0] + rng.uniform(0, 120), crowd[1] + rng.uniform(0, 90), 40, 40], rng.uniform(0.2, 0.9))
+                add_dt(
+                    image,
+                    1,
+                    [crowd[0] + rng.uniform(0, 120), crowd[1] + rng.uniform(0, 90), 40, 40],
+                    rng.uniform(0.2, 0.9),
+                )
     for image in range(1, 11):  # false positives everywhere
         for _ in range(rng.integers(0, 5)):
             w, h = rng.uniform(5, 200, 2)
-            add_dt(image, int(rng.choice([1, 2, 3, 7])), [rng.uniform(0, 400), rng.uniform(0, 300), w, h], rng.uniform(0, 0.6))
+            add_dt(
+                image,
+                int(rng.choice([1, 2, 3, 7])),
+                [rng.uniform(0, 400), rng.uniform(0, 300), w, h],
+                rng.uniform(0, 0.6),
+            )
     for _ in range(110):  # more than 100 detections in one image and class: maxDets cuts them
-        add_dt(2, 2, [rng.uniform(0, 600), rng.uniform(0, 440), rng.uniform(5, 40), rng.uniform(5, 40)], rng.uniform(0, 0.5))
+        add_dt(
+            2,
+            2,
+            [rng.uniform(0, 600), rng.uniform(0, 440), rng.uniform(5, 40), rng.uniform(5, 40)],
+            rng.uniform(0, 0.5),
+        )
     return {"images": images, "annotations": annotations, "categories": categories}, results
 
 
@@ -98,8 +133,11 @@ def test_agrees_with_pycocotools(tmp_path, seed):
 
 def test_perfect_predictions_score_one(tmp_path):
     gt, _ = make_fixture(5)
-    results = [{"image_id": a["image_id"], "category_id": a["category_id"], "bbox": a["bbox"], "score": 1.0}
-               for a in gt["annotations"] if not a["iscrowd"]]
+    results = [
+        {"image_id": a["image_id"], "category_id": a["category_id"], "bbox": a["bbox"], "score": 1.0}
+        for a in gt["annotations"]
+        if not a["iscrowd"]
+    ]
     reference, _ = pycocotools_metrics(gt, results)
     ours = evaluate_dicts(tmp_path, gt, results)
     for name, value in zip(STAT_NAMES, reference):

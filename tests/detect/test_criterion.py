@@ -42,11 +42,13 @@ def test_perfect_predictions_cost_almost_nothing():
 def test_any_perturbation_costs_more():
     logits, boxes = _perfect(_targets(), confidence=5.0)
     base, _ = set_criterion(logits, boxes, _targets())
-    noisy_boxes = (boxes + 0.05 * torch.randn(boxes.shape, generator=torch.Generator().manual_seed(0))).clamp(0.01, 0.99)
+    noisy_boxes = (boxes + 0.05 * torch.randn(boxes.shape, generator=torch.Generator().manual_seed(0))).clamp(
+        0.01, 0.99
+    )
     wrong_class = logits.clone()
     wrong_class[0, 0] = wrong_class[0, 0].roll(1)
-    for l, b in ((logits, noisy_boxes), (wrong_class, boxes)):
-        assert set_criterion(l, b, _targets())[0] > base
+    for lg, b in ((logits, noisy_boxes), (wrong_class, boxes)):
+        assert set_criterion(lg, b, _targets())[0] > base
 
 
 def test_invariant_to_query_order():
@@ -83,15 +85,29 @@ def test_empty_targets_train_everything_towards_no_object():
 
 def test_gradients_reach_logits_boxes_and_aux_outputs():
     gen = torch.Generator().manual_seed(2)
-    outs = [(torch.randn(2, 5, C + 1, generator=gen).requires_grad_(), (torch.rand(2, 5, 4, generator=gen) * 0.5 + 0.25).requires_grad_()) for _ in range(3)]
+    outs = [
+        (
+            torch.randn(2, 5, C + 1, generator=gen).requires_grad_(),
+            (torch.rand(2, 5, 4, generator=gen) * 0.5 + 0.25).requires_grad_(),
+        )
+        for _ in range(3)
+    ]
     (logits, boxes), aux = outs[-1], outs[:-1]
     total, parts = set_criterion(logits, boxes, _targets(), aux=aux)
     total.backward()
-    for l, b in outs:
-        assert l.grad.abs().sum() > 0 and b.grad.abs().sum() > 0
+    for lg, b in outs:
+        assert lg.grad.abs().sum() > 0 and b.grad.abs().sum() > 0
     assert {"loss_ce_0", "loss_bbox_1", "loss_giou_1"} <= parts.keys()
     weights = CriterionConfig()
-    expected = sum(parts[f"{k}{s}"] * w for s in ("", "_0", "_1") for k, w in (("loss_ce", weights.class_weight), ("loss_bbox", weights.weight_bbox), ("loss_giou", weights.weight_giou)))
+    expected = sum(
+        parts[f"{k}{s}"] * w
+        for s in ("", "_0", "_1")
+        for k, w in (
+            ("loss_ce", weights.class_weight),
+            ("loss_bbox", weights.weight_bbox),
+            ("loss_giou", weights.weight_giou),
+        )
+    )
     assert parts["loss"] == pytest.approx(expected, rel=1e-5)
 
 

@@ -30,7 +30,9 @@ def random_targets(n: int, seed: int) -> dict[str, torch.Tensor]:
 def brute_force_cost(cost: torch.Tensor) -> float:
     """Cheapest one-to-one assignment of every target (columns) to a distinct prediction (rows)."""
     queries, targets = cost.shape
-    return min(sum(cost[rows[j], j].item() for j in range(targets)) for rows in itertools.permutations(range(queries), targets))
+    return min(
+        sum(cost[rows[j], j].item() for j in range(targets)) for rows in itertools.permutations(range(queries), targets)
+    )
 
 
 @pytest.mark.parametrize("seed", range(12))

@@ -26,11 +26,27 @@ def tiny_detr(tmp_path_factory):
     import torch
     from transformers import DetrConfig, DetrForObjectDetection, DetrImageProcessor, ResNetConfig
 
-    backbone = ResNetConfig(embedding_size=16, hidden_sizes=[16, 32, 64, 128], depths=[1, 1, 1, 1], layer_type="basic", out_features=["stage4"])
+    backbone = ResNetConfig(
+        embedding_size=16,
+        hidden_sizes=[16, 32, 64, 128],
+        depths=[1, 1, 1, 1],
+        layer_type="basic",
+        out_features=["stage4"],
+    )
     config = DetrConfig(
-        backbone_config=backbone, use_timm_backbone=False, use_pretrained_backbone=False, d_model=32,
-        encoder_layers=1, decoder_layers=1, encoder_ffn_dim=64, decoder_ffn_dim=64, encoder_attention_heads=2,
-        decoder_attention_heads=2, num_queries=10, id2label=LABELS, label2id={v: k for k, v in LABELS.items()},
+        backbone_config=backbone,
+        use_timm_backbone=False,
+        use_pretrained_backbone=False,
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        num_queries=10,
+        id2label=LABELS,
+        label2id={v: k for k, v in LABELS.items()},
     )
     torch.manual_seed(0)
     model = DetrForObjectDetection(config).eval()
@@ -54,7 +70,9 @@ def _direct(folder, image_path):
     image = Image.open(image_path).convert("RGB")
     with torch.no_grad():
         outputs = model(**processor(images=image, return_tensors="pt"))
-    found = processor.post_process_object_detection(outputs, threshold=0.0, target_sizes=[(image.height, image.width)])[0]
+    found = processor.post_process_object_detection(outputs, threshold=0.0, target_sizes=[(image.height, image.width)])[
+        0
+    ]
     order = found["scores"].argsort(descending=True)
     return found["scores"][order].numpy(), found["labels"][order].numpy(), found["boxes"][order].numpy(), image.size
 
@@ -68,7 +86,11 @@ def test_cli_with_a_model_folder_matches_transformers(tiny_detr, photos, centern
     assert line["status"] == "ok" and line["input"] == str(photo)
     record = line["result"]
     # the same schema as the offline default's records (whose path and seconds are the record's own)
-    reference = {k: v for k, v in next(predict([str(photo)], DetectConfig(), centernet)).as_dict().items() if k not in ("path", "seconds")}
+    reference = {
+        k: v
+        for k, v in next(predict([str(photo)], DetectConfig(), centernet)).as_dict().items()
+        if k not in ("path", "seconds")
+    }
     assert list(record) == list(reference) and list(record["detections"][0]) == list(reference["detections"][0])
 
     scores, labels, boxes, (width, height) = _direct(tiny_detr, photo)
@@ -76,7 +98,9 @@ def test_cli_with_a_model_folder_matches_transformers(tiny_detr, photos, centern
     got = record["detections"]
     assert [d["score"] for d in got] == pytest.approx(scores.tolist(), abs=1e-3)
     assert [d["label"] for d in got] == [LABELS[int(i)] for i in labels]
-    assert [d["category_id"] for d in got] == [{0: 1, 1: 47, 2: 2}[int(i)] for i in labels]  # COCO ids where the name is COCO's
+    assert [d["category_id"] for d in got] == [
+        {0: 1, 1: 47, 2: 2}[int(i)] for i in labels
+    ]  # COCO ids where the name is COCO's
     x1, y1 = boxes[:, 0].clip(0, width), boxes[:, 1].clip(0, height)
     x2, y2 = boxes[:, 2].clip(0, width), boxes[:, 3].clip(0, height)
     expected = np.stack([x1, y1, x2 - x1, y2 - y1], axis=1)
@@ -108,6 +132,17 @@ def test_bad_model_names(tmp_path, photos, monkeypatch):
 
 def test_cli_unreachable_hub_id_fails_fast_with_one_line(photos):
     # a real process: huggingface_hub reads HF_HUB_OFFLINE when it is imported
-    result = run_aitk_subprocess("detect", "--model", "someone/not-cached-detector", str(photos["coffee"]), env={"HF_HUB_OFFLINE": "1"}, timeout=60)
+    result = run_aitk_subprocess(
+        "detect",
+        "--model",
+        "someone/not-cached-detector",
+        str(photos["coffee"]),
+        env={"HF_HUB_OFFLINE": "1"},
+        timeout=60,
+    )
     assert result.returncode == 1 and result.stdout == ""
-    assert result.stderr.count("\n") == 1 and "someone/not-cached-detector" in result.stderr and "save_pretrained" in result.stderr
+    assert (
+        result.stderr.count("\n") == 1
+        and "someone/not-cached-detector" in result.stderr
+        and "save_pretrained" in result.stderr
+    )

@@ -25,8 +25,9 @@ from aitk.detect.inputs import is_image_path  # noqa: E402
 from aitk.detect.models import to_detections  # noqa: E402
 from aitk.detect.predict import predict  # noqa: E402
 from aitk.detect.results import COCO80, COCO80_IDS, parse_classes  # noqa: E402
-from aitk.engine.inputs import expand_inputs  # noqa: E402
 from aitk.engine.errors import UsageError  # noqa: E402
+from aitk.engine.inputs import expand_inputs  # noqa: E402
+
 
 def test_real_photos_find_their_object(detector, photos):
     results = list(predict([str(p) for p in photos.values()], DetectConfig(batch_size=3), detector))
@@ -83,7 +84,9 @@ def test_unreadable_image_is_an_error_result_in_order(detector, photos, tmp_path
 
 
 def test_to_detections_scales_filters_and_caps():
-    rows = torch.tensor([[0, 0, 256, 512, 0.9, 0], [256, 0, 512, 256, 0.5, 41], [0, 0, 10, 10, 0.1, 2]], dtype=torch.float32)
+    rows = torch.tensor(
+        [[0, 0, 256, 512, 0.9, 0], [256, 0, 512, 256, 0.5, 41], [0, 0, 10, 10, 0.1, 2]], dtype=torch.float32
+    )
     kept = to_detections(rows, width=1000, height=200, config=DetectConfig())
     assert [(d.label, d.category_id) for d in kept] == [("person", 1), ("cup", 47)]  # 0.1 < default 0.3
     assert kept[0].bbox == pytest.approx((0, 0, 500, 200))
@@ -102,6 +105,7 @@ def test_expand_inputs(tmp_path):
     (tmp_path / "sub").mkdir()
     for name in ("b.jpg", "a.png", "notes.txt", "sub/c.jpg"):
         (tmp_path / name).write_bytes(b"x")
+
     def expand(inputs, recursive=False):  # what `aitk detect` does with its inputs
         return [str(p) for p in expand_inputs(inputs, recursive, accept=is_image_path)[0]]
 
@@ -126,13 +130,36 @@ def test_cli_outputs_and_failures(detector, photos, tmp_path):
     bad = tmp_path / "bad.jpg"
     bad.write_text("not an image")
     coco, table = tmp_path / "out.json", tmp_path / "out.csv"
-    result = run_aitk("detect", str(photos["astronaut"]), str(bad), "--json", "--classes", "person", "--coco-out", str(coco), "--csv", str(table))
+    result = run_aitk(
+        "detect",
+        str(photos["astronaut"]),
+        str(bad),
+        "--json",
+        "--classes",
+        "person",
+        "--coco-out",
+        str(coco),
+        "--csv",
+        str(table),
+    )
     assert result.returncode == 1
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 2 and lines[0]["status"] == "ok" and lines[0]["result"]["detections"][0]["label"] == "person"
-    assert lines[0]["input"] == str(photos["astronaut"]) and {"width", "height"} <= set(lines[0]["result"]) and "frame" not in lines[0]["result"]
+    assert (
+        lines[0]["input"] == str(photos["astronaut"])
+        and {"width", "height"} <= set(lines[0]["result"])
+        and "frame" not in lines[0]["result"]
+    )
     message = f"{bad}: not a readable image (UnidentifiedImageError) (re-save it as PNG or JPEG)"
-    assert lines[1] == {"version": 1, "input": str(bad), "status": "failed", "outputs": [], "error": message, "seconds": None, "result": None}
+    assert lines[1] == {
+        "version": 1,
+        "input": str(bad),
+        "status": "failed",
+        "outputs": [],
+        "error": message,
+        "seconds": None,
+        "result": None,
+    }
     assert result.stderr.strip().splitlines() == ["error: 1 of 2 inputs failed:", f"  {message}"]
     rows = json.loads(coco.read_text())
     assert rows and {r["image_id"] for r in rows} == {1} and {r["category_id"] for r in rows} == {1}
@@ -149,8 +176,11 @@ def test_cli_plain_summary_and_usage_errors(detector, photos):
         bad = run_aitk("detect", str(photos["coffee"]), "--threshold", value)
         assert bad.returncode == 2 and "--threshold" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
     folder = photos["coffee"].parent
-    for flag, value, needle in (("--coco-out", folder, "a folder, not a file"), ("--annotate", photos["coffee"], "is a file, not a folder"),
-                                ("--csv", photos["coffee"] / "x.csv", "is a file, not a folder")):
+    for flag, value, needle in (
+        ("--coco-out", folder, "a folder, not a file"),
+        ("--annotate", photos["coffee"], "is a file, not a folder"),
+        ("--csv", photos["coffee"] / "x.csv", "is a file, not a folder"),
+    ):
         bad = run_aitk("detect", str(photos["coffee"]), flag, str(value))
         assert bad.returncode == 2 and f"{flag} {value}" in bad.stderr and needle in bad.stderr
         assert bad.stdout == ""  # refused before any detection

@@ -24,7 +24,9 @@ def test_second_run_skips_and_replays_stored_results(centernet, photos, tmp_path
     first = list(run_batch(inputs, DetectConfig(), centernet, output_dir=tmp_path))
     assert _statuses(first) == [("astronaut.png", "done"), ("coffee.png", "done")]
     stored = result_path(photos["coffee"], tmp_path)
-    assert stored.name == "coffee.detections.jsonl" and json.loads(stored.read_text())["detections"][0]["label"] == "cup"
+    assert (
+        stored.name == "coffee.detections.jsonl" and json.loads(stored.read_text())["detections"][0]["label"] == "cup"
+    )
     second = list(run_batch(inputs, DetectConfig(), centernet, output_dir=tmp_path))
     assert _statuses(second) == [("astronaut.png", "skipped"), ("coffee.png", "skipped")]
     replay = [r.as_dict() for r in second if isinstance(r, ImageResult)]
@@ -34,10 +36,15 @@ def test_second_run_skips_and_replays_stored_results(centernet, photos, tmp_path
     later = stored.stat().st_mtime + 10
     os.utime(photos["coffee"], (later, later))
     try:
-        assert _statuses(run_batch(inputs, DetectConfig(), centernet, output_dir=tmp_path)) == [("astronaut.png", "skipped"), ("coffee.png", "done")]
+        assert _statuses(run_batch(inputs, DetectConfig(), centernet, output_dir=tmp_path)) == [
+            ("astronaut.png", "skipped"),
+            ("coffee.png", "done"),
+        ]
     finally:
         os.utime(photos["coffee"], None)
-    assert _statuses(run_batch(inputs[:1], DetectConfig(), centernet, output_dir=tmp_path, force=True)) == [("astronaut.png", "done")]
+    assert _statuses(run_batch(inputs[:1], DetectConfig(), centernet, output_dir=tmp_path, force=True)) == [
+        ("astronaut.png", "done")
+    ]
 
 
 def test_changed_settings_redo_instead_of_skipping(centernet, photos, clip, tmp_path):
@@ -55,13 +62,21 @@ def test_changed_settings_redo_instead_of_skipping(centernet, photos, clip, tmp_
     assert _statuses(persons) == [("coffee.png", "done"), (clip.name, "done")]
     assert all(d.label == "person" for r in persons if isinstance(r, ImageResult) for d in r.detections)
     assert _statuses(run_batch(inputs, DetectConfig(every=5, classes=("person",)), centernet, output_dir=tmp_path)) == [
-        ("coffee.png", "skipped"), (clip.name, "skipped")]
+        ("coffee.png", "skipped"),
+        (clip.name, "skipped"),
+    ]
     # results from before settings were kept still count as done; an unreadable settings file does not
     settings_path(photos["coffee"], tmp_path).unlink()
     settings_path(clip, tmp_path).write_text("{")
-    assert _statuses(run_batch(inputs, DetectConfig(every=5), centernet, output_dir=tmp_path)) == [("coffee.png", "skipped"), (clip.name, "done")]
+    assert _statuses(run_batch(inputs, DetectConfig(every=5), centernet, output_dir=tmp_path)) == [
+        ("coffee.png", "skipped"),
+        (clip.name, "done"),
+    ]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        ".astronaut-then-coffee.detections.settings.json", "astronaut-then-coffee.detections.jsonl", "coffee.detections.jsonl"]
+        ".astronaut-then-coffee.detections.settings.json",
+        "astronaut-then-coffee.detections.jsonl",
+        "coffee.detections.jsonl",
+    ]
 
 
 def test_unreadable_stored_results_are_redone_not_replayed(centernet, photos, tmp_path):
@@ -89,8 +104,21 @@ def test_cli_batch_with_bad_inputs_then_skip(photos, clip, tmp_path):
     bad_video.write_bytes(b"\x00" * 500)
     bad_image.write_text("not an image")
     out, coco, table = tmp_path / "out", tmp_path / "coco.json", tmp_path / "rows.csv"
-    args = ["detect", str(bad_video), str(photos["coffee"]), str(bad_image), str(clip), "--every", "10",
-            "--output-dir", str(out), "--coco-out", str(coco), "--csv", str(table)]
+    args = [
+        "detect",
+        str(bad_video),
+        str(photos["coffee"]),
+        str(bad_image),
+        str(clip),
+        "--every",
+        "10",
+        "--output-dir",
+        str(out),
+        "--coco-out",
+        str(coco),
+        "--csv",
+        str(table),
+    ]
     first = run_aitk(*args)
     assert first.returncode == 1, first.stderr
     lines = first.stdout.splitlines()
@@ -114,4 +142,9 @@ def test_cli_batch_with_bad_inputs_then_skip(photos, clip, tmp_path):
     assert (coco.read_text(), table.read_text()) == aggregates
     replayed = [json.loads(line) for line in run_aitk(*args, "--json", "-q").stdout.splitlines()]
     assert [(r["status"], r["result"] and r["result"].get("frame")) for r in replayed] == [
-        ("failed", None), ("cached", None), ("failed", None), ("cached", 0), ("cached", 10)]  # stored results: cached
+        ("failed", None),
+        ("cached", None),
+        ("failed", None),
+        ("cached", 0),
+        ("cached", 10),
+    ]  # stored results: cached

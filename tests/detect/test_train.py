@@ -107,12 +107,43 @@ def test_refuses_to_clobber_or_resume_nothing(shapes, tmp_path):
 @pytest.mark.slow
 def test_cli_synth_then_train_writes_a_loadable_model(tmp_path):
     data, out = tmp_path / "data", tmp_path / "run"
-    made = run_aitk("detect", "synth", str(data), "--images", "8", "--val-images", "2", "--size", "64", "--classes", "circle,cross", env=ONE_THREAD)
+    made = run_aitk(
+        "detect",
+        "synth",
+        str(data),
+        "--images",
+        "8",
+        "--val-images",
+        "2",
+        "--size",
+        "64",
+        "--classes",
+        "circle,cross",
+        env=ONE_THREAD,
+    )
     assert made.returncode == 0, made.stderr
     (data / "train" / "000003.png").write_bytes(b"broken")  # one bad image: skipped, reported, exit 1
     result = run_aitk(
-        "detect", "train", "--data", str(data), "--output", str(out), "--steps", "6", "--batch-size", "4", "--image-size", "64",
-        "--eval-every", "3", "--checkpoint-every", "3", "--device", "cpu", "--json", env=ONE_THREAD,
+        "detect",
+        "train",
+        "--data",
+        str(data),
+        "--output",
+        str(out),
+        "--steps",
+        "6",
+        "--batch-size",
+        "4",
+        "--image-size",
+        "64",
+        "--eval-every",
+        "3",
+        "--checkpoint-every",
+        "3",
+        "--device",
+        "cpu",
+        "--json",
+        env=ONE_THREAD,
     )
     assert result.returncode == 1, result.stderr
     assert "000003.png" in result.stderr
@@ -134,15 +165,29 @@ def test_cli_synth_then_train_writes_a_loadable_model(tmp_path):
 
     # train -> predict -> eval: predictions carry the dataset's category ids (1, 2), not label indices (0, 1)
     pred = tmp_path / "pred.json"
-    predicted = run_aitk("detect", "--model", str(out / "model"), str(data / "val"), "--threshold", "0", "--coco-out", str(pred), env=ONE_THREAD)
+    predicted = run_aitk(
+        "detect",
+        "--model",
+        str(out / "model"),
+        str(data / "val"),
+        "--threshold",
+        "0",
+        "--coco-out",
+        str(pred),
+        env=ONE_THREAD,
+    )
     assert predicted.returncode == 0, predicted.stderr
     assert {row["category_id"] for row in json.loads(pred.read_text())} <= {1, 2}
-    scored = run_aitk("detect", "eval", "--gt", str(data / "annotations" / "instances_val.json"), "--pred", str(pred), "--json")
+    scored = run_aitk(
+        "detect", "eval", "--gt", str(data / "annotations" / "instances_val.json"), "--pred", str(pred), "--json"
+    )
     assert scored.returncode == 0, scored.stderr
 
     again = run_aitk("detect", "train", "--data", str(data), "--output", str(out), "--steps", "6", env=ONE_THREAD)
     assert again.returncode == 2 and "--resume" in again.stderr
-    missing = run_aitk("detect", "train", "--data", str(tmp_path / "nowhere"), "--output", str(tmp_path / "x"), env=ONE_THREAD)
+    missing = run_aitk(
+        "detect", "train", "--data", str(tmp_path / "nowhere"), "--output", str(tmp_path / "x"), env=ONE_THREAD
+    )
     assert missing.returncode == 2 and "nowhere" in missing.stderr
 
 

@@ -40,8 +40,10 @@ def _turned(clip, tmp_path, degrees: int):
     import subprocess
 
     out = tmp_path / f"phone-{degrees}.mp4"
-    for args in (["-display_rotation:v:0", str(degrees), "-i", str(clip), "-c", "copy"],  # ffmpeg 6+
-                 ["-i", str(clip), "-c", "copy", "-metadata:s:v:0", f"rotate={degrees}"]):  # older ffmpeg
+    for args in (
+        ["-display_rotation:v:0", str(degrees), "-i", str(clip), "-c", "copy"],  # ffmpeg 6+
+        ["-i", str(clip), "-c", "copy", "-metadata:s:v:0", f"rotate={degrees}"],
+    ):  # older ffmpeg
         done = subprocess.run(["ffmpeg", "-v", "error", "-y", *args, str(out)], capture_output=True)
         if done.returncode == 0 and probe(out).rotation == degrees:
             return out

@@ -9,7 +9,14 @@ from aitk.detect.results import Detection, ImageResult
 from aitk.detect.writers import CocoResultsWriter, CsvWriter, JsonLinesWriter, read_json_lines
 
 IMAGE = ImageResult("a.jpg", 640, 480, [Detection(1, "person", 0.91234, (1.0, 2.0, 30.5, 40.25))], seconds=0.1)
-FRAME = ImageResult("v.mp4", 320, 240, [Detection(47, "cup", 0.5, (5.0, 6.0, 7.0, 8.0)), Detection(2, "widget", 0.4, (0.0, 0.0, 1.0, 1.0))], frame=12, time=1.2)
+FRAME = ImageResult(
+    "v.mp4",
+    320,
+    240,
+    [Detection(47, "cup", 0.5, (5.0, 6.0, 7.0, 8.0)), Detection(2, "widget", 0.4, (0.0, 0.0, 1.0, 1.0))],
+    frame=12,
+    time=1.2,
+)
 FAILED = ImageResult("bad.jpg", error="bad.jpg: not a readable image")
 
 
@@ -27,7 +34,11 @@ def test_coco_and_csv_stream_every_detection(tmp_path):
         {"image_id": 3, "category_id": 2, "bbox": [0.0, 0.0, 1.0, 1.0], "score": 0.4},
     ]
     lines = list(csv.DictReader((tmp_path / "t.csv").open()))
-    assert [(r["path"], r["frame"], r["time"], r["label"]) for r in lines] == [("a.jpg", "", "", "person"), ("v.mp4", "12", "1.200", "cup"), ("v.mp4", "12", "1.200", "widget")]
+    assert [(r["path"], r["frame"], r["time"], r["label"]) for r in lines] == [
+        ("a.jpg", "", "", "person"),
+        ("v.mp4", "12", "1.200", "cup"),
+        ("v.mp4", "12", "1.200", "widget"),
+    ]
 
 
 def test_empty_run_writes_valid_empty_files(tmp_path):

@@ -102,14 +102,22 @@ def _invoice_canvas() -> _Canvas:
     c.text(72, 90, "INVOICE", size=24, style="B")
     c.text(72, 120, "Northwind Trading Ltd.")
     c.text(72, 135, "12 Harbour Road, Leith, Edinburgh")
-    fields = [("Invoice number:", "INV-2024-0871"), ("Invoice date:", "15 March 2024"),
-              ("Due date:", "14 April 2024"), ("Customer:", "Blue Harbor Cafe")]
+    fields = [
+        ("Invoice number:", "INV-2024-0871"),
+        ("Invoice date:", "15 March 2024"),
+        ("Due date:", "14 April 2024"),
+        ("Customer:", "Blue Harbor Cafe"),
+    ]
     for i, (label, value) in enumerate(fields):
         c.text(72, 180 + 18 * i, label, style="B")
         c.text(190, 180 + 18 * i, value)
     columns = (72, 300, 370, 470)
-    items = [("Description", "Qty", "Unit price", "Amount"), ("Espresso beans 1 kg", "4", "18.50", "74.00"),
-             ("Paper cups (box of 100)", "10", "6.25", "62.50"), ("Milk frother", "1", "89.00", "89.00")]
+    items = [
+        ("Description", "Qty", "Unit price", "Amount"),
+        ("Espresso beans 1 kg", "4", "18.50", "74.00"),
+        ("Paper cups (box of 100)", "10", "6.25", "62.50"),
+        ("Milk frother", "1", "89.00", "89.00"),
+    ]
     for i, row in enumerate(items):
         for x, cell in zip(columns, row):
             c.text(x, 290 + 20 * i, cell, style="B" if i == 0 else "")
@@ -225,14 +233,28 @@ def _cell_box(c: _Canvas, row: int, col: int) -> Box:
     for d in c.drawn:
         if d.text == cell and d.x == TABLE_COLUMNS[col]:
             c.pdf.set_font("Helvetica", d.style, d.size)
-            return (d.x, d.baseline - ASCENT * d.size, d.x + c.pdf.get_string_width(cell), d.baseline + DESCENT * d.size)
+            return (
+                d.x,
+                d.baseline - ASCENT * d.size,
+                d.x + c.pdf.get_string_width(cell),
+                d.baseline + DESCENT * d.size,
+            )
     raise ValueError(cell)
 
 
 _CHAPTERS = [
-    ("Arrival", ["The ferry docked at the old pier shortly after dawn.", "Everyone carried their own luggage to the hostel."]),
-    ("Equipment", ["The spare tyres are stored in the garage behind the workshop.", "Ropes and helmets hang on the north wall."]),
-    ("Security", ["The spare keys are kept in locker 38 at the Rotterdam depot.", "Only the night porter may open that locker."]),
+    (
+        "Arrival",
+        ["The ferry docked at the old pier shortly after dawn.", "Everyone carried their own luggage to the hostel."],
+    ),
+    (
+        "Equipment",
+        ["The spare tyres are stored in the garage behind the workshop.", "Ropes and helmets hang on the north wall."],
+    ),
+    (
+        "Security",
+        ["The spare keys are kept in locker 38 at the Rotterdam depot.", "Only the night porter may open that locker."],
+    ),
     ("Departure", ["The return ferry leaves at six in the evening.", "Please hand in your room cards at reception."]),
 ]
 
@@ -247,7 +269,10 @@ def multipage_pdf(path: Path) -> GeneratedDoc:
             c.text(72, 130 + 16 * i, line)
         c.text(72, 800, f"Page {n} of {len(_CHAPTERS)}")
     c.save(path)
-    qa = [c.qa("Where are the spare keys kept?", "locker 38"), c.qa("When does the return ferry leave?", "six in the evening")]
+    qa = [
+        c.qa("Where are the spare keys kept?", "locker 38"),
+        c.qa("When does the return ferry leave?", "six in the evening"),
+    ]
     return GeneratedDoc("multipage", path, "pdf", len(_CHAPTERS), qa)
 
 
@@ -279,7 +304,9 @@ def corrupt_pdf(path: Path) -> Path:
 # ---- scans -------------------------------------------------------------------------------------
 
 
-def scanned_invoice_png(path: Path, dpi: int = 150, angle: float = 2.0, noise: float = 12.0, seed: int = 0) -> GeneratedDoc:
+def scanned_invoice_png(
+    path: Path, dpi: int = 150, angle: float = 2.0, noise: float = 12.0, seed: int = 0
+) -> GeneratedDoc:
     """The invoice rasterised at `dpi`, turned `angle` degrees counter-clockwise, with Gaussian noise."""
     c = _invoice_canvas()
     image, qa = _scan(c, _invoice_qa(c), dpi, angle, noise, seed)
@@ -287,7 +314,9 @@ def scanned_invoice_png(path: Path, dpi: int = 150, angle: float = 2.0, noise: f
     return GeneratedDoc("scanned-invoice", path, "image", 1, qa)
 
 
-def scanned_two_column_png(path: Path, dpi: int = 150, angle: float = -2.5, noise: float = 8.0, seed: int = 2) -> GeneratedDoc:
+def scanned_two_column_png(
+    path: Path, dpi: int = 150, angle: float = -2.5, noise: float = 8.0, seed: int = 2
+) -> GeneratedDoc:
     """The two-column article as a scan turned 2.5 degrees clockwise: across the page the tilt
     exceeds a line's height, so only deskewed boxes keep the columns' lines apart."""
     c = _two_column_canvas()
@@ -296,7 +325,9 @@ def scanned_two_column_png(path: Path, dpi: int = 150, angle: float = -2.5, nois
     return GeneratedDoc("scanned-two-column", path, "image", 1, qa)
 
 
-def scanned_invoice_pdf(path: Path, dpi: int = 150, angle: float = 2.0, noise: float = 12.0, seed: int = 1) -> GeneratedDoc:
+def scanned_invoice_pdf(
+    path: Path, dpi: int = 150, angle: float = 2.0, noise: float = 12.0, seed: int = 1
+) -> GeneratedDoc:
     """The same scan placed as the only content of an A4 page: a PDF with no text layer."""
     from fpdf import FPDF
 
@@ -323,7 +354,9 @@ def two_page_tiff(path: Path, dpi: int = 150) -> GeneratedDoc:
     scale = dpi / 72.0
     document = pdfium.PdfDocument(bytes(c.pdf.output()))
     band = round(100 * scale)  # the top 100 points of each page
-    frames = [document[i].render(scale=scale).to_pil().convert("L").crop((0, 0, round(A4[0] * scale), band)) for i in range(2)]
+    frames = [
+        document[i].render(scale=scale).to_pil().convert("L").crop((0, 0, round(A4[0] * scale), band)) for i in range(2)
+    ]
     frames[0].save(path, save_all=True, append_images=frames[1:], compression="tiff_deflate")
     page, box = c.locate("PX-5531")
     qa = [QA("What is the parcel code?", "PX-5531", page, tuple(v * scale for v in box))]
@@ -369,7 +402,10 @@ def _rotate_box(box: Box, angle: float, size: tuple[int, int]) -> Box:
 
 def notes_txt(path: Path) -> GeneratedDoc:
     """Two pages separated by a form feed; the answer is on page 2."""
-    page1 = "Meeting notes, 3 June\n\nWe reviewed the budget and agreed to buy two new printers.\nThe wifi password is harbor-lights-42.\n"
+    page1 = (
+        "Meeting notes, 3 June\n\nWe reviewed the budget and agreed to buy two new printers.\n"
+        "The wifi password is harbor-lights-42.\n"
+    )
     page2 = "Action items\n\nThe next meeting is on 9 June in room B4.\nAnna will send the minutes.\n"
     path.write_text(page1 + "\f" + page2, encoding="utf-8")
     qa = [QA("What is the wifi password?", "harbor-lights-42", 1), QA("Where is the next meeting?", "room B4", 2)]

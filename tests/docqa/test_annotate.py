@@ -15,7 +15,10 @@ from aitk.docqa.run import Answer, QuestionResult
 
 
 def test_names_are_the_stem_unless_two_documents_share_it():
-    assert annotation_names(["/d/invoice.pdf", "/d/notes.txt"]) == {"/d/invoice.pdf": "invoice", "/d/notes.txt": "notes"}
+    assert annotation_names(["/d/invoice.pdf", "/d/notes.txt"]) == {
+        "/d/invoice.pdf": "invoice",
+        "/d/notes.txt": "notes",
+    }
     names = annotation_names(["/d/a/report.pdf", "/d/b/report.pdf", "/d/invoice.pdf"])
     assert names == {"/d/a/report.pdf": "a-report", "/d/b/report.pdf": "b-report", "/d/invoice.pdf": "invoice"}
     # the same folder name higher up: as many folders as tell them apart
@@ -32,9 +35,15 @@ def test_names_are_the_stem_unless_two_documents_share_it():
 def test_names_are_stable_and_follow_the_file_not_the_spelling(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     docs = ["a/report.pdf", "b/report.pdf"]
-    assert annotation_names(docs) == annotation_names(list(reversed(docs))) == {"a/report.pdf": "a-report", "b/report.pdf": "b-report"}
+    assert (
+        annotation_names(docs)
+        == annotation_names(list(reversed(docs)))
+        == {"a/report.pdf": "a-report", "b/report.pdf": "b-report"}
+    )
     assert annotation_names(["./a/report.pdf", str(tmp_path / "b" / "report.pdf")]) == {
-        "./a/report.pdf": "a-report", str(tmp_path / "b" / "report.pdf"): "b-report"}
+        "./a/report.pdf": "a-report",
+        str(tmp_path / "b" / "report.pdf"): "b-report",
+    }
 
 
 def grounded(path: Path, text: str) -> Answer:
@@ -72,9 +81,17 @@ def test_two_reports_in_two_folders_get_two_images(tmp_path, invoice_pdf, multip
     result = QuestionResult("q", [total, chapter], False)
     out = tmp_path / "boxes"
     written = annotate_result(result, 1, out, annotation_names([str(first), str(second)]))
-    assert sorted(p.name for p in out.iterdir()) == ["a-report-p1-q1.png", "b-report-p1-q1.png"] == sorted(p.name for p in written)
-    assert drawn_around(out / "a-report-p1-q1.png", total.box) and not drawn_around(out / "a-report-p1-q1.png", chapter.box)
-    assert drawn_around(out / "b-report-p1-q1.png", chapter.box) and not drawn_around(out / "b-report-p1-q1.png", total.box)
+    assert (
+        sorted(p.name for p in out.iterdir())
+        == ["a-report-p1-q1.png", "b-report-p1-q1.png"]
+        == sorted(p.name for p in written)
+    )
+    assert drawn_around(out / "a-report-p1-q1.png", total.box) and not drawn_around(
+        out / "a-report-p1-q1.png", chapter.box
+    )
+    assert drawn_around(out / "b-report-p1-q1.png", chapter.box) and not drawn_around(
+        out / "b-report-p1-q1.png", total.box
+    )
 
 
 def test_two_answers_on_one_page_share_its_image(tmp_path, invoice_pdf):
@@ -90,7 +107,10 @@ def test_human_output_names_the_document_by_its_path(capsys):
     from aitk.cli.docqa import _show
 
     box = [470.0, 415.0, 530.0, 428.0]
-    answers = [Answer("EUR 270.60", 0.81, doc, 1, box, "pt", "Total due: EUR 270.60", True, [box]) for doc in ("a/report.pdf", "b/report.pdf")]
+    answers = [
+        Answer("EUR 270.60", 0.81, doc, 1, box, "pt", "Total due: EUR 270.60", True, [box])
+        for doc in ("a/report.pdf", "b/report.pdf")
+    ]
     _show(QuestionResult("What is the total due?", answers, False), json_out=False)
     out = capsys.readouterr().out
     assert "— a/report.pdf p.1 [470,415,530,428]" in out and "— b/report.pdf p.1" in out

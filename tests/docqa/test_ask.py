@@ -1,8 +1,8 @@
 """Question answering end to end on generated documents with the default offline LM reader.
 
 The LM tests share one loaded model (the `asker` fixture in conftest.py; the first run in a fresh
-AITK_HOME dequantizes it: about a minute, more on a busy machine) and are marked slow. The scoring/abstention logic also has fast
-tests with a scripted reader.
+AITK_HOME dequantizes it: about a minute, more on a busy machine) and are marked slow. The
+scoring/abstention logic also has fast tests with a scripted reader.
 """
 
 from __future__ import annotations
@@ -113,8 +113,16 @@ def check(result, generated, answer, min_overlap=0.5):
 
 @pytest.mark.slow
 def test_invoice_number_date_total_and_an_unanswerable_question(asker, invoice_pdf):
-    number, date, total, dog = ask(asker, invoice_pdf, ["What is the invoice number?", "What is the invoice date?",
-                                                       "What is the total due?", "What is the name of the customer's dog?"])
+    number, date, total, dog = ask(
+        asker,
+        invoice_pdf,
+        [
+            "What is the invoice number?",
+            "What is the invoice date?",
+            "What is the total due?",
+            "What is the name of the customer's dog?",
+        ],
+    )
     check(number, invoice_pdf, "INV-2024-0871")
     check(date, invoice_pdf, "15 March 2024")
     check(total, invoice_pdf, "EUR 270.60")

@@ -33,7 +33,10 @@ def test_windows_never_cross_pages_and_overlap():
 
 
 def test_cuts_prefer_block_ends():
-    blocks = [Block("text", line(" ".join(f"a{i}" for i in range(12)), 100)), Block("text", line(" ".join(f"b{i}" for i in range(12)), 130))]
+    blocks = [
+        Block("text", line(" ".join(f"a{i}" for i in range(12)), 100)),
+        Block("text", line(" ".join(f"b{i}" for i in range(12)), 130)),
+    ]
     chunks = chunk_page(Page(1, 600, 800, blocks), 0, ChunkConfig(words=20, overlap=0))
     assert (chunks[0].start, chunks[0].end) == (0, 12)  # whole first paragraph, not 20 words across both
     assert chunks[0].text.split()[-1] == "a11" and chunks[1].text.split()[0] == "b0"

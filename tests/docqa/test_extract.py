@@ -25,7 +25,12 @@ def find_word(doc, text: str, page: int | None = None):
 
 
 def contains(outer, inner, tol: float = 0.5) -> bool:
-    return outer[0] <= inner[0] + tol and outer[1] <= inner[1] + tol and outer[2] >= inner[2] - tol and outer[3] >= inner[3] - tol
+    return (
+        outer[0] <= inner[0] + tol
+        and outer[1] <= inner[1] + tol
+        and outer[2] >= inner[2] - tol
+        and outer[3] >= inner[3] - tol
+    )
 
 
 # ---- PDF text layer ---------------------------------------------------------------------------
@@ -54,7 +59,9 @@ def test_invoice_words_and_boxes_match_what_was_drawn(invoice_pdf):
 def test_multipage_pdf_numbers_pages_and_finds_page_three(multipage_pdf):
     doc = load_document(multipage_pdf.path, cache=False)
     assert [p.number for p in doc.pages] == [1, 2, 3, 4]
-    assert [p.blocks[0].text for p in doc.pages] == [f"Chapter {n}: {t}" for n, (t, _) in enumerate(make_docs._CHAPTERS, 1)]
+    assert [p.blocks[0].text for p in doc.pages] == [
+        f"Chapter {n}: {t}" for n, (t, _) in enumerate(make_docs._CHAPTERS, 1)
+    ]
     page, word = find_word(doc, "38")
     assert page.number == 3 and "locker 38" in page.text
     truth = next(q for q in multipage_pdf.qa if q.answer == "locker 38").box
@@ -132,12 +139,20 @@ def test_markdown_headings_become_titles(handbook_md, tmp_path):
     doc = load_document(handbook_md.path, cache=False)
     blocks = doc.pages[0].blocks
     assert [(b.kind, b.text) for b in blocks if b.kind == "title"] == [
-        ("title", "Office handbook"), ("title", "Opening hours"), ("title", "Parking")]
+        ("title", "Office handbook"),
+        ("title", "Opening hours"),
+        ("title", "Parking"),
+    ]
     assert blocks[-1].text == "Visitors park in bay 12, next to the loading dock. Staff park on the upper deck."
     other = tmp_path / "other.md"
-    other.write_text("| Item | Price |\n|---|---|\n| tea | 2.50 |\n\n---\n- **Tea** is [cheap](https://x.org) `today`\n- coffee\n")
+    other.write_text(
+        "| Item | Price |\n|---|---|\n| tea | 2.50 |\n\n---\n- **Tea** is [cheap](https://x.org) `today`\n- coffee\n"
+    )
     assert [(b.kind, b.text) for b in load_document(other, cache=False).pages[0].blocks] == [
-        ("table-row", "Item Price"), ("table-row", "tea 2.50"), ("text", "Tea is cheap today coffee")]
+        ("table-row", "Item Price"),
+        ("table-row", "tea 2.50"),
+        ("text", "Tea is cheap today coffee"),
+    ]
 
 
 def test_latin1_text_is_read_with_a_warning(tmp_path):
@@ -216,7 +231,20 @@ def test_a_pdf_without_the_suffix_is_still_read(invoice_pdf, tmp_path):
 
 
 def test_is_document_path():
-    for name in ["a.pdf", "B.PDF", "scan.png", "x.jpg", "y.JPEG", "z.tif", "t.tiff", "m.bmp", "w.webp", "n.txt", "r.md", "s.markdown"]:
+    for name in [
+        "a.pdf",
+        "B.PDF",
+        "scan.png",
+        "x.jpg",
+        "y.JPEG",
+        "z.tif",
+        "t.tiff",
+        "m.bmp",
+        "w.webp",
+        "n.txt",
+        "r.md",
+        "s.markdown",
+    ]:
         assert is_document_path(name), name
     for name in ["a.docx", "movie.mp4", "noext", "archive.pdf.zip"]:
         assert not is_document_path(name), name

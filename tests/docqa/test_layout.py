@@ -67,8 +67,11 @@ def test_aligned_short_cells_form_table_rows_header_first():
 
 def test_a_table_inside_one_column_is_read_by_rows():
     prose = [line(f"right column sentence number {i} goes on", 200, 20 + 12 * i) for i in range(8)]
-    table = [line(cell, x, 40 + 12 * i) for i, row in enumerate([("key", "value"), ("red", "1"), ("blue", "2")])
-             for x, cell in zip((20, 100), row)]
+    table = [
+        line(cell, x, 40 + 12 * i)
+        for i, row in enumerate([("key", "value"), ("red", "1"), ("blue", "2")])
+        for x, cell in zip((20, 100), row)
+    ]
     intro = line("left intro text here", 20, 20)
     blocks = reading_order([w for ws in prose + table + [intro] for w in ws], 400, 300)
     assert texts(blocks)[:4] == ["left intro text here", "key value", "red 1", "blue 2"]
@@ -81,8 +84,15 @@ def test_prose_in_two_columns_is_not_taken_for_a_table():
 
 
 def test_paragraphs_split_at_a_blank_line():
-    words = line("first paragraph line one", 20, 20) + line("first paragraph line two", 20, 32) + line("second paragraph", 20, 60)
-    assert texts(reading_order(words, 400, 300)) == ["first paragraph line one first paragraph line two", "second paragraph"]
+    words = (
+        line("first paragraph line one", 20, 20)
+        + line("first paragraph line two", 20, 32)
+        + line("second paragraph", 20, 60)
+    )
+    assert texts(reading_order(words, 400, 300)) == [
+        "first paragraph line one first paragraph line two",
+        "second paragraph",
+    ]
 
 
 def test_a_lone_label_and_value_stay_one_line():

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from aitk.docqa import ocr
 from aitk.docqa.config import ExtractConfig
 from aitk.docqa.extract import load_document
-from aitk.docqa import ocr
 from aitk.docqa.layout import naive_order
 from aitk.docqa.ocr import is_blank, ocr_image, rotate_points, skew_angle, split_line_quad
 from tests.docqa import make_docs
@@ -77,9 +77,14 @@ def answer_box(page, answer: str):
     words = page.words
     n = len(answer.split())
     for i in range(len(words) - n + 1):
-        if " ".join(w.text for w in words[i:i + n]).rstrip(".,;") == answer:
-            chosen = words[i:i + n]
-            return (min(w.box[0] for w in chosen), min(w.box[1] for w in chosen), max(w.box[2] for w in chosen), max(w.box[3] for w in chosen))
+        if " ".join(w.text for w in words[i : i + n]).rstrip(".,;") == answer:
+            chosen = words[i : i + n]
+            return (
+                min(w.box[0] for w in chosen),
+                min(w.box[1] for w in chosen),
+                max(w.box[2] for w in chosen),
+                max(w.box[3] for w in chosen),
+            )
     raise AssertionError(f"{answer!r} not read; page text: {page.text!r}")
 
 
@@ -116,7 +121,11 @@ def test_turned_two_column_scan_keeps_each_column_together(scanned_two_column_pn
     page = load_document(scanned_two_column_png.path, cache=False).pages[0]
     assert ocr_results[0].angle == pytest.approx(-2.5, abs=0.5)
     assert [b.text for b in page.blocks] == [
-        "Field Notes from the Northern Station", " ".join(make_docs._LEFT), " ".join(make_docs._RIGHT), "Page 1"]
+        "Field Notes from the Northern Station",
+        " ".join(make_docs._LEFT),
+        " ".join(make_docs._RIGHT),
+        "Page 1",
+    ]
     for qa in scanned_two_column_png.qa:
         if qa.answer is not None:
             assert near(answer_box(page, qa.answer), qa.box), qa.answer

@@ -36,7 +36,13 @@ def test_index_reports_the_batch_and_each_document_it_extracts(tmp_path, multipa
     outcomes = list(index_paths([notes, missing, book], unit_vectors, ExtractConfig(), reporter=recorder))
     assert [o.error is None for o in outcomes] == [True, False, True]
     batch = [e for e in recorder.events if getattr(e, "task", None) == BATCH]
-    assert batch == [TaskStarted(BATCH, "documents", 3), TaskAdvanced(BATCH, 1), TaskAdvanced(BATCH, 2), TaskAdvanced(BATCH, 3), TaskFinished(BATCH)]
+    assert batch == [
+        TaskStarted(BATCH, "documents", 3),
+        TaskAdvanced(BATCH, 1),
+        TaskAdvanced(BATCH, 2),
+        TaskAdvanced(BATCH, 3),
+        TaskFinished(BATCH),
+    ]
     started = [e for e in recorder.events if isinstance(e, TaskStarted) and e.task != BATCH]
     assert started[0] == TaskStarted(str(notes), "read notes.txt")
     assert all(e.task != str(missing) for e in started)
@@ -45,13 +51,18 @@ def test_index_reports_the_batch_and_each_document_it_extracts(tmp_path, multipa
 
     again = Recorder()
     list(index_paths([notes, book], unit_vectors, ExtractConfig(), reporter=again))
-    assert [type(e) for e in again.events] == [TaskStarted, TaskAdvanced, TaskAdvanced, TaskFinished]  # cached: the batch only
+    assert [type(e) for e in again.events] == [
+        TaskStarted,
+        TaskAdvanced,
+        TaskAdvanced,
+        TaskFinished,
+    ]  # cached: the batch only
 
 
 def test_ask_counts_the_questions(tmp_path):
+    from aitk.docqa.chunks import chunk_document
     from aitk.docqa.document import Block, Document, Page, Word
     from aitk.docqa.index import IndexedDocument
-    from aitk.docqa.chunks import chunk_document
     from aitk.docqa.run import QUESTIONS, Asker, Library
 
     words = [Word(t, (10.0 * i, 10, 10.0 * i + 8, 20)) for i, t in enumerate("The total due is EUR 270.60".split())]
@@ -67,10 +78,18 @@ def test_ask_counts_the_questions(tmp_path):
 
     recorder = Recorder()
     asker = Asker.__new__(Asker)  # no models: the embedder and reader are stand-ins
-    asker.config, asker.reporter, asker.embedder, asker.reader = AskConfig(min_score=0.5), recorder, unit_vectors, Scripted()
+    asker.config, asker.reporter, asker.embedder, asker.reader = (
+        AskConfig(min_score=0.5),
+        recorder,
+        unit_vectors,
+        Scripted(),
+    )
     results = asker.ask(["total?", "again?"], library)
     first = next(results)
     assert first.answers[0].text == "EUR 270.60"
-    assert recorder.events == [TaskStarted(QUESTIONS, "questions", 2), TaskAdvanced(QUESTIONS, 1)]  # reported as answered
+    assert recorder.events == [
+        TaskStarted(QUESTIONS, "questions", 2),
+        TaskAdvanced(QUESTIONS, 1),
+    ]  # reported as answered
     list(results)
     assert recorder.events[2:] == [TaskAdvanced(QUESTIONS, 2), TaskFinished(QUESTIONS)]

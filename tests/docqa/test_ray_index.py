@@ -1,4 +1,5 @@
-"""`aitk docqa index --executor ray`: Ray workers extract and embed; this machine's caches end up as a local run leaves them."""
+"""`aitk docqa index --executor ray`: Ray workers extract and embed; this machine's caches end up as a
+local run leaves them."""
 
 from __future__ import annotations
 
@@ -17,8 +18,17 @@ pytestmark = pytest.mark.slow
 
 def run_index(home, monkeypatch, paths, executor=None):
     monkeypatch.setenv("AITK_HOME", str(home))  # this process's cache; Ray workers keep their own
-    outcomes = list(index_paths(paths, LazyEmbedder("cpu"), ExtractConfig(), ChunkConfig(), executor=executor, device="cpu"))
-    summary = [(o.path.name, None if o.error else (len(o.indexed.document.pages), len(o.indexed.chunks), o.indexed.cached), o.error and o.error.message) for o in outcomes]
+    outcomes = list(
+        index_paths(paths, LazyEmbedder("cpu"), ExtractConfig(), ChunkConfig(), executor=executor, device="cpu")
+    )
+    summary = [
+        (
+            o.path.name,
+            None if o.error else (len(o.indexed.document.pages), len(o.indexed.chunks), o.indexed.cached),
+            o.error and o.error.message,
+        )
+        for o in outcomes
+    ]
     return outcomes, summary
 
 

@@ -29,13 +29,22 @@ def _tokenizer():
     return AutoTokenizer.from_pretrained(gt.get_model_path())  # BERT WordPiece
 
 
-TINY = dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, max_position_embeddings=512)
+TINY = dict(
+    hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, max_position_embeddings=512
+)
 
 
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory):
     import torch
-    from transformers import BertConfig, BertForQuestionAnswering, LayoutLMConfig, LayoutLMForQuestionAnswering, LlamaConfig, LlamaForCausalLM
+    from transformers import (
+        BertConfig,
+        BertForQuestionAnswering,
+        LayoutLMConfig,
+        LayoutLMForQuestionAnswering,
+        LlamaConfig,
+        LlamaForCausalLM,
+    )
 
     torch.manual_seed(0)
     tok = _tokenizer()
@@ -44,8 +53,18 @@ def checkpoints(tmp_path_factory):
     for name, model in {
         "bert-qa": BertForQuestionAnswering(BertConfig(vocab_size=tok.vocab_size, **TINY)),
         "layoutlm-qa": LayoutLMForQuestionAnswering(LayoutLMConfig(vocab_size=tok.vocab_size, **TINY)),
-        "llama-lm": LlamaForCausalLM(LlamaConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                                                 num_key_value_heads=2, intermediate_size=64, eos_token_id=tok.sep_token_id, pad_token_id=tok.pad_token_id)),
+        "llama-lm": LlamaForCausalLM(
+            LlamaConfig(
+                vocab_size=tok.vocab_size,
+                hidden_size=32,
+                num_hidden_layers=1,
+                num_attention_heads=2,
+                num_key_value_heads=2,
+                intermediate_size=64,
+                eos_token_id=tok.sep_token_id,
+                pad_token_id=tok.pad_token_id,
+            )
+        ),
     }.items():
         model.save_pretrained(root / name)
         tok.save_pretrained(root / name)

@@ -19,7 +19,11 @@ def test_bm25_matches_the_formula():
     bm = BM25(texts, k1=1.5, b=0.75)
     avg = (3 + 2 + 2) / 3
     idf = math.log(1 + (3 - 2 + 0.5) / (2 + 0.5))  # "total" is in 2 of 3 texts
-    expect = [idf * 1 * 2.5 / (1 + 1.5 * (0.25 + 0.75 * 3 / avg)), idf * 2 * 2.5 / (2 + 1.5 * (0.25 + 0.75 * 2 / avg)), 0.0]
+    expect = [
+        idf * 1 * 2.5 / (1 + 1.5 * (0.25 + 0.75 * 3 / avg)),
+        idf * 2 * 2.5 / (2 + 1.5 * (0.25 + 0.75 * 2 / avg)),
+        0.0,
+    ]
     assert bm.scores("total?") == pytest.approx(expect)
     assert bm.scores("nothing matches") == pytest.approx([0, 0, 0])
 

@@ -11,7 +11,9 @@ from aitk.engine.models import Catalogue, ModelSpec, PackageFile
 
 
 def _spec(name: str = "toy", sha: str = "0" * 64, aliases: tuple[str, ...] = ()) -> ModelSpec:
-    return ModelSpec(name, "test", "raw", "d", (PackageFile("p", "1", "p_mod", "m.bin"),), "m.bin", sha, 1, aliases=aliases)
+    return ModelSpec(
+        name, "test", "raw", "d", (PackageFile("p", "1", "p_mod", "m.bin"),), "m.bin", sha, 1, aliases=aliases
+    )
 
 
 def test_registering_twice_is_harmless_and_a_clash_is_a_bug():
@@ -41,9 +43,13 @@ def test_each_capability_registers_its_own_defaults_idempotently():
         assert catalogue.names() == first
         owners.update(dict.fromkeys(first, module.split(".")[1]))
     assert owners == {
-        "tiny.en": "transcribe", "base": "transcribe", "ge2e-speaker-encoder": "transcribe",
+        "tiny.en": "transcribe",
+        "base": "transcribe",
+        "ge2e-speaker-encoder": "transcribe",
         "qwen2.5-coder-0.5b-instruct": "passk",
-        "centernet": "detect", "all-minilm-l6-v2": "docqa", "pp-ocr": "docqa",
+        "centernet": "detect",
+        "all-minilm-l6-v2": "docqa",
+        "pp-ocr": "docqa",
     }
     full = load(Catalogue())
     assert full.names() == load(full).names() == list(owners)

@@ -52,8 +52,20 @@ def test_a_bad_value_is_a_usage_error_naming_its_flag(make, flag):
 
 
 def test_defaults_are_valid_and_frozen_and_replace_checks_again():
-    for config in (ExecutorConfig(), DetectConfig(), TrainConfig(), SynthConfig(), EncodeOptions(), CutConfig(), ExtractConfig(),
-                   NerfConfig(), SandboxConfig(), EvaluateConfig(), GenerateConfig(), TranscribeConfig()):
+    for config in (
+        ExecutorConfig(),
+        DetectConfig(),
+        TrainConfig(),
+        SynthConfig(),
+        EncodeOptions(),
+        CutConfig(),
+        ExtractConfig(),
+        NerfConfig(),
+        SandboxConfig(),
+        EvaluateConfig(),
+        GenerateConfig(),
+        TranscribeConfig(),
+    ):
         with pytest.raises(dataclasses.FrozenInstanceError):
             config.seed = 1  # type: ignore[misc]
     with pytest.raises(UsageError, match="--threshold"):

@@ -10,7 +10,13 @@ MPS = Device("mps", 0, "Metal")
 
 @pytest.mark.parametrize(
     "spec, expected",
-    [("auto", ("auto", None)), ("cpu", ("cpu", None)), ("CUDA", ("cuda", None)), ("cuda:1", ("cuda", 1)), ("mps", ("mps", None))],
+    [
+        ("auto", ("auto", None)),
+        ("cpu", ("cpu", None)),
+        ("CUDA", ("cuda", None)),
+        ("cuda:1", ("cuda", 1)),
+        ("mps", ("mps", None)),
+    ],
 )
 def test_parse_device_spec(spec, expected):
     assert parse_device_spec(spec) == expected

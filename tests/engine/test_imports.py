@@ -28,7 +28,9 @@ def test_the_engine_imports_no_capability_and_no_cli():
     for path in sorted(ENGINE.glob("*.py")):
         text = path.read_text()
         for module in _imports(path):
-            assert not module.startswith(("aitk.cli", *(f"aitk.{c}" for c in CAPABILITIES))), f"{path.name} imports {module}"
+            assert not module.startswith(("aitk.cli", *(f"aitk.{c}" for c in CAPABILITIES))), (
+                f"{path.name} imports {module}"
+            )
         for cap in (*CAPABILITIES, "cli"):
             assert f"aitk.{cap}" not in text, f"{path.name} names aitk.{cap}"
 
@@ -73,7 +75,7 @@ def test_no_import_cycles():
 
     def visit(node: str, path: list[str]) -> None:
         if node in path:
-            raise AssertionError("import cycle: " + " -> ".join(path[path.index(node):] + [node]))
+            raise AssertionError("import cycle: " + " -> ".join(path[path.index(node) :] + [node]))
         if node in done:
             return
         for nxt in sorted(graph[node]):
@@ -87,6 +89,7 @@ def test_no_import_cycles():
 def test_config_modules_import_no_framework():
     configs = [f"aitk.{c}.config" for c in CAPABILITIES if (ROOT / "aitk" / c / "config.py").exists()]
     assert len(configs) == len(CAPABILITIES)
-    code = f"import sys; import {', '.join(configs)}; print(sorted(m for m in ('torch', 'numpy', 'transformers', 'PIL') if m in sys.modules))"
+    heavy = ("torch", "numpy", "transformers", "PIL")
+    code = f"import sys; import {', '.join(configs)}; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
     assert out.strip() == "[]"

@@ -16,7 +16,9 @@ def test_folders_globs_files_and_missing(tmp_path):
     files, _ = expand_inputs([str(tmp_path / "*.WAV"), str(tmp_path / "**" / "*.Mkv")])
     assert [p.name for p in files] == ["b.WAV", "c.Mkv"]
 
-    files, problems = expand_inputs([str(tmp_path / "notes.txt"), str(tmp_path / "a.mp3"), str(tmp_path / "a.mp3"), "nope.wav"])
+    files, problems = expand_inputs(
+        [str(tmp_path / "notes.txt"), str(tmp_path / "a.mp3"), str(tmp_path / "a.mp3"), "nope.wav"]
+    )
     assert [p.name for p in files] == ["notes.txt", "a.mp3"]  # explicit files kept, duplicates dropped
     assert len(problems) == 1 and "nope.wav" in problems[0].message and "no such file" in problems[0].message
 

@@ -59,7 +59,8 @@ def test_ffmpeg_message_keeps_what_went_wrong():
 
     stderr = (
         "ffprobe version 5.1.9 Copyright (c) 2007-2026 the FFmpeg developers\n  built with gcc 12\n"
-        "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55d0c1a2b3c0] moov atom not found\n/x/talk.mp4: Invalid data found when processing input\n"
+        "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55d0c1a2b3c0] moov atom not found\n"
+        "/x/talk.mp4: Invalid data found when processing input\n"
     )
     assert ffmpeg_message(stderr, "/x/talk.mp4") == "moov atom not found | Invalid data found when processing input"
     assert ffmpeg_message(b"", None) == "ffmpeg failed"

@@ -56,7 +56,16 @@ def test_materialise_joins_parts_verifies_and_caches(tmp_path, monkeypatch):
 
 def test_missing_package_says_how_to_get_it(tmp_path, monkeypatch):
     monkeypatch.setenv("AITK_HOME", str(tmp_path))
-    spec = ModelSpec("ghost", "t", "raw", "d", (PackageFile("ghost-pkg", "1.0", "ghost_pkg_not_here", "m.bin"),), "m.bin", "0" * 64, 1)
+    spec = ModelSpec(
+        "ghost",
+        "t",
+        "raw",
+        "d",
+        (PackageFile("ghost-pkg", "1.0", "ghost_pkg_not_here", "m.bin"),),
+        "m.bin",
+        "0" * 64,
+        1,
+    )
     with pytest.raises(ModelError) as err:
         materialise(spec)
     assert "aitk models pull ghost" in err.value.message and "ghost-pkg==1.0" in err.value.message

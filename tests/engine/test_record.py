@@ -12,15 +12,28 @@ from aitk.engine.record import STATUSES, VERSION, Record, Tally, failed, status_
 def test_a_record_is_one_json_line_with_every_field():
     record = Record(Path("a/talk.mp4"), "done", [Path("a/talk.srt")], seconds=1.23456, result={"spans": 2})
     assert json.loads(record.to_json()) == {
-        "version": VERSION, "input": "a/talk.mp4", "status": "ok", "outputs": ["a/talk.srt"], "error": None,
-        "seconds": 1.235, "result": {"spans": 2},
+        "version": VERSION,
+        "input": "a/talk.mp4",
+        "status": "ok",
+        "outputs": ["a/talk.srt"],
+        "error": None,
+        "seconds": 1.235,
+        "result": {"spans": 2},
     }
     assert "\n" not in record.dumps() and record.dumps() == record.to_json()
 
 
 def test_old_states_map_onto_one_vocabulary():
     assert [status_of(s) for s in ("done", "new", "cached", "skipped", "failed", "transcribed", "cut", "merged")] == [
-        "ok", "ok", "cached", "skipped", "failed", "ok", "ok", "ok"]
+        "ok",
+        "ok",
+        "cached",
+        "skipped",
+        "failed",
+        "ok",
+        "ok",
+        "ok",
+    ]
     assert set(STATUSES) == {"ok", "skipped", "cached", "failed"}
     with pytest.raises(ValueError):
         Record("x", "finished")
@@ -44,5 +57,7 @@ def test_output_claims_refuse_a_second_input_writing_the_same_file(tmp_path):
     claims = OutputClaims()
     assert claims.claim(tmp_path / "a" / "talk.mp4", [tmp_path / "out" / "talk.srt"]) is None
     clash = claims.claim(tmp_path / "b" / "talk.mp4", [tmp_path / "out" / "x" / ".." / "talk.srt"])
-    assert clash.startswith(f"{tmp_path / 'b' / 'talk.mp4'}: its outputs would overwrite those of {tmp_path / 'a' / 'talk.mp4'}")
+    assert clash.startswith(
+        f"{tmp_path / 'b' / 'talk.mp4'}: its outputs would overwrite those of {tmp_path / 'a' / 'talk.mp4'}"
+    )
     assert claims.claim(tmp_path / "b" / "talk.mp4", [tmp_path / "out" / "b.srt"]) is None

@@ -69,7 +69,9 @@ def test_packed_rendering_matches_dense_and_its_gradients():
     deltas = torch.full((4, 10), 0.3)
     dense = volume_render(sigmas, rgbs, t, deltas, BLACK)
     ray_idx = torch.arange(4).repeat_interleave(10)
-    packed = volume_render_packed(sigmas.reshape(-1), rgbs.reshape(-1, 3), t.reshape(-1), deltas.reshape(-1), ray_idx, 5, BLACK)
+    packed = volume_render_packed(
+        sigmas.reshape(-1), rgbs.reshape(-1, 3), t.reshape(-1), deltas.reshape(-1), ray_idx, 5, BLACK
+    )
     for key in ("rgb", "depth", "acc"):
         assert torch.allclose(packed[key][:4], dense[key], atol=1e-5)
     assert packed["acc"][4] == 0 and torch.equal(packed["rgb"][4], BLACK)  # a ray with no samples
@@ -148,9 +150,18 @@ def test_hash_lookup_backward_matches_autograd_of_a_plain_gather():
 
 # --- fields -------------------------------------------------------------------------------------------
 
-TINY_FAST = dict(method="fast", hash_levels=8, hash_log2_size=14, hash_max_resolution=128, occupancy_resolution=32,
-                 max_samples=128, batch_rays=256)
-TINY_NERF = dict(method="nerf", nerf_width=32, nerf_depth=4, nerf_coarse_samples=16, nerf_fine_samples=16, batch_rays=64)
+TINY_FAST = dict(
+    method="fast",
+    hash_levels=8,
+    hash_log2_size=14,
+    hash_max_resolution=128,
+    occupancy_resolution=32,
+    max_samples=128,
+    batch_rays=256,
+)
+TINY_NERF = dict(
+    method="nerf", nerf_width=32, nerf_depth=4, nerf_coarse_samples=16, nerf_fine_samples=16, batch_rays=64
+)
 AABB = torch.tensor([[-1.5] * 3, [1.5] * 3])
 
 
@@ -188,9 +199,13 @@ def test_visual_hull_keeps_the_sphere_and_carves_the_space_around_it(sphere):
     res = 32
     hull = visual_hull(AABB, res, train_views.poses, train_views.alpha, train_views.focal)
     axis = (torch.arange(res) + 0.5) / res
-    centres = AABB[0] + torch.stack(torch.meshgrid(axis, axis, axis, indexing="ij"), -1).reshape(-1, 3) * (AABB[1] - AABB[0])
+    centres = AABB[0] + torch.stack(torch.meshgrid(axis, axis, axis, indexing="ij"), -1).reshape(-1, 3) * (
+        AABB[1] - AABB[0]
+    )
     distance = centres.norm(dim=-1)
-    touching = distance < 0.6 + 0.5 * math.sqrt(3) * float(AABB[1, 0] - AABB[0, 0]) / res  # cells the sphere reaches into
+    touching = (
+        distance < 0.6 + 0.5 * math.sqrt(3) * float(AABB[1, 0] - AABB[0, 0]) / res
+    )  # cells the sphere reaches into
     assert hull[touching].all()  # never carves content
     assert hull[distance > 1.2].float().mean() < 0.05  # and carves most of the empty box
     assert 0.02 < hull.float().mean() < 0.2
@@ -228,7 +243,14 @@ def sphere_scene(size: int = 32, n_train: int = 20, n_test: int = 4, supersample
     golden = math.pi * (3 - math.sqrt(5))
     for k in range(n_train):  # spread over the upper hemisphere
         z = 0.1 + 0.85 * (k + 0.5) / n_train
-        poses.append(_look_at(4 * torch.tensor([math.sqrt(1 - z * z) * math.cos(golden * k), math.sqrt(1 - z * z) * math.sin(golden * k), z])))
+        poses.append(
+            _look_at(
+                4
+                * torch.tensor(
+                    [math.sqrt(1 - z * z) * math.cos(golden * k), math.sqrt(1 - z * z) * math.sin(golden * k), z]
+                )
+            )
+        )
     for k in range(n_test):  # a ring between training elevations
         a = 2 * math.pi * (k + 0.3) / n_test
         poses.append(_look_at(4 * torch.tensor([math.cos(a) * 0.9, math.sin(a) * 0.9, 0.4359])))
@@ -250,9 +272,17 @@ def sphere_scene(size: int = 32, n_train: int = 20, n_test: int = 4, supersample
                 coverage += (disc > 0).float()
         images.append((acc / supersample**2).reshape(size, size, 3))
         alphas.append((coverage / supersample**2).reshape(size, size))
-    return PosedImages(torch.stack(images), torch.stack(poses), focal, 2.0, 6.0, AABB, WHITE,
-                       {"train": list(range(n_train)), "test": list(range(n_train, n_train + n_test))},
-                       alpha=torch.stack(alphas))
+    return PosedImages(
+        torch.stack(images),
+        torch.stack(poses),
+        focal,
+        2.0,
+        6.0,
+        AABB,
+        WHITE,
+        {"train": list(range(n_train)), "test": list(range(n_train, n_train + n_test))},
+        alpha=torch.stack(alphas),
+    )
 
 
 @pytest.fixture(scope="module")

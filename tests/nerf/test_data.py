@@ -40,19 +40,30 @@ def test_rays_project_back_to_their_pixel_centres(principal):
 def synthetic(tmp_path_factory):
     root = tmp_path_factory.mktemp("synth")
     render_synthetic(root / "aa", size=32, n_train=10, n_val=2, n_test=4, supersample=4)
-    render_synthetic(root / "hard", size=32, n_train=3, n_val=0, n_test=1, supersample=1, background="black")  # no val file
+    render_synthetic(
+        root / "hard", size=32, n_train=3, n_val=0, n_test=1, supersample=1, background="black"
+    )  # no val file
     return root
 
 
 def test_synthetic_dataset_round_trips(synthetic):
     root = synthetic / "aa"
-    names = ("transforms_train.json", "transforms_val.json", "transforms_test.json", "scene.json", "train/r_9.png", "test/r_3.png")
+    names = (
+        "transforms_train.json",
+        "transforms_val.json",
+        "transforms_test.json",
+        "scene.json",
+        "train/r_9.png",
+        "test/r_3.png",
+    )
     for name in names:
         assert (root / name).is_file(), name
     meta = json.loads((root / "transforms_train.json").read_text())
     assert meta["camera_angle_x"] == CAMERA_ANGLE_X and meta["frames"][0]["file_path"] == "./train/r_0"
     data = load_dataset(root)
-    assert data.images.shape == (16, 32, 32, 3) and data.poses.shape == (16, 4, 4) and data.images.dtype == torch.float32
+    assert (
+        data.images.shape == (16, 32, 32, 3) and data.poses.shape == (16, 4, 4) and data.images.dtype == torch.float32
+    )
     assert data.splits == {"train": list(range(10)), "val": [10, 11], "test": [12, 13, 14, 15]}
     assert data.focal == pytest.approx(16 / math.tan(CAMERA_ANGLE_X / 2))
     assert (data.near, data.far) == (2.0, 6.0) and data.aabb.tolist() == [[-1.5] * 3, [1.5] * 3]
@@ -109,8 +120,10 @@ def test_look_at_points_minus_z_at_target():
 def test_orbit_circles_the_focus_point_at_constant_radius():
     centre = torch.tensor([0.3, -0.2, 0.5])
     rng = np.random.default_rng(1)
-    eyes = [centre.numpy() + 3.0 * np.array([math.cos(a) * math.cos(e), math.sin(a) * math.cos(e), math.sin(e)])
-            for a, e in zip(rng.uniform(0, 2 * math.pi, 20), rng.uniform(0.2, 1.2, 20))]
+    eyes = [
+        centre.numpy() + 3.0 * np.array([math.cos(a) * math.cos(e), math.sin(a) * math.cos(e), math.sin(e)])
+        for a, e in zip(rng.uniform(0, 2 * math.pi, 20), rng.uniform(0.2, 1.2, 20))
+    ]
     poses = torch.stack([paths.look_at(eye, centre, (0, 0, 1)) for eye in eyes])
     orbit = paths.orbit(poses, 16)
     assert orbit.shape == (16, 4, 4) and orbit.dtype == torch.float32
@@ -129,7 +142,9 @@ def test_spiral_and_camera_files(tmp_path):
     assert spiral.shape == (12, 4, 4) and torch.isfinite(spiral).all()
     assert (spiral[:, 2, 2] > 0.95).all()  # every frame still looks down -z (its back axis is +z)
     (tmp_path / "list.json").write_text(json.dumps(spiral[:3].tolist()))
-    (tmp_path / "frames.json").write_text(json.dumps({"frames": [{"transform_matrix": m} for m in spiral[:2, :3].tolist()]}))
+    (tmp_path / "frames.json").write_text(
+        json.dumps({"frames": [{"transform_matrix": m} for m in spiral[:2, :3].tolist()]})
+    )
     assert torch.allclose(paths.load_cameras(tmp_path / "list.json"), spiral[:3])
     assert torch.allclose(paths.load_cameras(tmp_path / "frames.json"), spiral[:2])
     (tmp_path / "bad.json").write_text('{"frames": []}')
@@ -145,8 +160,15 @@ def make_llff(root, n=10, size=(12, 16)):
         eye = np.array([0.3 * math.cos(k), 0.2 * math.sin(k), 0.1 * k / n])
         poses.append(paths.look_at(eye, (0.05 * k, 0, -5.0), (0, 1, 0)).double().numpy())
     poses = np.stack(poses)  # (N, 4, 4) OpenGL
-    llff = np.concatenate([-poses[:, :3, 1:2], poses[:, :3, 0:1], poses[:, :3, 2:4],
-                           np.broadcast_to(np.array([h, w, 20.0])[None, :, None], (n, 3, 1))], axis=2)  # (N, 3, 5)
+    llff = np.concatenate(
+        [
+            -poses[:, :3, 1:2],
+            poses[:, :3, 0:1],
+            poses[:, :3, 2:4],
+            np.broadcast_to(np.array([h, w, 20.0])[None, :, None], (n, 3, 1)),
+        ],
+        axis=2,
+    )  # (N, 3, 5)
     bounds = np.stack([np.full(n, 2.0), np.linspace(8.0, 10.0, n)], axis=1)
     np.save(root / "poses_bounds.npy", np.concatenate([llff.reshape(n, 15), bounds], axis=1))
     (root / "images").mkdir()
@@ -161,7 +183,11 @@ def test_llff_loader_recovers_poses_and_holds_out_every_8th(tmp_path):
     data = load_dataset(tmp_path)
     loaded = data.poses.double()
     assert data.images.shape == (10, 12, 16, 3) and data.focal == pytest.approx(20.0)
-    assert data.splits["test"] == [0, 8] and data.splits["train"] == [1, 2, 3, 4, 5, 6, 7, 9] and data.splits["val"] == [0, 8]
+    assert (
+        data.splits["test"] == [0, 8]
+        and data.splits["train"] == [1, 2, 3, 4, 5, 6, 7, 9]
+        and data.splits["val"] == [0, 8]
+    )
     assert torch.allclose(data.images[3, 0, 0], torch.tensor([60, 100, 195]) / 255.0)
     assert data.alpha is None  # opaque photos: nothing to carve with
     # recentring is one rigid motion and rescaling one factor: relative rotations and distance ratios survive

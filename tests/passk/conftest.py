@@ -13,7 +13,8 @@ from tests.conftest import STRICT, require
 ADD = {
     "task_id": "toy/add",
     "prompt": 'def add(a, b):\n    """Return a + b."""\n',
-    "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(-1, 1) == 0\n    assert candidate(10, 5) == 15\n",
+    "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n"
+    "    assert candidate(-1, 1) == 0\n    assert candidate(10, 5) == 15\n",
     "entry_point": "add",
 }
 

@@ -25,7 +25,10 @@ def test_humaneval_canonical_solutions_pass_and_wrong_ones_fail(tmp_path):
     rows = [{"task_id": p.task_id, "completion": p.canonical_solution} for p in problems.values()]
     rows += [{"task_id": p.task_id, "completion": "    return None\n"} for p in problems.values()]
     samples = write_jsonl(tmp_path / "he.jsonl", rows)
-    summary = run_sandboxed("strict", lambda: evaluate(samples, problems, EvaluateConfig(ks=(1,), workers=2, sandbox=SandboxConfig(require=True))))
+    summary = run_sandboxed(
+        "strict",
+        lambda: evaluate(samples, problems, EvaluateConfig(ks=(1,), workers=2, sandbox=SandboxConfig(require=True))),
+    )
     results = read_jsonl(summary.results)
     failed = [(r["task_id"], r["result"]) for r in results[:164] if not r["passed"]]
     assert failed == []
@@ -36,14 +39,25 @@ def test_humaneval_canonical_solutions_pass_and_wrong_ones_fail(tmp_path):
 
 
 def test_cli_table_json_and_fewer_than_k(tmp_path, add_problems):
-    samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": ADD["task_id"], "completion": c} for c in ("    return a + b\n", "    return a * b\n")])
-    table = run_aitk_subprocess("passk", "evaluate", str(samples), "--problems", str(add_problems), "-k", "1,2,5")  # one real process
+    samples = write_jsonl(
+        tmp_path / "s.jsonl",
+        [{"task_id": ADD["task_id"], "completion": c} for c in ("    return a + b\n", "    return a * b\n")],
+    )
+    table = run_aitk_subprocess(
+        "passk", "evaluate", str(samples), "--problems", str(add_problems), "-k", "1,2,5"
+    )  # one real process
     assert table.returncode == 0, table.stderr
     assert "0.5000" in table.stdout and "1.0000" in table.stdout
     assert "fewer than 5 samples" in table.stderr and "sandbox strict" in table.stderr
-    out = run_aitk("passk", "evaluate", str(samples), "--problems", str(add_problems), "-k", "1,2", "--json", "--force", "-q")
+    out = run_aitk(
+        "passk", "evaluate", str(samples), "--problems", str(add_problems), "-k", "1,2", "--json", "--force", "-q"
+    )
     record = json.loads(out.stdout)
-    assert record["status"] == "ok" and record["input"] == str(samples) and record["outputs"] == [str(results_path(samples))]
+    assert (
+        record["status"] == "ok"
+        and record["input"] == str(samples)
+        and record["outputs"] == [str(results_path(samples))]
+    )
     summary = record["result"]
     assert [p["pass_at_k"] for p in summary["pass_at_k"]] == [0.5, 1.0]
     assert summary["statuses"] == {"passed": 1, "failed": 1}
@@ -55,7 +69,13 @@ def test_resume_keeps_earlier_results_and_runs_the_rest(tmp_path, add_problems):
     rows = [{"task_id": ADD["task_id"], "completion": "    return a + b\n", "i": i} for i in range(4)]
     samples = write_jsonl(tmp_path / "s.jsonl", rows)
     target = results_path(samples)
-    earlier = {**rows[0], "passed": False, "result": "failed: marker from the earlier run", "result_status": "failed", "seconds": 0}
+    earlier = {
+        **rows[0],
+        "passed": False,
+        "result": "failed: marker from the earlier run",
+        "result_status": "failed",
+        "seconds": 0,
+    }
     partial = target.with_name(f".{target.name}.partial")
     partial.write_text(json.dumps(earlier) + "\n" + '{"task_id": "toy/add", "compl')  # killed mid-line
     problems = load_problems(str(add_problems))
@@ -81,18 +101,26 @@ def test_results_that_are_not_these_samples_are_never_overwritten(tmp_path, add_
     refused = run_aitk("passk", "evaluate", str(samples), "--problems", str(add_problems), "--sandbox", "none")
     assert refused.returncode == 2 and "--force" in refused.stderr and target.read_text() == "my notes\nline two\n"
     target.unlink()
-    assert run_aitk("passk", "evaluate", str(samples), "--problems", str(add_problems), "--sandbox", "none", "-q").returncode == 0
+    assert (
+        run_aitk(
+            "passk", "evaluate", str(samples), "--problems", str(add_problems), "--sandbox", "none", "-q"
+        ).returncode
+        == 0
+    )
     four = target.read_text()
     write_jsonl(samples, rows[:2])  # fewer samples than results now
     shrunk = run_aitk("passk", "evaluate", str(samples), "--problems", str(add_problems), "--sandbox", "none")
     assert shrunk.returncode == 2 and "more results than the samples" in shrunk.stderr and target.read_text() == four
 
 
-@pytest.mark.parametrize("line, needle", [
-    ("not json", "line 1: not JSON"),
-    ('{"task_id": "nope/1", "completion": "x"}', "unknown task_id"),
-    ('{"task_id": "toy/add"}', "needs task_id and completion"),
-])
+@pytest.mark.parametrize(
+    "line, needle",
+    [
+        ("not json", "line 1: not JSON"),
+        ('{"task_id": "nope/1", "completion": "x"}', "unknown task_id"),
+        ('{"task_id": "toy/add"}', "needs task_id and completion"),
+    ],
+)
 def test_bad_samples_give_one_line_and_exit_2(tmp_path, add_problems, line, needle):
     samples = tmp_path / "bad.jsonl"
     samples.write_text(line + "\n")
@@ -102,10 +130,17 @@ def test_bad_samples_give_one_line_and_exit_2(tmp_path, add_problems, line, need
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["-k", "0"], "-k"), (["-k", "a,b"], "-k"), (["-k", "1,,2"], "-k"), (["--sandbox", "loose"], "--sandbox"),
-    (["--problems", "missing.jsonl"], "--problems"), (["--sandbox", "none", "--require-sandbox"], "--require-sandbox"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["-k", "0"], "-k"),
+        (["-k", "a,b"], "-k"),
+        (["-k", "1,,2"], "-k"),
+        (["--sandbox", "loose"], "--sandbox"),
+        (["--problems", "missing.jsonl"], "--problems"),
+        (["--sandbox", "none", "--require-sandbox"], "--require-sandbox"),
+    ],
+)
 def test_bad_flags_exit_2(tmp_path, add_problems, args, needle):
     samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": ADD["task_id"], "completion": "    return a + b\n"}])
     problems = [] if "--problems" in args else ["--problems", str(add_problems)]
@@ -118,7 +153,9 @@ def test_require_sandbox_fails_closed_without_bubblewrap(tmp_path, add_problems)
         pytest.skip("bubblewrap is not installed")
     samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": ADD["task_id"], "completion": "    return a + b\n"}])
     no_bwrap = {"PATH": str(Path(sys.executable).parent)}  # aitk's own python, but no bwrap on PATH
-    closed = run_aitk("passk", "evaluate", str(samples), "--problems", str(add_problems), "--require-sandbox", env=no_bwrap)
+    closed = run_aitk(
+        "passk", "evaluate", str(samples), "--problems", str(add_problems), "--require-sandbox", env=no_bwrap
+    )
     assert closed.returncode == 1 and "namespaces" in closed.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["problems.jsonl", "s.jsonl"]  # nothing written
     degraded = run_aitk("passk", "evaluate", str(samples), "--problems", str(add_problems), env=no_bwrap)
@@ -127,9 +164,16 @@ def test_require_sandbox_fails_closed_without_bubblewrap(tmp_path, add_problems)
 
 def test_level_none_still_uses_processes_timeout_and_private_verdict(tmp_path, add_problems):
     """Trusted samples only: `none` has no isolation layers, but the harness structure still holds."""
-    rows = [{"task_id": ADD["task_id"], "completion": c} for c in ("    return a + b\n", "    return a - b\n", "    import time\n    time.sleep(5)\n")]
+    rows = [
+        {"task_id": ADD["task_id"], "completion": c}
+        for c in ("    return a + b\n", "    return a - b\n", "    import time\n    time.sleep(5)\n")
+    ]
     samples = write_jsonl(tmp_path / "s.jsonl", rows)
-    summary = evaluate(samples, load_problems(str(add_problems)), EvaluateConfig(ks=(1,), sandbox=SandboxConfig(level="none", timeout=0.5)))
+    summary = evaluate(
+        samples,
+        load_problems(str(add_problems)),
+        EvaluateConfig(ks=(1,), sandbox=SandboxConfig(level="none", timeout=0.5)),
+    )
     assert [r["result_status"] for r in read_jsonl(summary.results)] == ["passed", "failed", "timed out"]
     assert summary.layers.describe().startswith("sandbox none")
 
@@ -182,10 +226,16 @@ def test_a_samples_file_without_samples_is_a_usage_error(tmp_path, add_problems,
 
 
 def test_a_sample_that_exits_or_raises_its_own_error_is_named_in_the_result(tmp_path):
-    guarded = {**ADD, "test": (
-        "def check(candidate):\n    try:\n        value = candidate(1, 2)\n    except Exception:\n        value = 3\n    assert value == 3\n"
-    )}  # a test that forgives ordinary exceptions must not forgive sys.exit(), as when run in-process
-    problems = load_problems(str(write_jsonl(tmp_path / "problems.jsonl", [ADD, {**guarded, "task_id": "toy/guarded"}])))
+    guarded = {
+        **ADD,
+        "test": (
+            "def check(candidate):\n    try:\n        value = candidate(1, 2)\n"
+            "    except Exception:\n        value = 3\n    assert value == 3\n"
+        ),
+    }  # a test that forgives ordinary exceptions must not forgive sys.exit(), as when run in-process
+    problems = load_problems(
+        str(write_jsonl(tmp_path / "problems.jsonl", [ADD, {**guarded, "task_id": "toy/guarded"}]))
+    )
     rows = [
         {"task_id": "toy/add", "completion": "    import sys\n    sys.exit(0)\n"},
         {"task_id": "toy/add", "completion": "    class Oops(Exception):\n        pass\n    raise Oops('mine')\n"},

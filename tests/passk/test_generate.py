@@ -15,8 +15,13 @@ from aitk.passk.problems import load_problems
 from tests.conftest import run_aitk
 from tests.passk.conftest import ADD, read_jsonl, write_jsonl
 
-SUB = {**ADD, "task_id": "toy/sub", "prompt": 'def sub(a, b):\n    """Return a - b."""\n', "entry_point": "sub",
-       "test": "def check(candidate):\n    assert candidate(3, 1) == 2\n"}
+SUB = {
+    **ADD,
+    "task_id": "toy/sub",
+    "prompt": 'def sub(a, b):\n    """Return a - b."""\n',
+    "entry_point": "sub",
+    "test": "def check(candidate):\n    assert candidate(3, 1) == 2\n",
+}
 
 
 def test_truncate_at_the_first_codex_stop_sequence():
@@ -25,7 +30,9 @@ def test_truncate_at_the_first_codex_stop_sequence():
     assert truncate(body + "\ndef other():\n    pass\n") == body
     assert truncate(body + "\n# tests\nprint(add(1, 2))\n") == body
     assert truncate(body + "\nif __name__ == '__main__':\n    main()\n") == body
-    assert truncate("    if a:\n        return b\n    return a\n") == "    if a:\n        return b\n    return a\n"  # indented if is fine
+    assert (
+        truncate("    if a:\n        return b\n    return a\n") == "    if a:\n        return b\n    return a\n"
+    )  # indented if is fine
 
 
 class FakeCompletions(BaseHTTPRequestHandler):
@@ -63,21 +70,33 @@ def test_openai_compatible_server_with_resume(tmp_path, server, monkeypatch):
     monkeypatch.setenv("MY_KEY", "sk-test")
     problems = load_problems(str(write_jsonl(tmp_path / "p.jsonl", [ADD, SUB])))
     out = tmp_path / "samples.jsonl"
-    config = GenerateConfig(model="served", base_url=server, api_key_env="MY_KEY", n=3, temperature=0.5, top_p=0.9, max_new_tokens=32)
-    assert generate(problems, out, GenerateConfig(**{**config.__dict__, "limit": 1})) == 3  # "interrupted" after one problem
+    config = GenerateConfig(
+        model="served", base_url=server, api_key_env="MY_KEY", n=3, temperature=0.5, top_p=0.9, max_new_tokens=32
+    )
+    assert (
+        generate(problems, out, GenerateConfig(**{**config.__dict__, "limit": 1})) == 3
+    )  # "interrupted" after one problem
     assert generate(problems, out, config) == 3  # resumes: only toy/sub is asked for
     rows = read_jsonl(out)
     assert [r["task_id"] for r in rows] == ["toy/add"] * 3 + ["toy/sub"] * 3
     assert {r["completion"] for r in rows} == {"    return a + b\n", "    return a - b\n"}
     first = FakeCompletions.requests[0]
-    assert (first["model"], first["n"], first["temperature"], first["top_p"], first["max_tokens"]) == ("served", 3, 0.5, 0.9, 32)
+    assert (first["model"], first["n"], first["temperature"], first["top_p"], first["max_tokens"]) == (
+        "served",
+        3,
+        0.5,
+        0.9,
+        32,
+    )
     assert first["auth"] == "Bearer sk-test" and len(FakeCompletions.requests) == 2
     assert generate(problems, out, config) == 0  # complete: nothing to do
 
 
 def test_unreachable_server_is_one_clear_error(tmp_path):
     problems = write_jsonl(tmp_path / "p.jsonl", [ADD])
-    result = run_aitk("passk", "generate", "-o", str(tmp_path / "s.jsonl"), "-p", str(problems), "--base-url", "http://127.0.0.1:9/v1")
+    result = run_aitk(
+        "passk", "generate", "-o", str(tmp_path / "s.jsonl"), "-p", str(problems), "--base-url", "http://127.0.0.1:9/v1"
+    )
     assert result.returncode == 1 and "is the server running" in result.stderr
     with pytest.raises(ModelError):
         generate(load_problems(str(problems)), tmp_path / "s.jsonl", GenerateConfig(base_url="http://127.0.0.1:9/v1"))
@@ -88,8 +107,8 @@ def test_offline_qwen_coder_writes_a_passing_sample(tmp_path, shared_lm):  # the
     """The default model from its pip packages, greedy, on one HumanEval problem, scored in the sandbox."""
     pytest.importorskip("transformers")
     from aitk.engine.models import source_installed
-    from aitk.passk.config import EvaluateConfig
     from aitk.passk.catalogue import QWEN_CODER
+    from aitk.passk.config import EvaluateConfig
     from aitk.passk.run import evaluate
 
     if not source_installed(QWEN_CODER):

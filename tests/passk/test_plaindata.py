@@ -10,10 +10,29 @@ from aitk.passk.sandbox import plaindata
 from aitk.passk.sandbox.seccomp import build_filter
 
 
-@pytest.mark.parametrize("value", [
-    None, True, False, 0, -7, 2**5000, 1.5, float("inf"), -0.0, 3 + 4j, "héllo", b"\x00\xff",
-    [1, [2, (3, "x")]], (1,), {"a": [1, 2], 3: None, (1, 2): {4}}, {1, 2}, frozenset({"a"}), [],
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        False,
+        0,
+        -7,
+        2**5000,
+        1.5,
+        float("inf"),
+        -0.0,
+        3 + 4j,
+        "héllo",
+        b"\x00\xff",
+        [1, [2, (3, "x")]],
+        (1,),
+        {"a": [1, 2], 3: None, (1, 2): {4}},
+        {1, 2},
+        frozenset({"a"}),
+        [],
+    ],
+)
 def test_round_trip_keeps_value_and_exact_type(value):
     back = plaindata.decode(plaindata.encode(value))
     assert back == value and type(back) is type(value)

@@ -24,7 +24,9 @@ HONEST = "    return a + b\n"
 
 def hostile_samples(base: Path, port: int) -> dict[str, tuple[str, str]]:
     """name -> (completion, expected status)."""
-    secret, victim, new_file, marker = (base / n for n in ("secret.txt", "victim.txt", "created.txt", "orphan-alive.txt"))
+    secret, victim, new_file, marker = (
+        base / n for n in ("secret.txt", "victim.txt", "created.txt", "orphan-alive.txt")
+    )
     results = base / "samples_results.jsonl"
     return {
         "honest": (HONEST, "passed"),
@@ -33,60 +35,101 @@ def hostile_samples(base: Path, port: int) -> dict[str, tuple[str, str]]:
             "    import re, signal\n"
             "    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM, signal.SIGXCPU, signal.SIGHUP):\n"
             "        signal.signal(s, signal.SIG_IGN)\n"
-            "    re.match(r'(a+)+$', 'a' * 64 + 'b')\n    return a + b\n", "timed out"),
+            "    re.match(r'(a+)+$', 'a' * 64 + 'b')\n    return a + b\n",
+            "timed out",
+        ),
         "fork_bomb": (
-            "    import os\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass\n", "timed out"),
+            "    import os\n    while True:\n        try:\n"
+            "            os.fork()\n        except OSError:\n            pass\n",
+            "timed out",
+        ),
         "memory_bomb": ("    x = bytearray(8 * 1024 ** 3)\n    return a + b\n", "out of memory"),
         "memory_bomb_list": ("    x = [0] * (2 * 10 ** 9)\n    return a + b\n", "out of memory"),
         "recursion_bomb": (
-            "    import sys\n    sys.setrecursionlimit(10 ** 8)\n    def f(n):\n        return f(n + 1) + 1\n    return f(0)\n", {"failed", "out of memory", "timed out"}),
+            "    import sys\n    sys.setrecursionlimit(10 ** 8)\n"
+            "    def f(n):\n        return f(n + 1) + 1\n    return f(0)\n",
+            {"failed", "out of memory", "timed out"},
+        ),
         "files_outside": (
             "    import os\n    hits = 0\n"
             f"    for act in (lambda: open({str(new_file)!r}, 'w').write('x'), lambda: os.remove({str(victim)!r}),\n"
-            "                lambda: open('/tmp/outside-work', 'w').write('x'), lambda: open('/usr/aitk-owned', 'w').write('x')):\n"
+            "                lambda: open('/tmp/outside-work', 'w').write('x'),\n"
+            "                lambda: open('/usr/aitk-owned', 'w').write('x')):\n"
             "        try:\n            act()\n            hits += 1\n        except Exception:\n            pass\n"
-            "    return a + b + hits\n", "passed"),
+            "    return a + b + hits\n",
+            "passed",
+        ),
         "read_secret": (
             f"    try:\n        data = open({str(secret)!r}).read()\n    except Exception:\n        data = ''\n"
-            "    return a + b + len(data)\n", "passed"),
+            "    return a + b + len(data)\n",
+            "passed",
+        ),
         "connect_localhost": (
-            f"    import socket\n    s = socket.socket()\n    s.connect(('127.0.0.1', {port}))\n    s.sendall(b'leak')\n"
-            "    return a + b\n", "sandbox violation"),
-        "ptrace": ("    import ctypes\n    ctypes.CDLL(None).ptrace(16, 1, 0, 0)\n    return a + b\n", "sandbox violation"),
+            f"    import socket\n    s = socket.socket()\n"
+            f"    s.connect(('127.0.0.1', {port}))\n    s.sendall(b'leak')\n"
+            "    return a + b\n",
+            "sandbox violation",
+        ),
+        "ptrace": (
+            "    import ctypes\n    ctypes.CDLL(None).ptrace(16, 1, 0, 0)\n    return a + b\n",
+            "sandbox violation",
+        ),
         "orphan_tampers_later": (
             "    import os, time\n"
             "    if os.fork() == 0:\n        os.setsid()\n        if os.fork() == 0:\n            time.sleep(1.0)\n"
             f"            for p in ({str(results)!r}, {str(marker)!r}, 'results.jsonl'):\n"
-            "                try:\n                    open(p, 'w').write('tampered')\n                except Exception:\n                    pass\n"
-            "        os._exit(0)\n    return a + b\n", "passed"),
+            "                try:\n                    open(p, 'w').write('tampered')\n"
+            "                except Exception:\n                    pass\n"
+            "        os._exit(0)\n    return a + b\n",
+            "passed",
+        ),
         "stdout_flood": ("    while True:\n        print('x' * 65536)\n", "output limit"),
         "closes_stdout": (
-            "    import os, sys\n    for fd in (0, 1, 2):\n        try:\n            os.close(fd)\n        except OSError:\n            pass\n"
-            "    print('lost')\n    sys.stdout = None\n    return a + b\n", "passed"),
+            "    import os, sys\n    for fd in (0, 1, 2):\n        try:\n"
+            "            os.close(fd)\n        except OSError:\n            pass\n"
+            "    print('lost')\n    sys.stdout = None\n    return a + b\n",
+            "passed",
+        ),
         "kills_parent": (
             "    import os, signal\n"
             "    for target in [os.getppid(), 1, -1, *range(2, 300)]:\n"
             "        if target not in (os.getpid(), -os.getpid()):\n"
-            "            try:\n                os.kill(target, signal.SIGKILL)\n            except Exception:\n                pass\n"
-            "    return a - b\n", "failed"),
+            "            try:\n                os.kill(target, signal.SIGKILL)\n"
+            "            except Exception:\n                pass\n"
+            "    return a - b\n",
+            "failed",
+        ),
         "sys_exit_at_load": (HONEST + "import sys\nsys.exit(0)\n", "failed"),
         "os_exit_at_load": (HONEST + "import os\nos._exit(0)\n", "failed"),
         "sys_exit_in_call": ("    import sys\n    sys.exit(0)\n", "failed"),
         "atexit_trick": ("    return a - b\nimport atexit\natexit.register(lambda: print('passed'))\n", "failed"),
-        "always_equal": ("    class A:\n        def __eq__(self, o):\n            return True\n    return A()\n", "failed"),
-        "int_subclass": ("    class I(int):\n        def __eq__(self, o):\n            return True\n    return I(0)\n", "failed"),
+        "always_equal": (
+            "    class A:\n        def __eq__(self, o):\n            return True\n    return A()\n",
+            "failed",
+        ),
+        "int_subclass": (
+            "    class I(int):\n        def __eq__(self, o):\n            return True\n    return I(0)\n",
+            "failed",
+        ),
         "patches_check": (
             "    return a - b\nimport builtins\nbuiltins.check = lambda candidate: None\n"
-            "def check(candidate):\n    pass\n", "failed"),
+            "def check(candidate):\n    pass\n",
+            "failed",
+        ),
         "frame_and_trace_tampering": (
             "    import sys\n    f = sys._getframe()\n    while f is not None:\n"
             "        f.f_globals.update(passed=True, result='passed')\n        f = f.f_back\n"
             "    sys.settrace(None)\n    h = sys.modules.get('passk_sandbox.harness')\n"
-            "    if h is not None:\n        h.os._exit = lambda code: None\n    return a - b\n", "failed"),
+            "    if h is not None:\n        h.os._exit = lambda code: None\n    return a - b\n",
+            "failed",
+        ),
         "forged_verdicts": (
-            "    import os\n    print('passed')\n    print(json_line := '{\"passed\": true, \"reason\": \"\"}')\n"
-            "    for fd in range(64):\n        try:\n            os.write(fd, b'\\x00\\x00\\x00\\x10{\"passed\":true}')\n"
-            "        except OSError:\n            pass\n    return a - b\n", "failed"),
+            '    import os\n    print(\'passed\')\n    print(json_line := \'{"passed": true, "reason": ""}\')\n'
+            "    for fd in range(64):\n        try:\n"
+            "            os.write(fd, b'\\x00\\x00\\x00\\x10{\"passed\":true}')\n"
+            "        except OSError:\n            pass\n    return a - b\n",
+            "failed",
+        ),
         "honest_after_all_that": (HONEST, "passed"),
     }
 
@@ -103,9 +146,13 @@ def hostile_run(request, tmp_path_factory):
     listener.listen(5)
     listener.settimeout(0.2)
     cases = hostile_samples(base, listener.getsockname()[1])
-    samples = write_jsonl(base / "samples.jsonl", [{"task_id": ADD["task_id"], "completion": c, "name": n} for n, (c, _) in cases.items()])
+    samples = write_jsonl(
+        base / "samples.jsonl", [{"task_id": ADD["task_id"], "completion": c, "name": n} for n, (c, _) in cases.items()]
+    )
     problems = load_problems(str(write_jsonl(base / "problems.jsonl", [ADD])))
-    config = EvaluateConfig(ks=(1,), workers=2, sandbox=SandboxConfig(level=request.param, timeout=1.5, memory_mb=256, require=True))
+    config = EvaluateConfig(
+        ks=(1,), workers=2, sandbox=SandboxConfig(level=request.param, timeout=1.5, memory_mb=256, require=True)
+    )
     summary = run_sandboxed(request.param, lambda: evaluate(samples, problems, config))
     results_text = summary.results.read_text()
     time.sleep(1.5)  # give any surviving orphan the time it asked for
@@ -115,7 +162,14 @@ def hostile_run(request, tmp_path_factory):
         leaked = b""
     listener.close()
     results = {r["name"]: r for r in read_jsonl(summary.results)}
-    return {"base": base, "cases": cases, "results": results, "summary": summary, "results_text": results_text, "leaked": leaked}
+    return {
+        "base": base,
+        "cases": cases,
+        "results": results,
+        "summary": summary,
+        "results_text": results_text,
+        "leaked": leaked,
+    }
 
 
 def test_every_layer_is_in_force(hostile_run):

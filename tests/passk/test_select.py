@@ -37,9 +37,16 @@ def test_parse_examples_handles_doctest_and_arrow_forms():
         (("a", 2), "weird", True),
     ]
     assert parse_examples("def g(x):\n    return x\n", "g") == []
-    inline = 'def g(x):\n    """E.g. g(3) ==> 9 and g(2) ==> 4; g([1, 2]) == [1, 2], g(\'a b\') -> \'a b\' as shown; g(5) == 9 * 2\n    """\n'
+    inline = (
+        'def g(x):\n    """E.g. g(3) ==> 9 and g(2) ==> 4; g([1, 2]) == [1, 2], '
+        "g('a b') -> 'a b' as shown; g(5) == 9 * 2\n    \"\"\"\n"
+    )
     assert [(e.args, e.expected, e.has_expected) for e in parse_examples(inline, "g")] == [
-        ((3,), 9, True), ((2,), 4, True), (([1, 2],), [1, 2], True), (("a b",), "a b", True), ((5,), None, False),
+        ((3,), 9, True),
+        ((2,), 4, True),
+        (([1, 2],), [1, 2], True),
+        (("a b",), "a b", True),
+        ((5,), None, False),
     ]
 
 
@@ -74,7 +81,9 @@ def test_select_submits_the_largest_cluster_of_example_passing_samples(tmp_path)
     completions = [
         "    return a * b\n",  # fails the example
         "    return 5 if (a, b) == (2, 3) else 0\n",  # passes the example, alone in its cluster
-        "    return a + b\n", "    return b + a\n", "    return sum((a, b))\n",  # one behaviour
+        "    return a + b\n",
+        "    return b + a\n",
+        "    return sum((a, b))\n",  # one behaviour
         "    while True:\n        pass\n",  # never answers: not runnable
     ]
     samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "toy/add", "completion": c} for c in completions])
@@ -82,7 +91,8 @@ def test_select_submits_the_largest_cluster_of_example_passing_samples(tmp_path)
     result = run_sandboxed("strict", lambda: select(samples, problems, SelectConfig(n=2, inputs=8, sandbox=_fast())))
     chosen = read_jsonl(result.output)
     assert [(c["completion"], c["cluster_size"], c["passed"]) for c in chosen] == [
-        ("    return a + b\n", 3, True), ("    return 5 if (a, b) == (2, 3) else 0\n", 1, False),
+        ("    return a + b\n", 3, True),
+        ("    return 5 if (a, b) == (2, 3) else 0\n", 1, False),
     ]
     assert result.survivors == 4 and result.with_examples == 1
     assert result.n_at_k == 1.0 and result.pass_at_all == 1.0
@@ -100,7 +110,10 @@ def test_select_on_humaneval_beats_random_choice(tmp_path):
     subset = {tid: problems[tid] for tid in list(problems)[:24]}
     rows = []
     for p in subset.values():
-        rows += [{"task_id": p.task_id, "completion": c} for c in ("    return None\n", "    raise ValueError('no')\n", p.canonical_solution)]
+        rows += [
+            {"task_id": p.task_id, "completion": c}
+            for c in ("    return None\n", "    raise ValueError('no')\n", p.canonical_solution)
+        ]
     samples = write_jsonl(tmp_path / "he.jsonl", rows)
     result = run_sandboxed("strict", lambda: select(samples, subset, SelectConfig(n=1, inputs=10)))
     assert result.pass_at_n == pytest.approx(1 / 3)
@@ -111,15 +124,22 @@ def test_select_on_humaneval_beats_random_choice(tmp_path):
 
 def test_cli_select_prints_n_at_k_and_json(tmp_path):
     problems = write_jsonl(tmp_path / "p.jsonl", [ADD_WITH_EXAMPLE])
-    samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "toy/add", "completion": c} for c in ("    return a - b\n", "    return a + b\n")])
+    samples = write_jsonl(
+        tmp_path / "s.jsonl",
+        [{"task_id": "toy/add", "completion": c} for c in ("    return a - b\n", "    return a + b\n")],
+    )
     table = run_aitk("passk", "select", str(samples), "-p", str(problems), "-n", "1", "--inputs", "4")
     assert table.returncode == 0, table.stderr
     assert "1@k" in table.stdout and "1.0000" in table.stdout and "1 of 2 samples matched" in table.stderr
     out = run_aitk("passk", "select", str(samples), "-p", str(problems), "-n", "1", "--json", "-q")
     assert json.loads(out.stdout)["result"]["n_at_k"] == 1.0
     short = run_aitk("passk", "select", str(samples), "-p", str(problems), "-n", "3", "--json", "-q")  # 2 samples < n
-    assert json.loads(short.stdout, parse_constant=lambda c: pytest.fail(f"not JSON: {c}"))["result"]["pass_at_n"] is None
-    assert run_aitk("passk", "select", str(samples), "-p", str(problems), "--n", "1", "-q").returncode == 0  # the old spelling, hidden
+    assert (
+        json.loads(short.stdout, parse_constant=lambda c: pytest.fail(f"not JSON: {c}"))["result"]["pass_at_n"] is None
+    )
+    assert (
+        run_aitk("passk", "select", str(samples), "-p", str(problems), "--n", "1", "-q").returncode == 0
+    )  # the old spelling, hidden
     assert "n/a" in run_aitk("passk", "select", str(samples), "-p", str(problems), "-n", "3", "-q").stdout
     bad = run_aitk("passk", "select", str(tmp_path / "missing.jsonl"), "-p", str(problems))
     assert bad.returncode == 2 and "missing.jsonl" in bad.stderr
@@ -131,5 +151,7 @@ def test_select_takes_a_sample_that_exits_as_a_behaviour(tmp_path):
     problems = load_problems(str(write_jsonl(tmp_path / "p.jsonl", [ADD_WITH_EXAMPLE])))
     result = run_sandboxed("strict", lambda: select(samples, problems, SelectConfig(n=2, inputs=4, sandbox=_fast())))
     chosen = read_jsonl(result.output)
-    assert [(c["completion"], c["passed"]) for c in chosen] == [("    return a + b\n", True)]  # the exits matched no example
+    assert [(c["completion"], c["passed"]) for c in chosen] == [
+        ("    return a + b\n", True)
+    ]  # the exits matched no example
     assert result.survivors == 1 and result.n_at_k == 1.0

@@ -46,7 +46,9 @@ def test_cli_starts_a_private_ray_and_reports_failures_like_local(speech_dir, tm
     shutil.copy(speech_dir / "clip1.wav", tmp_path / "clip1.wav")
     (tmp_path / "bad.mp3").write_bytes(b"\x00" * 100)
     args = ["transcribe", str(tmp_path / "clip1.wav"), str(tmp_path / "bad.mp3"), "-f", "txt", "--device", "cpu"]
-    ray = run_aitk_subprocess(*args, "-d", str(tmp_path / "ray"), "--executor", "ray", "--workers", "1", "-q")  # its own Ray
+    ray = run_aitk_subprocess(
+        *args, "-d", str(tmp_path / "ray"), "--executor", "ray", "--workers", "1", "-q"
+    )  # its own Ray
     local = run_aitk(*args, "-d", str(tmp_path / "local"), "-q")
     assert ray.returncode == local.returncode == 1, ray.stderr
     assert ray.stdout.replace("/ray/", "/X/").split("[")[0] == local.stdout.replace("/local/", "/X/").split("[")[0]

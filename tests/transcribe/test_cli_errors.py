@@ -36,7 +36,17 @@ def test_compute_type_the_device_cannot_run_names_the_flag(speech_dir):
     unsupported = [c for c in COMPUTE_TYPES if c not in supported and c not in ("auto", "default")]
     if not unsupported:
         pytest.skip("this CPU runs every CTranslate2 precision")
-    result = run_aitk("transcribe", str(speech_dir / "clip0.wav"), "--device", "cpu", "--compute-type", unsupported[0], "-o", "-", "-q")
+    result = run_aitk(
+        "transcribe",
+        str(speech_dir / "clip0.wav"),
+        "--device",
+        "cpu",
+        "--compute-type",
+        unsupported[0],
+        "-o",
+        "-",
+        "-q",
+    )
     assert result.returncode == 2
     line = one_error_line(result)
     assert f"--compute-type {unsupported[0]} is not supported on cpu" in line and sorted(supported)[0] in line
@@ -46,8 +56,12 @@ def test_compute_type_the_device_cannot_run_names_the_flag(speech_dir):
 @pytest.mark.slow
 def test_a_reader_that_stops_early_ends_the_run_quietly(speech_dir):
     # `aitk transcribe x.wav -o - | head -0`: the reader has gone before the transcript is written.
-    proc = subprocess.Popen([sys.executable, "-m", "aitk", "transcribe", str(speech_dir / "clip0.wav"), "-o", "-", "-q"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aitk", "transcribe", str(speech_dir / "clip0.wav"), "-o", "-", "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     proc.stdout.close()
     stderr = proc.stderr.read()
     assert proc.wait(timeout=300) == 141  # as a Unix tool ended by SIGPIPE

@@ -19,8 +19,8 @@ import pytest
 
 from aitk.transcribe.ct2_convert import (
     alignment_heads_from_config,
-    ct2_whisper_to_openai,
     convert_to_file,
+    ct2_whisper_to_openai,
     load_openai_model,
     read_ct2_model,
 )
@@ -81,7 +81,9 @@ def _encoder_diff(model, ct2_dir: Path, audio: np.ndarray) -> float:
     with torch.no_grad():
         ours = model.embed_audio(mel[None]).numpy()  # (1, 1500, d)
     ct2 = ctranslate2.models.Whisper(str(ct2_dir), device="cpu", compute_type="float32", intra_threads=2)
-    theirs = np.array(ct2.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None].numpy())), to_cpu=True))
+    theirs = np.array(
+        ct2.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None].numpy())), to_cpu=True)
+    )
     assert ours.shape == theirs.shape
     return float(np.abs(ours - theirs).max())
 
@@ -131,8 +133,12 @@ def _synthetic_whisper(out: Path, quantization: str) -> Path:
             return (audio_ctx if name.startswith("encoder") else text_ctx, d)
         if name.endswith("embeddings/weight"):
             return (vocab, d)
-        for key, rows, cols in (("ffn/linear_0", 4 * d, d), ("ffn/linear_1", d, 4 * d),
-                                ("self_attention/linear_0", 3 * d, d), ("/attention/linear_1", 2 * d, d)):
+        for key, rows, cols in (  # noqa: B007 - rows, cols are read after the loop (break)
+            ("ffn/linear_0", 4 * d, d),
+            ("ffn/linear_1", d, 4 * d),
+            ("self_attention/linear_0", 3 * d, d),
+            ("/attention/linear_1", 2 * d, d),
+        ):
             if key in name:  # fused q,k,v (3d, d); fused cross k,v (2d, d); mlp (4d, d) and (d, 4d)
                 break
         else:
@@ -145,7 +151,9 @@ def _synthetic_whisper(out: Path, quantization: str) -> Path:
         if (value is None or (value == model_spec.OPTIONAL and attr in ("bias", "encodings"))) and not name.startswith(
             "decoder/projection/"
         ):
-            setattr(layer, attr, rng.standard_normal(shape(name)).astype(np.float32) * (1.0 if attr == "gamma" else 0.2))
+            setattr(
+                layer, attr, rng.standard_normal(shape(name)).astype(np.float32) * (1.0 if attr == "gamma" else 0.2)
+            )
 
     spec = whisper_spec.WhisperSpec(2, 2, 2, 2)
     model_spec.visit_spec(spec, fill)
@@ -166,9 +174,18 @@ def test_synthetic_dtypes_match_ctranslate2(tmp_path, quantization):
 
     ct2_dir = _synthetic_whisper(tmp_path / "model", quantization)
     checkpoint = ct2_whisper_to_openai(ct2_dir)
-    assert checkpoint["dims"] == {"n_mels": 80, "n_audio_ctx": 8, "n_audio_state": 64, "n_audio_head": 2,
-                                  "n_audio_layer": 2, "n_vocab": 40, "n_text_ctx": 16, "n_text_state": 64,
-                                  "n_text_head": 2, "n_text_layer": 2}
+    assert checkpoint["dims"] == {
+        "n_mels": 80,
+        "n_audio_ctx": 8,
+        "n_audio_state": 64,
+        "n_audio_head": 2,
+        "n_audio_layer": 2,
+        "n_vocab": 40,
+        "n_text_ctx": 16,
+        "n_text_state": 64,
+        "n_text_head": 2,
+        "n_text_layer": 2,
+    }
     model = load_openai_model(checkpoint)
     # No alignment_heads key: whisper's default, all heads of the last half of the decoder layers.
     assert model.alignment_heads.to_dense().tolist() == [[False, False], [True, True]]
@@ -230,9 +247,29 @@ def test_converted_file_loads_in_openai_whisper(tiny_en, tiny_model, tmp_path):
 def test_converted_file_runs_in_whisper_cli(tiny_en, speech_wav, tmp_path):
     out = convert_to_file(tiny_en, tmp_path / "tiny.en.pt")
     result = subprocess.run(
-        [sys.executable, "-m", "whisper", str(speech_wav), "--model", str(out), "--device", "cpu", "--fp16", "False",
-         "--language", "en", "--threads", "2", "--output_format", "txt", "--output_dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "whisper",
+            str(speech_wav),
+            "--model",
+            str(out),
+            "--device",
+            "cpu",
+            "--fp16",
+            "False",
+            "--language",
+            "en",
+            "--threads",
+            "2",
+            "--output_format",
+            "txt",
+            "--output_dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "lazy dog" in (tmp_path / "fox.txt").read_text().lower()

@@ -53,18 +53,33 @@ def test_split_segment_at_sentences_pauses_and_length():
     def words(spec):
         return [Word(a, b, w, 0.9) for a, b, w in spec]
 
-    s = Segment(0, 0.0, 9.0, " Hi there. How are you today", -0.2, 0.01, words=words(
-        [(0.0, 0.4, " Hi"), (0.5, 0.9, " there."), (1.0, 1.2, " How"), (1.2, 1.4, " are"), (1.4, 1.6, " you"), (3.0, 3.5, " today")]
-    ))
+    s = Segment(
+        0,
+        0.0,
+        9.0,
+        " Hi there. How are you today",
+        -0.2,
+        0.01,
+        words=words(
+            [
+                (0.0, 0.4, " Hi"),
+                (0.5, 0.9, " there."),
+                (1.0, 1.2, " How"),
+                (1.2, 1.4, " are"),
+                (1.4, 1.6, " you"),
+                (3.0, 3.5, " today"),
+            ]
+        ),
+    )
     parts = split_segment(s)
     assert [p.text for p in parts] == [" Hi there.", " How are you", " today"]
     assert [(p.start, p.end) for p in parts] == [(0.0, 0.9), (1.0, 1.6), (3.0, 3.5)]
     # Whisper scores whole windows: each piece keeps its window's scores (docs/transcribe.md says so).
     assert all((p.avg_logprob, p.no_speech_prob) == (-0.2, 0.01) for p in parts)
 
-    long = Segment(0, 0.0, 20.0, "", -0.2, 0.0, words=words(
-        [(i, i + 0.9, f" w{i}," if i == 4 else f" w{i}") for i in range(10)]
-    ))
+    long = Segment(
+        0, 0.0, 20.0, "", -0.2, 0.0, words=words([(i, i + 0.9, f" w{i}," if i == 4 else f" w{i}") for i in range(10)])
+    )
     parts = split_segments([long], max_seconds=7.0)
     assert [p.text for p in parts] == [" w0 w1 w2 w3 w4,", " w5 w6 w7 w8 w9"]
     assert [p.id for p in parts] == [0, 1]

@@ -46,8 +46,20 @@ def test_times_are_monotonic_and_inside_the_media(faster, speech_dir, tmp_path):
     inputs = []
     for p in parts:
         inputs += ["-i", str(p)]
-    ffmpeg(*inputs, "-f", "lavfi", "-t", "1.5", "-i", "anullsrc=r=16000:cl=mono",
-           "-filter_complex", "[0:a][3:a][1:a][3:a][2:a]concat=n=5:v=0:a=1", "-ar", "16000", str(joined))
+    ffmpeg(
+        *inputs,
+        "-f",
+        "lavfi",
+        "-t",
+        "1.5",
+        "-i",
+        "anullsrc=r=16000:cl=mono",
+        "-filter_complex",
+        "[0:a][3:a][1:a][3:a][2:a]concat=n=5:v=0:a=1",
+        "-ar",
+        "16000",
+        str(joined),
+    )
     config = dataclasses.replace(faster.config, word_timestamps=True)
     t = Transcriber(config).transcribe_file(joined)
     duration = len(decode_audio(joined)) / 16_000
@@ -67,11 +79,18 @@ def test_silence_gives_no_text(faster, tmp_path):
 
 
 def test_multilingual_base_detects_german(tmp_path):
-    clip = speak("Guten Morgen. Heute ist ein schöner Tag, und wir gehen in den Park.", tmp_path / "de.wav", voice="de", engine="espeak-ng")
+    clip = speak(
+        "Guten Morgen. Heute ist ein schöner Tag, und wir gehen in den Park.",
+        tmp_path / "de.wav",
+        voice="de",
+        engine="espeak-ng",
+    )
     t = Transcriber(TranscribeConfig(model="base", device="cpu")).transcribe_file(clip)
     assert t.language == "de" and t.language_probability > 0.5
     assert "morgen" in t.text.lower()
-    english = Transcriber(TranscribeConfig(model="base", device="cpu", task="translate", language="German")).transcribe_file(clip)
+    english = Transcriber(
+        TranscribeConfig(model="base", device="cpu", task="translate", language="German")
+    ).transcribe_file(clip)
     assert english.language == "de" and "morning" in english.text.lower(), english.text
 
 
@@ -85,9 +104,9 @@ def test_english_only_model_refuses_translate_and_other_languages():
 
 
 def test_openai_checkpoint_is_converted_once_into_the_cache(torch_backend, aitk_home):
-    torch_backend.backend  # loads (and converts) on first use
+    _ = torch_backend.backend  # loads (and converts) on first use
     checkpoint = aitk_home / "models" / "tiny.en" / "openai-whisper.pt"
     assert checkpoint.exists()
     before = checkpoint.stat().st_mtime_ns
-    Transcriber(torch_backend.config).backend
+    _ = Transcriber(torch_backend.config).backend
     assert checkpoint.stat().st_mtime_ns == before

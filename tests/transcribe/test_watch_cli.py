@@ -20,13 +20,32 @@ pytestmark = pytest.mark.slow
 class Watcher:
     def __init__(self, folder, *extra):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "aitk", "transcribe", "--watch", str(folder), "--settle", "1.5", "--format", "txt", "--json", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            # started the way a shell starts `aitk transcribe --watch DIR &`: SIGINT ignored; kill -INT must still stop it
+            [
+                sys.executable,
+                "-m",
+                "aitk",
+                "transcribe",
+                "--watch",
+                str(folder),
+                "--settle",
+                "1.5",
+                "--format",
+                "txt",
+                "--json",
+                *extra,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # started the way a shell starts `aitk transcribe --watch DIR &`: SIGINT ignored;
+            # kill -INT must still stop it
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         )
         self.lines: queue.Queue = queue.Queue()
-        threading.Thread(target=lambda: [self.lines.put(json.loads(l)) for l in self.proc.stdout], daemon=True).start()
+        threading.Thread(
+            target=lambda: [self.lines.put(json.loads(ln)) for ln in self.proc.stdout], daemon=True
+        ).start()
 
     def next_result(self, timeout=60.0) -> dict:
         return self.lines.get(timeout=timeout)
@@ -98,7 +117,11 @@ def test_a_recording_that_grows_after_a_pause_is_transcribed_again_unless_its_ou
             sink.write(data[len(data) // 3 :])
         again = watcher.next_result()
         assert again["status"] == "ok", again
-        assert word_error_rate(SENTENCES[1], (folder / "take.txt").read_text()) < 0.2 < word_error_rate(SENTENCES[1], partial)
+        assert (
+            word_error_rate(SENTENCES[1], (folder / "take.txt").read_text())
+            < 0.2
+            < word_error_rate(SENTENCES[1], partial)
+        )
 
         (folder / "take.txt").write_text("my corrected transcript\n")
         with open(target, "ab") as sink:

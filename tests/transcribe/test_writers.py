@@ -8,7 +8,15 @@ from aitk.transcribe.writers import WRITERS, render
 
 def sample() -> Transcript:
     segs = [
-        Segment(0, 0.0, 1.5, " Hello there.", -0.2, 0.01, words=[Word(0.0, 0.6, " Hello", 0.9), Word(0.7, 1.5, " there.", 0.8)]),
+        Segment(
+            0,
+            0.0,
+            1.5,
+            " Hello there.",
+            -0.2,
+            0.01,
+            words=[Word(0.0, 0.6, " Hello", 0.9), Word(0.7, 1.5, " there.", 0.8)],
+        ),
         Segment(1, 1.5, 3725.25, " A long --> one\twith tab.", -0.3, 0.02),
         Segment(2, 3725.25, 3725.25, "   ", -0.3, 0.02),  # empty text is not a cue
     ]
