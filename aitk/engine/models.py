@@ -155,7 +155,7 @@ class Catalogue:
     def get(self, name: str) -> ModelSpec:
         spec = self.find(name)
         if spec is None:
-            names = ", ".join(s.name for s in self.specs())
+            names = ", ".join(sorted(s.name for s in self.specs()))
             raise ModelError(f"unknown model '{name}'", hint=f"known: {names}; or give a local path")
         return spec
 
@@ -212,7 +212,7 @@ class Catalogue:
         """Make the named models ready (unknown names fail before any work); their names, for describe()."""
         unknown = [n for n in names if n not in self._specs and n not in self._others]
         if unknown:
-            raise ModelError(f"unknown model '{unknown[0]}'", hint=f"known: {', '.join(self.names())}")
+            raise ModelError(f"unknown model '{unknown[0]}'", hint=f"known: {', '.join(sorted(self.names()))}")
         done = []
         for name in names:
             if name in self._specs:
