@@ -1,0 +1,228 @@
+"""Word times you can cut on: Whisper's word boundaries moved onto the pauses in the sound (pure).
+
+faster-whisper finds word times by cross-attention alignment on a 20 ms grid and then makes words
+contiguous: a word's end is the next word's start. So every pause between words is given to the word
+before it (ends come out 0.1-0.5 s late), and starts are off by about 0.1 s either way. Cut there
+and the cut lands in the middle of sound or drags a pause along.
+
+The fix follows the sound. Each junction between two words, and the free edge of a word after or
+before a long pause, is moved onto the nearest pause (a run of quiet 5 ms frames at least
+`min_pause` long) within `reach` of where Whisper put it: the earlier word ends where the pause
+starts and the later word starts where it ends, so the silence belongs to neither. A junction with
+no pause nearby (words run together, as they do in fluent speech) goes to the quietest frame within
+`valley` of it instead. A boundary therefore moves at most `reach` over sound; it may move further
+only over the quiet of the pause it lands on, which trims silence and never cuts speech.
+Words stay in order, never overlap, and keep at least `min_word` each.
+
+`word_time_errors` measures the result against reference times (for the tests and the benchmark).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from aitk.transcribe.metrics import normalise_words
+from aitk.transcribe.result import Segment, Word
+
+HOP = 0.005  # seconds per loudness frame: fine enough that the frame grid adds < 5 ms of error
+
+
+@dataclass(frozen=True)
+class RefineParams:
+    """Tuned on half of the generated voices and sentences (benchmarks/word_times.py)."""
+
+    reach: float = 0.2  # the most a boundary moves over sound to reach a pause (the issue's bound)
+    lead: float = 0.06  # Whisper's boundaries come late: search around this much before them
+    prefer_long: float = 0.0  # seconds of distance forgiven per second of pause (a real pause beats a closure)
+    min_pause: float = 0.02  # a quiet run this long separates words (shorter ones are inside them)
+    valley: float = 0.05  # a junction with no pause moves at most this far, to the quietest frame
+    min_word: float = 0.03  # every word keeps at least this long
+    pad: float = 0.0  # widen each word over this much of the pause on each side (never past its middle)
+    floor_db: float = 40.0  # sound is within this many dB of the loud frames (95th percentile) ...
+    noise_db: float = 10.0  # ... and this many dB over the noise floor (10th percentile), whichever is higher
+
+
+def frame_levels(audio: np.ndarray, rate: int) -> np.ndarray:
+    """(frames,) float64: each HOP frame's power in dBFS."""
+    hop = max(1, int(round(rate * HOP)))
+    frames = len(audio) // hop
+    if frames == 0:
+        return np.zeros(0)
+    power = (audio[: frames * hop].astype(np.float64).reshape(frames, hop) ** 2).mean(axis=1)
+    return 10 * np.log10(power + 1e-12)
+
+
+def loud_mask(level: np.ndarray, params: RefineParams = RefineParams()) -> np.ndarray:
+    """(frames,) bool: which frames hold sound, against a level set by the recording itself (as
+    aitk.autocut.edges does): quiet fricatives count, room noise does not."""
+    if len(level) == 0:
+        return np.zeros(0, dtype=bool)
+    threshold = max(np.percentile(level, 95) - params.floor_db, np.percentile(level, 10) + params.noise_db)
+    return level > threshold
+
+
+def quiet_runs(loud: np.ndarray, min_frames: int) -> list[tuple[int, int]]:
+    """[(first, end) frame ranges] of quiet runs at least `min_frames` long. Runs touching the start
+    or end of the audio count whatever their length: the audio's edge is a pause too."""
+    runs: list[tuple[int, int]] = []
+    n = len(loud)
+    j = 0
+    while j < n:
+        if loud[j]:
+            j += 1
+            continue
+        k = j
+        while k < n and not loud[k]:
+            k += 1
+        if k - j >= min_frames or j == 0 or k == n:
+            runs.append((j, k))
+        j = k
+    return runs
+
+
+def _distance(run: tuple[float, float], lo: float, hi: float) -> float:
+    """Seconds between the interval [lo, hi] and a run (0 when they overlap)."""
+    return max(0.0, run[0] - hi, lo - run[1])
+
+
+def snap_boundaries(
+    words: list[tuple[float, float]],
+    loud: np.ndarray,
+    params: RefineParams = RefineParams(),
+    level: np.ndarray | None = None,
+) -> list[tuple[float, float]]:
+    """Move (start, end) word times (in order) onto the pauses of a loudness mask of HOP frames.
+
+    `level` (dB per frame) lets a junction without a pause move to its quietest frame; without it
+    such junctions stay put. The result is in order, without overlaps, each word at least
+    `min_word` long (unless Whisper gave it less), and no boundary moves more than `reach` over sound.
+    """
+    if not words:
+        return []
+    duration = len(loud) * HOP
+    runs = [(a * HOP, b * HOP) for a, b in quiet_runs(loud, max(1, int(round(params.min_pause / HOP))))]
+    starts = [s for s, _ in words]
+    ends = [e for _, e in words]
+
+    def nearest(lo: float, hi: float) -> tuple[float, float] | None:
+        near = [r for r in runs if _distance(r, lo, hi) <= params.reach]
+        score = lambda r: _distance(r, lo - params.lead, hi - params.lead) - params.prefer_long * min(r[1] - r[0], 0.3)  # noqa: E731
+        return min(near, key=score, default=None)
+
+    # Junction i lies between word i-1 and word i; junction 0 before the first word, len(words) after the last.
+    for i in range(len(words) + 1):
+        lo = ends[i - 1] if i > 0 else starts[0]
+        hi = starts[i] if i < len(words) else ends[-1]
+        if i == 0:
+            lo = hi = starts[0]
+        elif i == len(words):
+            lo = hi = ends[-1]
+        lo, hi = min(lo, hi), max(lo, hi)
+        run = nearest(lo, hi)
+        if run is not None:
+            if i > 0:
+                ends[i - 1] = run[0]
+            if i < len(words):
+                starts[i] = run[1]
+        elif 0 < i < len(words) and level is not None and hi - lo < params.min_pause:
+            # Words run together: the join is where the sound dips most near where Whisper put it.
+            a = max(0, int(round((lo - params.lead - params.valley) / HOP)))
+            b = min(len(level), int(round((hi - params.lead + params.valley) / HOP)) + 1)
+            if b > a:
+                t = (a + int(np.argmin(level[a:b]))) * HOP
+                ends[i - 1] = starts[i] = t
+
+    out: list[tuple[float, float]] = []
+    for i, (s, e) in enumerate(zip(starts, ends, strict=True)):
+        orig_s, orig_e = words[i]
+        if params.pad:
+            s = max(s - params.pad, (s + ends[i - 1]) / 2 if i else 0.0)
+            e = min(e + params.pad, (e + starts[i + 1]) / 2 if i + 1 < len(words) else duration)
+        # A snap that would leave the word (almost) no time is a wrong snap: keep Whisper's edge.
+        if e - s < min(params.min_word, orig_e - orig_s):
+            s, e = orig_s, orig_e
+        prev_end = out[-1][1] if out else 0.0
+        s = max(s, prev_end)
+        e = max(e, s + min(params.min_word, max(0.0, orig_e - orig_s)))
+        out.append((s, e))
+    # The last pass may push a word past its successor's start; a backward pass restores order
+    # by shrinking, which cannot create overlaps again.
+    for i in range(len(out) - 2, -1, -1):
+        s, e = out[i]
+        e = min(e, out[i + 1][0])
+        out[i] = (min(s, e), e)
+    return [(round(s, 3), round(e, 3)) for s, e in out]
+
+
+def refine_word_times(
+    segments: list[Segment], audio: np.ndarray, sample_rate: int, params: RefineParams = RefineParams()
+) -> list[Segment]:
+    """Segments whose words start and end on the sound (see the module doc); a segment's start and
+    end follow its first and last word. Segments without words are returned as they are."""
+    words = [w for seg in segments for w in (seg.words or [])]
+    if not words:
+        return segments
+    level = frame_levels(audio, sample_rate)
+    loud = loud_mask(level, params)
+    times = iter(snap_boundaries([(w.start, w.end) for w in words], loud, params, level))
+    out: list[Segment] = []
+    for seg in segments:
+        if not seg.words:
+            out.append(seg)
+            continue
+        new: list[Word] = [replace(w, start=s, end=e) for w, (s, e) in zip(seg.words, times)]
+        out.append(replace(seg, start=new[0].start, end=new[-1].end, words=new))
+    return out
+
+
+@dataclass(frozen=True)
+class WordTimeErrors:
+    """Signed errors (hypothesis - reference, seconds) of the matched words' starts and ends."""
+
+    start: np.ndarray
+    end: np.ndarray
+    matched: int
+    reference: int
+
+    @property
+    def share(self) -> float:
+        return self.matched / self.reference if self.reference else 0.0
+
+    def summary(self) -> dict[str, float]:
+        """Median and 95th percentile of |error| in ms, and the share of reference words matched."""
+        out = {"matched": round(self.share, 4)}
+        for name, err in (("start", self.start), ("end", self.end)):
+            a = np.abs(err) * 1000 if len(err) else np.zeros(1)
+            out[f"{name}_median_ms"] = round(float(np.median(a)), 1)
+            out[f"{name}_p95_ms"] = round(float(np.percentile(a, 95)), 1)
+        return out
+
+    @staticmethod
+    def combine(parts: list[WordTimeErrors]) -> WordTimeErrors:
+        return WordTimeErrors(
+            np.concatenate([p.start for p in parts]) if parts else np.zeros(0),
+            np.concatenate([p.end for p in parts]) if parts else np.zeros(0),
+            sum(p.matched for p in parts),
+            sum(p.reference for p in parts),
+        )
+
+
+def word_time_errors(reference: list[tuple[float, float, str]], segments: list[Segment]) -> WordTimeErrors:
+    """Errors of the hypothesis words that match reference words, aligned by normalised text
+    (difflib over tokens: only identical tokens in a common order count, so a misheard word is
+    left out rather than compared with the wrong one)."""
+    hyp = [w for seg in segments for w in (seg.words or [])]
+    ref_tokens = [" ".join(normalise_words(text)) for _, _, text in reference]
+    hyp_tokens = [" ".join(normalise_words(w.word)) for w in hyp]
+    matcher = difflib.SequenceMatcher(a=ref_tokens, b=hyp_tokens, autojunk=False)
+    starts: list[float] = []
+    ends: list[float] = []
+    for a, b, n in matcher.get_matching_blocks():
+        for k in range(n):
+            (rs, re_, _), h = reference[a + k], hyp[b + k]
+            starts.append(h.start - rs)
+            ends.append(h.end - re_)
+    return WordTimeErrors(np.array(starts), np.array(ends), len(starts), len(reference))
