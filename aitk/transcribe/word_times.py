@@ -35,10 +35,12 @@ class RefineParams:
     """Tuned on half of the generated voices and sentences (benchmarks/word_times.py)."""
 
     reach: float = 0.2  # the most a boundary moves over sound to reach a pause (the issue's bound)
-    lead: float = 0.06  # Whisper's boundaries come late: search around this much before them
-    prefer_long: float = 0.0  # seconds of distance forgiven per second of pause (a real pause beats a closure)
+    lead: float = 0.12  # Whisper's boundaries come late: search around this much before them
+    no_pause: float = 0.15  # cost of a junction left off the pauses (as if it were this far from one)
+    skip: float = 1.0  # cost per second of a pause left inside a word
     min_pause: float = 0.02  # a quiet run this long separates words (shorter ones are inside them)
-    valley: float = 0.05  # a junction with no pause moves at most this far, to the quietest frame
+    valley: float = 0.1  # a junction with no pause moves at most this far, to the quietest frame
+    valley_lead: float = 0.1  # ... around this much before Whisper's junction
     min_word: float = 0.03  # every word keeps at least this long
     pad: float = 0.0  # widen each word over this much of the pause on each side (never past its middle)
     floor_db: float = 40.0  # sound is within this many dB of the loud frames (95th percentile) ...
@@ -88,6 +90,85 @@ def _distance(run: tuple[float, float], lo: float, hi: float) -> float:
     return max(0.0, run[0] - hi, lo - run[1])
 
 
+@dataclass(frozen=True)
+class _Choice:
+    """Where one junction may go: onto a pause [a, b], or to a point a == b (a dip, or Whisper's own)."""
+
+    a: float
+    b: float
+    cost: float
+
+
+def _choices(
+    i: int,
+    lo: float,
+    hi: float,
+    n_words: int,
+    runs: list[tuple[float, float]],
+    level: np.ndarray | None,
+    params: RefineParams,
+) -> list[_Choice]:
+    """The places junction i may move to, each with its cost (seconds of distance, roughly)."""
+    out = [
+        _Choice(r[0], r[1], _distance(r, lo - params.lead, hi - params.lead))
+        for r in runs
+        if _distance(r, lo, hi) <= params.reach  # the bound on moves over sound
+    ]
+    stay = _Choice(lo, hi, params.no_pause)
+    if 0 < i < n_words and level is not None and hi - lo < params.min_pause:
+        # Words run together: the join is where the sound dips most near where Whisper put it.
+        a = max(0, int(round((lo - params.valley_lead - params.valley) / HOP)))
+        b = min(len(level), int(round((hi - params.valley_lead + params.valley) / HOP)) + 1)
+        if b > a:
+            t = (a + int(np.argmin(level[a:b]))) * HOP
+            stay = _Choice(t, t, params.no_pause)
+    out.append(stay)
+    return out
+
+
+def _best_path(
+    choices: list[list[_Choice]], runs: list[tuple[float, float]], params: RefineParams
+) -> list[tuple[float, float]]:
+    """One choice per junction, in time order, with the least total cost: the distance of each junction
+    from Whisper's (shifted by `lead`), `no_pause` for a junction left off the pauses, and `skip` per
+    second of every pause left inside a word (a long quiet run inside a word is unlikely; a short one
+    is a stop consonant's closure, so the charge is capped at 0.3 s of pause)."""
+    run_starts = np.array([r[0] for r in runs])
+    skip_cost = np.concatenate([[0.0], np.cumsum([params.skip * min(r[1] - r[0], 0.3) for r in runs])])
+
+    def skipped(after: float, before: float) -> float:
+        """The charge for the pauses lying wholly between two junctions (inside one word)."""
+        first = int(np.searchsorted(run_starts, after, side="left"))
+        ends = [j for j in range(first, len(runs)) if runs[j][1] <= before]
+        return float(skip_cost[ends[-1] + 1] - skip_cost[first]) if ends else 0.0
+
+    # Viterbi over junctions: best[k] is the least cost of a path whose latest junction took choices[i][k].
+    best = [c.cost for c in choices[0]]
+    back: list[list[int]] = []
+    for i in range(1, len(choices)):
+        row, links = [], []
+        for c in choices[i]:
+            options = [
+                (best[k] + c.cost + skipped(p.b, c.a), k)
+                for k, p in enumerate(choices[i - 1])
+                # The word between keeps some time; staying after staying is always allowed (the
+                # final pass puts such words in order), so some path always exists.
+                if p.b + params.min_word <= c.a or (k == len(choices[i - 1]) - 1 and c is choices[i][-1])
+            ]
+            cost, k = min(options, default=(np.inf, len(choices[i - 1]) - 1))
+            row.append(cost)
+            links.append(k)
+        best = row
+        back.append(links)
+    k = int(np.argmin(best))
+    path = [k]
+    for links in reversed(back):
+        k = links[k]
+        path.append(k)
+    path.reverse()
+    return [(choices[i][k].a, choices[i][k].b) for i, k in enumerate(path)]
+
+
 def snap_boundaries(
     words: list[tuple[float, float]],
     loud: np.ndarray,
@@ -107,33 +188,17 @@ def snap_boundaries(
     starts = [s for s, _ in words]
     ends = [e for _, e in words]
 
-    def nearest(lo: float, hi: float) -> tuple[float, float] | None:
-        near = [r for r in runs if _distance(r, lo, hi) <= params.reach]
-        score = lambda r: _distance(r, lo - params.lead, hi - params.lead) - params.prefer_long * min(r[1] - r[0], 0.3)  # noqa: E731
-        return min(near, key=score, default=None)
-
     # Junction i lies between word i-1 and word i; junction 0 before the first word, len(words) after the last.
-    for i in range(len(words) + 1):
-        lo = ends[i - 1] if i > 0 else starts[0]
-        hi = starts[i] if i < len(words) else ends[-1]
-        if i == 0:
-            lo = hi = starts[0]
-        elif i == len(words):
-            lo = hi = ends[-1]
-        lo, hi = min(lo, hi), max(lo, hi)
-        run = nearest(lo, hi)
-        if run is not None:
-            if i > 0:
-                ends[i - 1] = run[0]
-            if i < len(words):
-                starts[i] = run[1]
-        elif 0 < i < len(words) and level is not None and hi - lo < params.min_pause:
-            # Words run together: the join is where the sound dips most near where Whisper put it.
-            a = max(0, int(round((lo - params.lead - params.valley) / HOP)))
-            b = min(len(level), int(round((hi - params.lead + params.valley) / HOP)) + 1)
-            if b > a:
-                t = (a + int(np.argmin(level[a:b]))) * HOP
-                ends[i - 1] = starts[i] = t
+    # Each is where Whisper put it: an interval [lo, hi] (its gap, usually a single point).
+    junctions: list[tuple[float, float]] = [(starts[0], starts[0])]
+    junctions += [(min(e, s), max(e, s)) for e, s in zip(ends[:-1], starts[1:])]
+    junctions.append((ends[-1], ends[-1]))
+    choices = [_choices(i, lo, hi, len(words), runs, level, params) for i, (lo, hi) in enumerate(junctions)]
+    for i, (a, b) in enumerate(_best_path(choices, runs, params)):
+        if i > 0:
+            ends[i - 1] = a
+        if i < len(words):
+            starts[i] = b
 
     out: list[tuple[float, float]] = []
     for i, (s, e) in enumerate(zip(starts, ends, strict=True)):

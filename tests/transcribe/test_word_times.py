@@ -77,7 +77,7 @@ def test_a_join_without_a_pause_goes_to_the_quietest_frame():
     loud = np.ones(200, dtype=bool)
     loud[:20] = loud[180:] = False
     hyp = [(0.1, 0.52), (0.52, 0.9)]
-    out = snap_boundaries(hyp, loud, RefineParams(valley=0.05, lead=0.0), level)
+    out = snap_boundaries(hyp, loud, RefineParams(valley=0.05, valley_lead=0.0), level)
     assert out[0][1] == out[1][0] == pytest.approx(0.5)
 
 
