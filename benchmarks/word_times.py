@@ -88,7 +88,7 @@ def row(label: str, raw: WordTimeErrors, refined: WordTimeErrors) -> str:
     return f"{label:28s} {refined.matched:4d}/{refined.reference:<4d} {b['matched']:6.1%}  {cells}"
 
 
-def sweep(clips: list[tuple]) -> None:
+def sweep(clips: list[tuple], base: RefineParams) -> None:
     """A grid around the defaults, on the tune half; best first by p95 of starts plus ends."""
     grid = {
         "lead": [0.06, 0.08, 0.1, 0.12],
@@ -100,7 +100,7 @@ def sweep(clips: list[tuple]) -> None:
     }
     results = []
     for values in itertools.product(*grid.values()):
-        params = dataclasses.replace(RefineParams(), **dict(zip(grid, values)))
+        params = dataclasses.replace(base, **dict(zip(grid, values)))
         summary = score(clips, params)[0].summary()
         results.append((summary["start_p95_ms"] + summary["end_p95_ms"], dict(zip(grid, values)), summary))
     results.sort(key=lambda r: r[0])
@@ -113,6 +113,7 @@ def main() -> int:
     parser.add_argument("--model", default="tiny.en", help="catalogue name (tiny.en, base) or path")
     parser.add_argument("--seeds", default="1,2,3", help="draw the gaps between words; each voice speaks once per seed")
     parser.add_argument("--sweep", action="store_true", help="sweep the refinement's parameters on the tune half")
+    parser.add_argument("--reach", type=float, default=None, help="override RefineParams.reach (seconds)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = parser.parse_args()
 
@@ -122,16 +123,17 @@ def main() -> int:
     started = time.perf_counter()
     halves = {"tune": transcribe_half(transcriber, TUNE_VOICES, TUNE_SENTENCES, seeds)}
     if args.sweep:
-        sweep(halves["tune"])
+        sweep(halves["tune"], RefineParams() if args.reach is None else RefineParams(reach=args.reach))
         return 0
     halves["report"] = transcribe_half(transcriber, REPORT_VOICES, REPORT_SENTENCES, seeds)
     transcribe_seconds = time.perf_counter() - started
 
-    report: dict = {"machine": machine(), "model": args.model, "params": dataclasses.asdict(RefineParams())}
+    params = RefineParams() if args.reach is None else RefineParams(reach=args.reach)
+    report: dict = {"machine": machine(), "model": args.model, "params": dataclasses.asdict(params)}
     lines = []
     for half, clips in halves.items():
         raw, raw_clips, _ = score(clips, None)
-        refined, refined_clips, spent = score(clips, RefineParams())
+        refined, refined_clips, spent = score(clips, params)
         audio = sum(clip.duration for clip, _ in clips)
         report[half] = {
             "audio_seconds": round(audio, 1),
@@ -154,7 +156,7 @@ def main() -> int:
     if args.json:
         print(json.dumps(report, indent=1))
         return 0
-    print(f"word-boundary error, model {args.model}, seeds {args.seeds}; {report['machine']}")
+    print(f"word-boundary error, model {args.model}, seeds {args.seeds}, reach {params.reach} s; {report['machine']}")
     print("|error| in ms, raw faster-whisper -> refined (median and 95th percentile)")
     print(f"{'':28s} {'matched':>16s}  {'start med':>14s}  {'start p95':>14s}  {'end med':>14s}  {'end p95':>14s}")
     print("\n".join(lines))

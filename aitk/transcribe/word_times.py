@@ -37,9 +37,9 @@ class RefineParams:
     reach: float = 0.2  # the most a boundary moves over sound to reach a pause (the issue's bound)
     lead: float = 0.12  # Whisper's boundaries come late: search around this much before them
     no_pause: float = 0.15  # cost of a junction left off the pauses (as if it were this far from one)
-    skip: float = 1.0  # cost per second of a pause left inside a word
+    skip: float = 0.5  # cost per second of a pause left inside a word
     min_pause: float = 0.02  # a quiet run this long separates words (shorter ones are inside them)
-    valley: float = 0.1  # a junction with no pause moves at most this far, to the quietest frame
+    valley: float = 0.04  # a junction with no pause moves at most this far, to the quietest frame
     valley_lead: float = 0.1  # ... around this much before Whisper's junction
     min_word: float = 0.03  # every word keeps at least this long
     pad: float = 0.0  # widen each word over this much of the pause on each side (never past its middle)
@@ -275,10 +275,14 @@ class WordTimeErrors:
         )
 
 
-def word_time_errors(reference: list[tuple[float, float, str]], segments: list[Segment]) -> WordTimeErrors:
+def word_time_errors(
+    reference: list[tuple[float, float, str]], segments: list[Segment], gate: float = 1.0
+) -> WordTimeErrors:
     """Errors of the hypothesis words that match reference words, aligned by normalised text
     (difflib over tokens: only identical tokens in a common order count, so a misheard word is
-    left out rather than compared with the wrong one)."""
+    left out rather than compared with the wrong one). A match whose middle lies more than `gate`
+    seconds from its reference's is another occurrence of the same word (Whisper dropped or made up
+    the text between), not a timing error: it counts as unmatched."""
     hyp = [w for seg in segments for w in (seg.words or [])]
     ref_tokens = [" ".join(normalise_words(text)) for _, _, text in reference]
     hyp_tokens = [" ".join(normalise_words(w.word)) for w in hyp]
@@ -288,6 +292,8 @@ def word_time_errors(reference: list[tuple[float, float, str]], segments: list[S
     for a, b, n in matcher.get_matching_blocks():
         for k in range(n):
             (rs, re_, _), h = reference[a + k], hyp[b + k]
+            if abs((h.start + h.end) / 2 - (rs + re_) / 2) > gate:
+                continue
             starts.append(h.start - rs)
             ends.append(h.end - re_)
     return WordTimeErrors(np.array(starts), np.array(ends), len(starts), len(reference))

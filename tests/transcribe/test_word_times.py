@@ -127,12 +127,17 @@ def test_word_time_errors_match_by_text():
     assert errors.matched == 2 and errors.share == pytest.approx(2 / 3)
     assert errors.start == pytest.approx([0.05, -0.1]) and errors.end == pytest.approx([0.05, 0.0])
     assert errors.summary()["start_median_ms"] == pytest.approx(75.0)
+    # The same word 5 s away is another occurrence (Whisper dropped text), not a 5 s timing error.
+    far = [Word(5.5, 5.9, " the", 0.9)]
+    assert word_time_errors(reference[:1], [Segment(0, 5.5, 5.9, "", 0, 0, words=far)]).matched == 0
 
 
 # Bars for the generated set below, measured with tiny.en int8 on CPU (see docs/word-times-section.md):
-# raw faster-whisper times have |error| medians of ~100 ms, refined ones ~5 ms; the bars leave margin.
-MEDIAN_BAR_MS = 30.0
-P95_BAR_MS = 400.0
+# on such sets raw faster-whisper |errors| have medians of 100-150 ms and 95th percentiles of 370-470 ms;
+# refined ones medians of ~2 ms and 95th percentiles of 50-220 ms (the tail is Whisper's misheard or
+# dropped words, whose neighbours it times > 0.2 s off). The bars leave margin for other CPUs' int8 kernels.
+MEDIAN_BAR_MS = 15.0
+P95_BAR_MS = 300.0
 
 
 @pytest.mark.slow
@@ -146,7 +151,7 @@ def test_refined_word_times_beat_faster_whisper_on_generated_speech():
     transcriber = Transcriber(TranscribeConfig(word_timestamps=True, device="cpu", refine_words=False))
     raw, refined = [], []
     for voice in (("flite", "rms"), ("espeak-ng", "en-gb")):
-        clip = make_timed_speech(SENTENCES[:3], voice, seed=7)  # ~10 s each
+        clip = make_timed_speech(SENTENCES[:2], voice, seed=7)  # ~12 s each
         segments = transcriber.transcribe_audio(clip.audio).segments
         raw.append(word_time_errors(clip.words, segments))
         refined.append(word_time_errors(clip.words, refine_word_times(segments, clip.audio, RATE)))
