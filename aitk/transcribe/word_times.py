@@ -5,14 +5,18 @@ contiguous: a word's end is the next word's start. So every pause between words 
 before it (ends come out 0.1-0.5 s late), and starts are off by about 0.1 s either way. Cut there
 and the cut lands in the middle of sound or drags a pause along.
 
-The fix follows the sound. Each junction between two words, and the free edge of a word after or
-before a long pause, is moved onto the nearest pause (a run of quiet 5 ms frames at least
-`min_pause` long) within `reach` of where Whisper put it: the earlier word ends where the pause
-starts and the later word starts where it ends, so the silence belongs to neither. A junction with
-no pause nearby (words run together, as they do in fluent speech) goes to the quietest frame within
-`valley` of it instead. A boundary therefore moves at most `reach` over sound; it may move further
-only over the quiet of the pause it lands on, which trims silence and never cuts speech.
-Words stay in order, never overlap, and keep at least `min_word` each.
+The fix follows the sound. Pauses are runs of quiet 5 ms frames at least `min_pause` long. Each
+junction between two words, and the outer edge of the first and last word, is placed onto a pause
+(the earlier word ends where the pause starts and the later word starts where it ends, so the
+silence belongs to neither) or, where words run together with no pause (fluent speech), onto the
+quietest frame a little before Whisper's junction. The placements are chosen together by dynamic
+programming (`_best_path`): each costs its distance from Whisper's junction shifted `lead` earlier
+(Whisper's junctions come late), and every pause left inside a word costs too; a greedy nearest
+pause often took a stop consonant's closure inside the next word instead of the real gap.
+Only pauses within `reach` of Whisper's junction are candidates, so a boundary moves at most
+`reach` over sound; it may move further only over the quiet of the pause it lands on, which
+trims silence and never cuts speech. Words stay in order, never overlap, and keep at least
+`min_word` each. The parameters were tuned on half of a generated set (benchmarks/word_times.py).
 
 `word_time_errors` measures the result against reference times (for the tests and the benchmark).
 """
@@ -117,8 +121,11 @@ def _choices(
     stay = _Choice(lo, hi, params.no_pause)
     if 0 < i < n_words and level is not None and hi - lo < params.min_pause:
         # Words run together: the join is where the sound dips most near where Whisper put it.
-        a = max(0, int(round((lo - params.valley_lead - params.valley) / HOP)))
-        b = min(len(level), int(round((hi - params.valley_lead + params.valley) / HOP)) + 1)
+        # (never further than `reach`, whatever the parameters say)
+        first = max(lo - params.reach, lo - params.valley_lead - params.valley)
+        last = min(hi + params.reach, hi - params.valley_lead + params.valley)
+        a = max(0, int(round(first / HOP)))
+        b = min(len(level), int(round(last / HOP)) + 1)
         if b > a:
             t = (a + int(np.argmin(level[a:b]))) * HOP
             stay = _Choice(t, t, params.no_pause)

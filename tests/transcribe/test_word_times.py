@@ -101,7 +101,9 @@ def test_random_envelopes_keep_order_no_overlap_and_bounded_moves():
         loud ^= np.random.default_rng(seed).random(len(loud)) < 0.03  # flecks: clicks in pauses, dropouts in words
         hyp = whisper_like(truth, rng)
         params = RefineParams(reach=rng.choice([0.1, 0.2]), min_pause=rng.choice([0.01, 0.02, 0.05]))
+        level = np.where(loud, -20.0, -60.0) + np.random.default_rng(seed).normal(0, 6, len(loud))  # dips too
         check_shape(hyp, snap_boundaries(hyp, loud, params), loud, params.reach)
+        check_shape(hyp, snap_boundaries(hyp, loud, params, level), loud, params.reach)
 
 
 def test_refine_word_times_keeps_segments_on_their_words():
