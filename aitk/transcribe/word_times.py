@@ -39,12 +39,15 @@ class RefineParams:
     """Tuned on half of the generated voices and sentences (benchmarks/word_times.py)."""
 
     reach: float = 0.2  # the most a boundary moves over sound to reach a pause (the issue's bound)
-    lead: float = 0.12  # Whisper's boundaries come late: search around this much before them
+    # Whisper's boundaries are off by each model's own bias (tiny.en: ~0.1 s late, base: ~0.2 s early):
+    # search around this much before them. None calibrates it on the recording: the shift, in 20 ms
+    # steps within `reach`, at which Whisper's junctions fall best onto the pauses (least total cost).
+    lead: float | None = None
     no_pause: float = 0.15  # cost of a junction left off the pauses (as if it were this far from one)
     skip: float = 0.5  # cost per second of a pause left inside a word
     min_pause: float = 0.02  # a quiet run this long separates words (shorter ones are inside them)
     valley: float = 0.04  # a junction with no pause moves at most this far, to the quietest frame
-    valley_lead: float = 0.1  # ... around this much before Whisper's junction
+    valley_lead: float | None = None  # ... around this much before Whisper's junction; None: `lead` - 0.02
     min_word: float = 0.03  # every word keeps at least this long
     pad: float = 0.0  # widen each word over this much of the pause on each side (never past its middle)
     floor_db: float = 40.0  # sound is within this many dB of the loud frames (95th percentile) ...
@@ -135,7 +138,7 @@ def _choices(
 
 def _best_path(
     choices: list[list[_Choice]], runs: list[tuple[float, float]], params: RefineParams
-) -> list[tuple[float, float]]:
+) -> tuple[list[tuple[float, float]], float]:
     """One choice per junction, in time order, with the least total cost: the distance of each junction
     from Whisper's (shifted by `lead`), `no_pause` for a junction left off the pauses, and `skip` per
     second of every pause left inside a word (a long quiet run inside a word is unlikely; a short one
@@ -168,12 +171,29 @@ def _best_path(
         best = row
         back.append(links)
     k = int(np.argmin(best))
+    total = float(best[k])
     path = [k]
     for links in reversed(back):
         k = links[k]
         path.append(k)
     path.reverse()
-    return [(choices[i][k].a, choices[i][k].b) for i, k in enumerate(path)]
+    return [(choices[i][k].a, choices[i][k].b) for i, k in enumerate(path)], total
+
+
+def _with_lead(params: RefineParams, lead: float) -> RefineParams:
+    valley_lead = lead - 0.02 if params.valley_lead is None else params.valley_lead
+    return replace(params, lead=float(lead), valley_lead=valley_lead)
+
+
+def _place(
+    junctions: list[tuple[float, float]],
+    n_words: int,
+    runs: list[tuple[float, float]],
+    level: np.ndarray | None,
+    params: RefineParams,
+) -> tuple[list[tuple[float, float]], float]:
+    choices = [_choices(i, lo, hi, n_words, runs, level, params) for i, (lo, hi) in enumerate(junctions)]
+    return _best_path(choices, runs, params)
 
 
 def snap_boundaries(
@@ -200,8 +220,14 @@ def snap_boundaries(
     junctions: list[tuple[float, float]] = [(starts[0], starts[0])]
     junctions += [(min(e, s), max(e, s)) for e, s in zip(ends[:-1], starts[1:])]
     junctions.append((ends[-1], ends[-1]))
-    choices = [_choices(i, lo, hi, len(words), runs, level, params) for i, (lo, hi) in enumerate(junctions)]
-    for i, (a, b) in enumerate(_best_path(choices, runs, params)):
+    if params.lead is None:
+        # Calibrate: the shift at which Whisper's junctions fall best onto the pauses (least total cost).
+        leads = np.round(np.arange(-params.reach, params.reach + 1e-9, 0.02), 3)
+        paths = [_place(junctions, len(words), runs, level, _with_lead(params, lead)) for lead in leads]
+        path = min(paths, key=lambda p: p[1])[0]
+    else:
+        path = _place(junctions, len(words), runs, level, params)[0]
+    for i, (a, b) in enumerate(path):
         if i > 0:
             ends[i - 1] = a
         if i < len(words):
