@@ -9,7 +9,8 @@ text (difflib over tokens); misheard words are left out and counted in the match
 The refinement's parameters (aitk/transcribe/word_times.py RefineParams) were tuned on the tune half: four
 voices (flite slt, rms; espeak-ng en-us, en-gb-scotland) speaking the first six sentences. The report half
 is the other four voices (flite awb, kal16; espeak-ng en-us+f3, en-gb) speaking the other six sentences,
-never seen while tuning. Printed: per voice and per half, the median and 95th percentile of |start error|
+not used for tuning. Whisper's bias (RefineParams.lead) is not tuned but calibrated on each recording.
+Printed: per voice and per half, the median and 95th percentile of |start error|
 and |end error| in ms, raw and refined, the share of words matched, and the machine.
 
     .venv/bin/python benchmarks/word_times.py                 # both halves, tiny.en

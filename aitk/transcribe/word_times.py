@@ -2,7 +2,7 @@
 
 faster-whisper finds word times by cross-attention alignment on a 20 ms grid and then makes words
 contiguous: a word's end is the next word's start. So every pause between words is given to the word
-before it (ends come out 0.1-0.5 s late), and starts are off by about 0.1 s either way. Cut there
+before it (ends come out 0.1-0.5 s late), and starts are off by 0.1-0.2 s. Cut there
 and the cut lands in the middle of sound or drags a pause along.
 
 The fix follows the sound. Pauses are runs of quiet 5 ms frames at least `min_pause` long. Each
@@ -10,9 +10,10 @@ junction between two words, and the outer edge of the first and last word, is pl
 (the earlier word ends where the pause starts and the later word starts where it ends, so the
 silence belongs to neither) or, where words run together with no pause (fluent speech), onto the
 quietest frame a little before Whisper's junction. The placements are chosen together by dynamic
-programming (`_best_path`): each costs its distance from Whisper's junction shifted `lead` earlier
-(Whisper's junctions come late), and every pause left inside a word costs too; a greedy nearest
-pause often took a stop consonant's closure inside the next word instead of the real gap.
+programming (`_best_path`): each costs its distance from Whisper's junction corrected by `lead`
+(each model has its own bias, calibrated on the recording unless given), and every pause left
+inside a word costs too; a greedy nearest pause often took a stop consonant's closure inside the
+next word instead of the real gap.
 Only pauses within `reach` of Whisper's junction are candidates, so a boundary moves at most
 `reach` over sound; it may move further only over the quiet of the pause it lands on, which
 trims silence and never cuts speech. Words stay in order, never overlap, and keep at least
@@ -39,7 +40,7 @@ class RefineParams:
     """Tuned on half of the generated voices and sentences (benchmarks/word_times.py)."""
 
     reach: float = 0.2  # the most a boundary moves over sound to reach a pause (the issue's bound)
-    # Whisper's boundaries are off by each model's own bias (tiny.en: ~0.1 s late, base: ~0.2 s early):
+    # Whisper's boundaries are off by each model's own bias (tiny.en: ~0.1 s late, base: ~0.15 s early):
     # search around this much before them. None calibrates it on the recording: the shift, in 20 ms
     # steps within `reach`, at which Whisper's junctions fall best onto the pauses (least total cost).
     lead: float | None = None
