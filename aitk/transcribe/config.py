@@ -41,6 +41,7 @@ class TranscribeConfig:
     batch_size: int = 8  # faster-whisper: windows decoded at once; 1 = sequential long-form decoding
     vad: bool = True  # skip silence with Silero VAD before decoding
     word_timestamps: bool = False
+    refine_words: bool = True  # move word times onto the pauses in the sound (Whisper's are ~0.1-0.5 s off)
     condition_on_previous_text: bool = True
     # Guards against text on silence and repetition loops (whisper's own thresholds, then ours).
     no_speech_threshold: float = 0.6

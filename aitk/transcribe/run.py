@@ -25,6 +25,7 @@ from aitk.transcribe.config import TranscribeConfig
 from aitk.transcribe.guards import clamp_times, clean_segments
 from aitk.transcribe.models import resolve_model
 from aitk.transcribe.result import Transcript
+from aitk.transcribe.word_times import refine_word_times
 from aitk.transcribe.writers import render
 
 
@@ -109,6 +110,8 @@ class Transcriber:
         c = self.config
         segments = clean_segments(transcript.segments, c.no_speech_threshold, c.logprob_threshold)
         transcript.segments = clamp_times(segments, transcript.duration)
+        if c.refine_words:
+            transcript.segments = refine_word_times(transcript.segments, audio, SAMPLE_RATE)
         transcript.model = c.model
         if c.diarize:
             from aitk.transcribe.speakers import label_speakers
