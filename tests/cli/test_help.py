@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
+import typer.rich_utils  # noqa: F401 - imported now, outside ENV (see ENV)
 from typer.main import get_command
 from typer.testing import CliRunner
 
@@ -23,7 +24,9 @@ from aitk.cli import app
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOTS = Path(__file__).parent / "help"
 UPDATE = os.environ.get("AITK_UPDATE_HELP") == "1"
-ENV = {"COLUMNS": "100", "TERMINAL_WIDTH": "100", "NO_COLOR": "1", "_TYPER_FORCE_DISABLE_TERMINAL": "1"}
+# Only what rich's Console reads when it is made: typer.rich_utils reads TERMINAL_WIDTH and the like once,
+# at import, so setting those here would leak this width into every later in-process run of the CLI.
+ENV = {"COLUMNS": "100", "NO_COLOR": "1"}
 
 # The docs page that documents each top-level command; flags shared by every command live in cli.md.
 PAGES = {
