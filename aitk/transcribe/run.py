@@ -25,6 +25,7 @@ from aitk.transcribe.config import TranscribeConfig
 from aitk.transcribe.guards import clamp_times, clean_segments
 from aitk.transcribe.models import resolve_model
 from aitk.transcribe.result import Transcript
+from aitk.transcribe.vad import speech_regions
 from aitk.transcribe.writers import render
 
 
@@ -105,7 +106,9 @@ class Transcriber:
         language = self.language or (None if self.backend.multilingual else "en")
         transcript = self.backend.transcribe(audio, language, on_progress)
         c = self.config
-        segments = clean_segments(transcript.segments, c.no_speech_threshold, c.logprob_threshold)
+        # With VAD on, the guards also test the text against where VAD heard speech (--no-vad: the scores alone).
+        speech = speech_regions(audio) if c.vad else None
+        segments = clean_segments(transcript.segments, c.no_speech_threshold, c.logprob_threshold, speech=speech)
         transcript.segments = clamp_times(segments, transcript.duration)
         transcript.model = c.model
         return transcript
