@@ -54,6 +54,7 @@ PARAGRAPH = [
 
 def make_speech(folder: Path) -> tuple[Path, str]:
     """About 60+ s of clear synthetic speech with known text: flite, sentences joined with pauses."""
+    folder.mkdir(parents=True, exist_ok=True)
     parts = []
     for i, sentence in enumerate(PARAGRAPH * 2):
         part = folder / f"s{i}.wav"

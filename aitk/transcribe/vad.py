@@ -6,6 +6,7 @@ to times in the original, so timestamps stay true to the media.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 
 import numpy as np
@@ -28,21 +29,23 @@ def speech_only(audio: np.ndarray) -> tuple[np.ndarray, Callable[[float, bool], 
 
 # Fine-grained speech regions: pauses of 160 ms or more split them, and they are not padded, so the
 # pauses between them are real (batched windows are cut in the longest ones; guards test against them).
-_LAST: tuple = (None, None)  # (audio array, its regions): the guard and the decoder ask about the same audio
+# (weak reference to an audio array, its regions): the decoder and the guards ask about the same audio, and
+# the weak reference keeps no finished recording in memory.
+_LAST: tuple = (lambda: None, [])
 
 
 def speech_regions(audio: np.ndarray, max_seconds: float = 28.0) -> list[tuple[float, float]]:
     """Where Silero VAD hears speech, in seconds; no region is longer than `max_seconds`."""
     global _LAST
     last_audio, last_regions = _LAST
-    if last_audio is audio:
+    if last_audio() is audio:
         return last_regions
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     options = VadOptions(min_silence_duration_ms=160, speech_pad_ms=0, max_speech_duration_s=max_seconds)
     chunks = get_speech_timestamps(audio, options, sampling_rate=SAMPLE_RATE)
     regions = [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in chunks]
-    _LAST = (audio, regions)
+    _LAST = (weakref.ref(audio), regions)
     return regions
 
 
