@@ -69,8 +69,7 @@ def speech_windows(
         before = windows[-1]["end"] if windows else 0.0
         after = regions[j + 1][0] if j + 1 < len(regions) else duration
         end = regions[j][1]
-        windows.append(
-            {"start": round(max(start - pad, before), 3), "end": round(min(end + pad, (end + after) / 2, duration), 3)}
-        )
+        # not rounded: a window rounded past the end of the audio upsets faster-whisper's own sums
+        windows.append({"start": max(start - pad, before), "end": min(end + pad, (end + after) / 2, duration)})
         i = j + 1
     return windows

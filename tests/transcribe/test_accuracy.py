@@ -74,6 +74,10 @@ def test_windows_cut_in_the_longest_pause_and_stay_under_the_limit():
     # every region inside exactly one window
     assert all(sum(w["start"] <= a and b <= w["end"] for w in windows) == 1 for a, b in regions)
     assert speech_windows([], 10.0) == []
+    # never past the audio, not even by rounding (faster-whisper asserts on the sum of window lengths)
+    duration = 3.3004375
+    (window,) = speech_windows([(0.0, 3.3001)], duration)
+    assert window == {"start": 0.0, "end": duration}
 
 
 def seg(text, start, end, logprob=-0.3, no_speech=0.05, words=None):
