@@ -1,13 +1,23 @@
 #!/usr/bin/env python3
-"""Transcription speed, memory and accuracy: aitk (each backend) against the openai-whisper CLI.
+"""Transcription speed, memory and accuracy: aitk against faster-whisper's library default and the openai-whisper CLI.
 
-All runs use the same >= 60 s speech file and the same weights (tiny.en from the offline package;
-the openai-whisper CLI reads aitk's converted checkpoint), with each tool's default decoding
-(beam 5, temperature fallback). Each run is a fresh process, timed from start to exit as a user
-would see it, with its peak resident memory from the kernel (wait4).
+Sets (each tool runs once per set, as a fresh process over all the set's files, timed from start
+to exit with its peak resident memory from the kernel, wait4):
 
-    .venv/bin/python benchmarks/transcribe.py            # generates speech with flite
-    .venv/bin/python benchmarks/transcribe.py --audio talk.wav --text talk.txt --json
+- long: >= 60 s of flite speech (one voice, the meeting paragraph), as before;
+- long-tune / long-report: the evaluation set's English utterances (tests/transcribe/evalset.py,
+  several flite and espeak-ng voices) joined into one recording each: even indices / odd indices;
+- short: the same 44 utterances as single clips of 3-10 s, speech touching both ends;
+- multilingual: German, French and Spanish clips (espeak-ng) with the `base` model.
+
+The word error rate is reported on the tuning half (even indices) and the report half (odd
+indices) separately: aitk's decoding rule was chosen on the first, the second shows it holds.
+All tools use the same weights (the openai-whisper CLI reads aitk's converted checkpoint) and
+their own default decoding (beam 5, temperature fallback), except rows that say otherwise.
+
+    .venv/bin/python benchmarks/transcribe.py                       # every set
+    .venv/bin/python benchmarks/transcribe.py --sets short,long --json
+    .venv/bin/python benchmarks/transcribe.py --audio talk.wav --text talk.txt
 """
 
 from __future__ import annotations
@@ -44,6 +54,7 @@ PARAGRAPH = [
 
 def make_speech(folder: Path) -> tuple[Path, str]:
     """About 60+ s of clear synthetic speech with known text: flite, sentences joined with pauses."""
+    folder.mkdir(parents=True, exist_ok=True)
     parts = []
     for i, sentence in enumerate(PARAGRAPH * 2):
         part = folder / f"s{i}.wav"
@@ -97,106 +108,165 @@ def measure(cmd: list[str]) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
+FASTER_WHISPER_DEFAULT = """
+import sys
+from pathlib import Path
+from faster_whisper import WhisperModel
+
+model_dir, threads, language, out, *files = sys.argv[1:]
+model = WhisperModel(model_dir, device="cpu", compute_type="int8", cpu_threads=int(threads))
+for f in files:
+    segments, _ = model.transcribe(f, language=None if language == "auto" else language)  # the library default
+    Path(out, Path(f).stem + ".txt").write_text("".join(s.text for s in segments))
+"""
+
+
+def tools(
+    model: str, files: list[Path], work: Path, language: str | None, full: bool | str
+) -> dict[str, tuple[list, Path]]:
+    """Each tool's command over all `files`, and the folder where it writes FILE_STEM.txt."""
+    from aitk.cli.catalogue import load
+    from aitk.transcribe.models import ct2_folder, openai_checkpoint, resolve_model
+
+    bindir = Path(sys.executable).parent
+    checkpoint = openai_checkpoint(load().get(model))  # converted once, outside the timings
+    whisper_cli = shutil.which("whisper", path=str(bindir)) or "whisper"
+    lang = ["--language", language] if language else []
+    paths = [str(f) for f in files]
+    runs: dict[str, tuple[list, Path]] = {}
+
+    def add(name: str, cmd: list[str], out: Path) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        runs[name] = (cmd, out)
+
+    out = work / "whisper-cli"
+    add(
+        "openai-whisper CLI",
+        [whisper_cli, *paths, "--model", str(checkpoint), *lang, "--fp16", "False", "--output_format", "txt"]
+        + ["--output_dir", str(out), "--verbose", "False"],
+        out,
+    )
+    out = work / "fw-library"
+    threads = str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count())
+    add(
+        "faster-whisper library default (sequential, beam 5)",
+        [sys.executable, "-c", FASTER_WHISPER_DEFAULT, str(ct2_folder(resolve_model(model))), threads]
+        + [language or "auto", str(out), *paths],
+        out,
+    )
+    variants = [("aitk default (auto)", [])]
+    if full:
+        variants += [
+            ("aitk --batch-size 1 (sequential)", ["--batch-size", "1"]),
+            ("aitk --batch-size 8 (batched)", ["--batch-size", "8"]),
+        ]
+    if full == "all":
+        variants += [
+            ("aitk --beam-size 1", ["--beam-size", "1"]),
+            ("aitk --backend openai-whisper", ["--backend", "openai-whisper"]),
+        ]
+    for i, (name, extra) in enumerate(variants):
+        out = work / f"aitk{i}"
+        cmd = [str(bindir / "aitk"), "transcribe", *paths, "--model", model, *lang, "--format", "txt"]
+        add(name, cmd + ["--output-dir", str(out), "--force", "--quiet", *extra], out)
+    return runs
+
+
+def make_sets(work: Path, wanted: set[str], audio: Path | None, text: str) -> dict[str, dict]:
+    """name -> {files, references, halves (index parity per file, None: one file), model, language}."""
+    from tests.transcribe import evalset  # the project's evaluation set, shared with the tests
+
+    sets: dict[str, dict] = {}
+    if audio is not None:
+        return {"file": {"files": [audio], "refs": [text], "parity": [None], "model": None, "language": "en"}}
+    if "long" in wanted:
+        speech, reference = make_speech(work / "paragraph")
+        sets["long"] = {"files": [speech], "refs": [reference], "parity": [None], "language": "en"}
+    n = len(evalset.ENGLISH)
+    for name, parity in (("long-tune", 0), ("long-report", 1)):
+        if name in wanted:
+            clip = evalset.long_form(work / "eval", indices=range(parity, n, 2), name=name)
+            sets[name] = {"files": [clip.path], "refs": [clip.text], "parity": [parity], "language": "en"}
+    if "short" in wanted:
+        clips = evalset.build(work / "eval")
+        sets["short"] = {
+            "files": [c.path for c in clips],
+            "refs": [c.text for c in clips],
+            "parity": [c.index % 2 for c in clips],
+            "language": "en",
+        }
+    if "multilingual" in wanted:
+        clips = evalset.build(work / "eval", evalset.MULTILINGUAL, prefix="ml")
+        sets["multilingual"] = {
+            "files": [c.path for c in clips],
+            "refs": [c.text for c in clips],
+            "parity": [c.index % 2 for c in clips],
+            "language": None,
+            "model": "base",
+        }
+    return sets
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--audio", type=Path, help="speech file (default: generate >= 60 s with flite)")
+    parser.add_argument("--audio", type=Path, help="your own speech file instead of the sets")
     parser.add_argument("--text", type=Path, help="its reference transcript, for the word error rate")
-    parser.add_argument("--model", default="tiny.en")
+    parser.add_argument("--sets", default="long,long-tune,long-report,short,multilingual", help="comma list")
+    parser.add_argument("--model", default="tiny.en", help="for the English sets (multilingual uses base)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per tool; the fastest is reported")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args()
 
-    from aitk.cli.catalogue import load
-    from aitk.transcribe.models import openai_checkpoint
-
-    bindir = Path(sys.executable).parent
     work = Path(tempfile.mkdtemp(prefix="aitk-bench-"))
-    if args.audio:
-        audio, reference = args.audio, args.text.read_text() if args.text else ""
-    else:
-        audio, reference = make_speech(work)
-    seconds = duration_of(audio)
-    checkpoint = openai_checkpoint(load().get(args.model))  # converted once, outside the timings
-    whisper_cli = shutil.which("whisper", path=str(bindir)) or "whisper"
-
-    runs = {
-        "openai-whisper CLI": (
-            [
-                whisper_cli,
-                str(audio),
-                "--model",
-                str(checkpoint),
-                "--language",
-                "en",
-                "--fp16",
-                "False",
-                "--output_format",
-                "txt",
-                "--output_dir",
-                str(work / "ref"),
-                "--verbose",
-                "False",
-            ],
-            work / "ref" / f"{audio.stem}.txt",
-        ),
-    }
-    for backend in ("faster-whisper", "openai-whisper"):
-        out = work / backend
-        runs[f"aitk ({backend})"] = (
-            [
-                str(bindir / "aitk"),
-                "transcribe",
-                str(audio),
-                "--model",
-                args.model,
-                "--backend",
-                backend,
-                "--format",
-                "txt",
-                "--output-dir",
-                str(out),
-                "--force",
-                "--quiet",
-            ],
-            out / f"{audio.stem}.txt",
-        )
-    for label, extra in (("--batch-size 1", ["--batch-size", "1"]), ("--beam-size 1", ["--beam-size", "1"])):
-        out = work / label.strip("-").replace(" ", "")
-        runs[f"aitk (faster-whisper, {label})"] = (
-            runs["aitk (faster-whisper)"][0] + extra + ["--output-dir", str(out)],
-            out / f"{audio.stem}.txt",
-        )
-
+    reference = args.text.read_text() if args.text else ""
+    sets = make_sets(work, set(args.sets.split(",")), args.audio, reference)
     rows = []
-    for name, (cmd, text_file) in runs.items():
-        wall, peak = min(measure(cmd) for _ in range(max(args.repeat, 1)))
-        hypothesis = text_file.read_text()
-        rows.append(
-            {
-                "tool": name,
-                "wall_s": round(wall, 2),
-                "real_time_factor": round(wall / seconds, 3),
-                "peak_rss_mb": round(peak),
-                "wer": round(word_error_rate(reference, hypothesis), 4) if reference else None,
-            }
-        )
-    base = rows[0]["wall_s"]
-    for row in rows:
-        row["speedup_vs_whisper_cli"] = round(base / row["wall_s"], 2)
-    if args.json:
-        print(
-            json.dumps(
-                {"audio_seconds": round(seconds, 1), "model": args.model, "cpus": os.cpu_count(), "rows": rows},
-                indent=2,
+    for set_name, spec in sets.items():
+        model = spec.get("model") or args.model
+        seconds = sum(duration_of(f) for f in spec["files"])
+        # aitk's variants: all on one long file, the batch sizes on the short clips, the default elsewhere
+        full = "all" if set_name in ("long", "file") else set_name == "short"
+        runs = tools(model, spec["files"], work / "runs" / set_name, spec["language"], full)
+        first = len(rows)
+        for name, (cmd, out) in runs.items():
+            wall, peak = min(measure(cmd) for _ in range(max(args.repeat, 1)))
+            errors = {0: [], 1: [], None: []}
+            for f, ref, parity in zip(spec["files"], spec["refs"], spec["parity"]):
+                if ref:
+                    errors[parity].append(word_error_rate(ref, (out / f"{f.stem}.txt").read_text()))
+            wer = {k: round(sum(v) / len(v), 4) if v else None for k, v in errors.items()}
+            rows.append(
+                {
+                    "set": set_name,
+                    "model": model,
+                    "files": len(spec["files"]),
+                    "audio_s": round(seconds, 1),
+                    "tool": name,
+                    "wall_s": round(wall, 2),
+                    "real_time_factor": round(wall / seconds, 3),
+                    "peak_rss_mb": round(peak),
+                    "wer": wer[None],
+                    "wer_tune": wer[0],
+                    "wer_report": wer[1],
+                }
             )
-        )
+            print(f"  {set_name}: {name} {wall:.1f} s", file=sys.stderr, flush=True)
+        base = rows[first]["wall_s"]
+        for row in rows[first:]:
+            row["speedup_vs_whisper_cli"] = round(base / row["wall_s"], 2)
+    if args.json:
+        print(json.dumps({"cpus": os.cpu_count(), "rows": rows}, indent=2))
         return
-    print(f"{seconds:.1f} s of speech, model {args.model}, {os.cpu_count()} CPUs, best of {args.repeat}")
-    print(f"{'tool':<38}{'wall s':>8}{'RTF':>8}{'peak MB':>9}{'WER':>8}{'speedup':>9}")
+    print(
+        f"{os.cpu_count()} CPUs, best of {args.repeat}; WER: of one file, or the mean over clips"
+        " (tune: even indices, report: odd)"
+    )
+    print(f"{'set':<13}{'tool':<53}{'wall s':>8}{'RTF':>7}{'MB':>6}{'WER':>7}{'tune':>7}{'report':>7}{'speedup':>8}")
+    cell = lambda v: f"{v:>7.3f}" if v is not None else f"{'-':>7}"  # noqa: E731
     for r in rows:
-        wer = f"{r['wer']:.3f}" if r["wer"] is not None else "-"
         print(
-            f"{r['tool']:<38}{r['wall_s']:>8.2f}{r['real_time_factor']:>8.3f}{r['peak_rss_mb']:>9}{wer:>8}{r['speedup_vs_whisper_cli']:>8.2f}x"
+            f"{r['set']:<13}{r['tool']:<53}{r['wall_s']:>8.2f}{r['real_time_factor']:>7.3f}{r['peak_rss_mb']:>6}"
+            f"{cell(r['wer'])}{cell(r['wer_tune'])}{cell(r['wer_report'])}{r['speedup_vs_whisper_cli']:>7.2f}x"
         )
 
 

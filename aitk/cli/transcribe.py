@@ -83,15 +83,13 @@ def transcribe(
         bool, typer.Option("--fallback/--no-fallback", help="Retry a doubtful window at higher temperatures.")
     ] = True,
     batch_size: Annotated[
-        int,
+        int | None,
         typer.Option(
             min=1,
-            help=(
-                "faster-whisper: 30 s windows decoded at once (fast). 1: sequential decoding with context and "
-                "temperature fallback."
-            ),
+            help="faster-whisper: windows decoded at once. 1: sequential, with context and temperature fallback. "
+            "Default: sequential up to 30 s of audio, 8 above.",
         ),
-    ] = 8,
+    ] = None,
     vad: Annotated[bool, typer.Option("--vad/--no-vad", help="Skip silence with voice activity detection.")] = True,
     word_timestamps: Annotated[
         bool, typer.Option("--word-timestamps", help="Times and probabilities per word (json).")

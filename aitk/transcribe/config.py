@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from aitk.engine.errors import UsageError
 
+AUTO_BATCH = 8  # windows decoded at once when auto picks batched decoding
 FORMATS = ("txt", "srt", "vtt", "tsv", "json")
 BACKENDS = ("auto", "faster-whisper", "openai-whisper")
 TASKS = ("transcribe", "translate")
@@ -38,7 +39,10 @@ class TranscribeConfig:
     best_of: int = 5  # candidates sampled when decoding falls back to temperature > 0
     temperature: float = 0.0  # first decoding temperature
     temperature_fallback: bool = True  # retry at +0.2 steps up to 1.0 when a window looks wrong (sequential only)
-    batch_size: int = 8  # faster-whisper: windows decoded at once; 1 = sequential long-form decoding
+    # faster-whisper: windows decoded at once; 1 = sequential long-form decoding (faster-whisper's own:
+    # context, timestamps, fallback). None = auto: sequential up to sequential_max s, batched (8) above.
+    batch_size: int | None = None
+    sequential_max: float = 30.0  # auto: the longest input (seconds) decoded sequentially (one Whisper window)
     vad: bool = True  # skip silence with Silero VAD before decoding
     word_timestamps: bool = False
     refine_words: bool = True  # move word times onto the pauses in the sound (Whisper's are ~0.1-0.5 s off)
@@ -76,6 +80,10 @@ class TranscribeConfig:
             )
         if any(not name.strip() for name in self.speaker_names):
             raise UsageError("--speaker-names: an empty name", hint='e.g. --speaker-names "Ann,Bob"')
+        if self.batch_size is not None and self.batch_size < 1:
+            raise UsageError(f"--batch-size {self.batch_size}: must be at least 1", hint="or leave it out (auto)")
+        if self.sequential_max < 0:
+            raise UsageError("sequential_max must be 0 or more (seconds)")
         if self.task not in TASKS:
             raise UsageError(f"unknown task '{self.task}'", hint="use --task transcribe or --task translate")
         if self.compute_type is not None and self.compute_type not in COMPUTE_TYPES:
@@ -90,3 +98,9 @@ class TranscribeConfig:
             return (self.temperature,)
         steps = int(round((1.0 - self.temperature) / 0.2))
         return tuple(round(self.temperature + 0.2 * i, 2) for i in range(max(steps, 0) + 1))
+
+    def batch_for(self, seconds: float) -> int:
+        """The batch size an input of `seconds` is decoded with: the explicit one, else the auto rule."""
+        if self.batch_size is not None:
+            return self.batch_size
+        return 1 if seconds <= self.sequential_max else AUTO_BATCH

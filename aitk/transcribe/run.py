@@ -6,6 +6,7 @@ here prints.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -25,6 +26,7 @@ from aitk.transcribe.config import TranscribeConfig
 from aitk.transcribe.guards import clamp_times, clean_segments
 from aitk.transcribe.models import resolve_model
 from aitk.transcribe.result import Transcript
+from aitk.transcribe.vad import speech_regions
 from aitk.transcribe.word_times import refine_word_times
 from aitk.transcribe.writers import render
 
@@ -61,8 +63,7 @@ def normalise_language(language: str | None) -> str | None:
     """'English' or 'EN' -> 'en'; None or 'auto' -> None (detect)."""
     if language is None or language.lower() in ("", "auto"):
         return None
-    from whisper.tokenizer import LANGUAGES, TO_LANGUAGE_CODE
-
+    LANGUAGES, TO_LANGUAGE_CODE = whisper_language_tables()
     code = language.lower()
     code = TO_LANGUAGE_CODE.get(code, code)
     if code not in LANGUAGES:
@@ -70,6 +71,27 @@ def normalise_language(language: str | None) -> str | None:
             f"unknown language '{language}'", hint="use a code such as en, de, fr, or leave --language out"
         )
     return code
+
+
+@functools.cache
+def whisper_language_tables() -> tuple[dict, dict]:
+    """openai-whisper's (LANGUAGES, TO_LANGUAGE_CODE), read from whisper/tokenizer.py without importing the
+    whisper package: its __init__ imports torch, seconds of start-up that faster-whisper runs never need."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.find_spec("whisper") if "whisper" not in sys.modules else None
+    if spec is None or not spec.submodule_search_locations:
+        from whisper.tokenizer import LANGUAGES, TO_LANGUAGE_CODE
+
+        return LANGUAGES, TO_LANGUAGE_CODE
+    path = Path(next(iter(spec.submodule_search_locations))) / "tokenizer.py"
+    name = "aitk._whisper_tokenizer"
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module  # dataclasses look their module up while the file runs
+    module_spec.loader.exec_module(module)
+    return module.LANGUAGES, module.TO_LANGUAGE_CODE
 
 
 class Transcriber:
@@ -108,7 +130,9 @@ class Transcriber:
         language = self.language or (None if self.backend.multilingual else "en")
         transcript = self.backend.transcribe(audio, language, on_progress)
         c = self.config
-        segments = clean_segments(transcript.segments, c.no_speech_threshold, c.logprob_threshold)
+        # With VAD on, the guards also test the text against where VAD heard speech (--no-vad: the scores alone).
+        speech = speech_regions(audio) if c.vad else None
+        segments = clean_segments(transcript.segments, c.no_speech_threshold, c.logprob_threshold, speech=speech)
         transcript.segments = clamp_times(segments, transcript.duration)
         if c.refine_words:
             transcript.segments = refine_word_times(transcript.segments, audio, SAMPLE_RATE)

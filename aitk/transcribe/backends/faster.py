@@ -1,4 +1,11 @@
-"""faster-whisper (CTranslate2) backend: int8 on CPU, float16 on CUDA, batched windows by default."""
+"""faster-whisper (CTranslate2) backend: int8 on CPU, float16 on CUDA.
+
+Decoding follows the input (TranscribeConfig.batch_for): up to one Whisper window (30 s) it is
+faster-whisper's own sequential decoding (beam search with timestamps, context and temperature
+fallback: the same text as `WhisperModel.transcribe`); longer inputs are cut into windows of up
+to 28 s at the longest pauses Silero VAD finds, with the pauses inside a window kept, and the
+windows are decoded side by side. No prompt is added unless the user gives --initial-prompt.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +22,7 @@ from aitk.transcribe.config import TranscribeConfig
 from aitk.transcribe.cues import split_segments
 from aitk.transcribe.models import ResolvedModel, ct2_folder
 from aitk.transcribe.result import Segment, Transcript, Word
-
-# Batched windows start with no previous text, and small models then often drop punctuation and
-# capitals. A short punctuated prompt brings them back (OpenAI's prompting guide suggests this);
-# it is used for English only, with VAD on (a prompt makes text on silence more likely, and VAD
-# removes the silence), and never when the user gives --initial-prompt.
-PUNCTUATED_PROMPT_EN = "Hello. Welcome, everyone."
+from aitk.transcribe.vad import speech_regions, speech_windows
 
 
 def default_compute_type(device: Device) -> str:
@@ -81,7 +83,7 @@ class FasterWhisperBackend:
                 hint="give a CTranslate2 folder, or a known name: tiny.en, base",
             ) from exc
         self.multilingual = bool(self.model.model.is_multilingual)
-        self.batched = BatchedInferencePipeline(self.model) if config.batch_size > 1 else None
+        self.batched = BatchedInferencePipeline(self.model)
 
     def transcribe(self, audio: np.ndarray, language: str | None, on_progress: ProgressFn) -> Transcript:
         c = self.config
@@ -96,17 +98,24 @@ class FasterWhisperBackend:
             log_prob_threshold=c.logprob_threshold,
             no_speech_threshold=c.no_speech_threshold,
         )
-        if self.batched is not None:
+        duration = len(audio) / SAMPLE_RATE
+        batch_size = c.batch_for(duration)
+        if batch_size > 1:
             # Windows of up to 30 s decoded side by side: no fallback or context across windows.
             # Word times are always taken here, to cut each window into subtitle-sized segments.
-            if c.initial_prompt is None and language == "en" and c.vad:
-                options["initial_prompt"] = PUNCTUATED_PROMPT_EN
+            if c.vad:
+                # Our windows, not the pipeline's: its own VAD chunks glue speech together with the
+                # pauses cut out, which on long inputs merged sentences and dropped whole ones.
+                # No speech found: None lets the pipeline's own VAD find none too.
+                windows = speech_windows(speech_regions(audio), duration) or None
+            else:
+                windows = fixed_windows(duration)
             segments, info = self.batched.transcribe(
                 audio,
-                batch_size=c.batch_size,
+                batch_size=batch_size,
                 temperature=c.temperature,
                 word_timestamps=True,
-                clip_timestamps=None if c.vad else fixed_windows(len(audio) / SAMPLE_RATE),
+                clip_timestamps=windows,
                 **options,
             )
         else:
@@ -137,7 +146,7 @@ class FasterWhisperBackend:
                 )
             )
             on_progress(seg.end)
-        if self.batched is not None:
+        if batch_size > 1:
             out = split_segments(out)
             if not c.word_timestamps:
                 out = [replace(seg, words=None) for seg in out]
