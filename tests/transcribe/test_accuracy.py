@@ -156,7 +156,10 @@ def test_default_is_no_less_accurate_than_faster_whisper_on_long_form(tiny, tmp_
 
 @pytest.mark.slow
 def test_multilingual_base_is_no_less_accurate_than_faster_whisper(tmp_path_factory):
-    clips = evalset.build(tmp_path_factory.mktemp("ml"), evalset.MULTILINGUAL, indices=(0, 1, 2), prefix="ml")
+    # The German clips: base hears espeak-ng's German well, while its French and Spanish voices come out as
+    # Thai or Japanese to base (both decoders then spend ~20 s per clip in temperature fallback on noise).
+    german = tuple(i for i, u in enumerate(evalset.MULTILINGUAL) if u.language == "de")
+    clips = evalset.build(tmp_path_factory.mktemp("ml"), evalset.MULTILINGUAL, indices=german, prefix="ml")
     base = Transcriber(TranscribeConfig(model="base", device="cpu"))
     ours, theirs = [], []
     for clip in clips:
