@@ -190,15 +190,15 @@ def clean_segments(
     at the edges of speech), cap runs of identical segments at max_repeats, collapse phrase loops."""
     kept: list[Segment] = []
     run = 0
-    for seg in segments:
-        if not normalise(seg.text) or is_silence_hallucination(seg, no_speech_threshold, logprob_threshold):
+    for original in segments:
+        if not normalise(original.text) or is_silence_hallucination(original, no_speech_threshold, logprob_threshold):
             continue
-        if speech is not None:
-            seg = drop_outside_speech(seg, speech)
-        if seg is not None:
-            seg = trim_stock_edges(seg, not kept, speech, no_speech_threshold, logprob_threshold)
-        if seg is None or not normalise(seg.text):
+        trimmed: Segment | None = drop_outside_speech(original, speech) if speech is not None else original
+        if trimmed is not None:
+            trimmed = trim_stock_edges(trimmed, not kept, speech, no_speech_threshold, logprob_threshold)
+        if trimmed is None or not normalise(trimmed.text):
             continue
+        seg = trimmed
         if speech is not None:
             seg = fit_to_speech(seg, speech)
         same = bool(kept) and normalise(kept[-1].text) == normalise(seg.text)
