@@ -166,7 +166,9 @@ inputs failed, 2 bad usage."""
     writers = [WRITERS[kind](path) for kind, path in (("coco", coco_out), ("csv", csv_out)) if path is not None]
     tally = Tally()
     for problem in problems:  # inputs that matched nothing, reported with the rest
-        tally.fail(problem.path, problem.message)
+        record = tally.fail(problem.path, problem.message)
+        if json_out:  # a script sees every input it gave, as with transcribe
+            print_record(record)
     image_id = 0
     try:
         for item in run_batch(paths, config, detector, output_dir, annotate, force, executor=scaling):

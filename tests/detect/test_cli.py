@@ -86,3 +86,11 @@ def test_bad_ground_truth_exit_2(tmp_path, files):
     gt = write(tmp_path, "gt.json", {"images": [{"id": 1}], "annotations": []})
     result = run_aitk("detect", "eval", "--gt", gt, "--pred", str(folder / "pred.json"))
     assert result.returncode == 2 and "not a COCO ground-truth file" in result.stderr and gt in result.stderr
+
+
+def test_a_missing_input_is_a_failed_record_with_json(tmp_path):
+    result = run_aitk("detect", "predict", str(tmp_path / "nope.jpg"), "--json", "-q")
+    assert result.returncode == 1
+    [record] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert record["status"] == "failed" and record["input"].endswith("nope.jpg") and "no such file" in record["error"]
+    assert "1 of 1 inputs failed" in result.stderr
