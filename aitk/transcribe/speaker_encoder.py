@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
+
+from aitk.engine.models import CATALOGUE, materialise, sha256_file
+from aitk.transcribe.catalogue import GE2E as GE2E_SPEC
+from aitk.transcribe.catalogue import register_models
 
 SAMPLE_RATE = 16_000
 N_FFT = 400  # 25 ms at 16 kHz
@@ -27,12 +30,8 @@ HIDDEN = 256
 EMBEDDING = 256
 LAYERS = 3
 
-WEIGHTS_PACKAGE = "resemblyzer"
-WEIGHTS_VERSION = "0.1.4"
-WEIGHTS_FILE = "pretrained.pt"
-WEIGHTS_SHA256 = "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e"
-WEIGHTS_SIZE = 17_090_379
-WEIGHTS_LICENSE = "Apache-2.0"
+# Where the weights come from (package, file, sha256, size, licence): transcribe's catalogue entry.
+WEIGHTS_FILE = GE2E_SPEC.weights_name
 
 # resemblyzer.audio.normalize_volume's target: the encoder was trained on speech at about this level, and its
 # input is a power (not log) spectrogram, so the level matters.
@@ -46,19 +45,8 @@ class EncoderWeightsError(RuntimeError):
 def weights_path(install: bool = False) -> Path:
     """pretrained.pt, materialised once into the model cache from the `resemblyzer` package (sha256
     checked there; the package's code is never imported). `install`: pip-install it when missing."""
-    from aitk.engine.models import CATALOGUE, materialise
-    from aitk.transcribe.catalogue import GE2E, register_models
-
     register_models(CATALOGUE)
-    return materialise(GE2E, install) / WEIGHTS_FILE
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return materialise(GE2E_SPEC, install) / WEIGHTS_FILE
 
 
 def hz_to_mel(hz: np.ndarray) -> np.ndarray:
@@ -152,9 +140,9 @@ def load_encoder(device: str = "cpu", verify: bool = True) -> GE2E:
     """The pretrained encoder in eval mode (cached per device); the file's sha256 is checked first."""
     path = weights_path()
     if verify:
-        digest = sha256_of(path)
-        if digest != WEIGHTS_SHA256:
-            raise EncoderWeightsError(f"{path}: sha256 {digest}, expected {WEIGHTS_SHA256}")
+        digest = sha256_file(path)
+        if digest != GE2E_SPEC.sha256:
+            raise EncoderWeightsError(f"{path}: sha256 {digest}, expected {GE2E_SPEC.sha256}")
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     state = {k: v for k, v in checkpoint["model_state"].items() if not k.startswith("similarity_")}
     model = GE2E()

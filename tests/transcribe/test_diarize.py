@@ -11,6 +11,7 @@ import shutil
 import numpy as np
 import pytest
 
+from aitk.engine.models import sha256_file
 from aitk.transcribe import diarize as diarize_module
 from aitk.transcribe import speaker_encoder as enc
 from aitk.transcribe.der import diarization_error
@@ -221,8 +222,10 @@ def _signal() -> np.ndarray:
 
 def test_weights_are_the_expected_file(weights):
     path = enc.weights_path()
-    assert path.stat().st_size == enc.WEIGHTS_SIZE
-    assert enc.sha256_of(path) == enc.WEIGHTS_SHA256
+    assert path.stat().st_size == enc.GE2E_SPEC.size == 17_090_379
+    assert (
+        sha256_file(path) == enc.GE2E_SPEC.sha256 == "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e"
+    )
     model = enc.load_encoder()
     assert model.lstm.num_layers == 3 and model.lstm.input_size == 40 and model.linear.out_features == 256
 
