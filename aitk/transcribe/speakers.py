@@ -12,11 +12,10 @@ from dataclasses import replace
 import numpy as np
 
 from aitk.engine.errors import DependencyError, ModelError
+from aitk.engine.media import SAMPLE_RATE  # the rate decode_audio gives every transcriber
 from aitk.transcribe.config import TranscribeConfig
 from aitk.transcribe.diarize import Turn, assign_speakers, diarize, speaker_label
 from aitk.transcribe.result import Transcript
-
-SAMPLE_RATE = 16_000
 
 
 def label_speakers(transcript: Transcript, audio: np.ndarray, config: TranscribeConfig, device: str) -> Transcript:
