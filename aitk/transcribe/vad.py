@@ -73,3 +73,35 @@ def speech_windows(
         windows.append({"start": max(start - pad, before), "end": min(end + pad, (end + after) / 2, duration)})
         i = j + 1
     return windows
+
+
+def uncovered(
+    regions: list[tuple[float, float]], covered: list[tuple[float, float]], min_seconds: float = 0.8, slack: float = 0.3
+) -> list[tuple[float, float]]:
+    """Runs of speech that no decoded segment covers (pure): where a batched window stopped early
+    and left a sentence out. A speech region counts as covered within `slack` s of a segment;
+    neighbouring uncovered pieces closer than `slack` join, and runs shorter than `min_seconds`
+    (a breath, a click) are left alone."""
+    spans = sorted((max(0.0, s - slack), e + slack) for s, e in covered)
+    runs: list[tuple[float, float]] = []
+    for start, end in regions:
+        pieces = [(start, end)]
+        for s, e in spans:
+            if e <= start or s >= end:
+                continue
+            nxt = []
+            for a, b in pieces:
+                if b <= s or a >= e:
+                    nxt.append((a, b))
+                    continue
+                if a < s:
+                    nxt.append((a, s))
+                if b > e:
+                    nxt.append((e, b))
+            pieces = nxt
+        for a, b in pieces:
+            if runs and a - runs[-1][1] < slack:
+                runs[-1] = (runs[-1][0], b)
+            else:
+                runs.append((a, b))
+    return [(a, b) for a, b in runs if b - a >= min_seconds]

@@ -89,6 +89,7 @@ class Conversation:
     voices: list[str]  # "engine:voice" per speaker index
     audio: np.ndarray  # (samples,) float32 mono 16 kHz
     turns: list[tuple[float, float, int]] = field(default_factory=list)  # reference (start s, end s, speaker)
+    text: str = ""  # everything said, in order: the reference transcript
 
     @property
     def duration(self) -> float:
@@ -171,6 +172,7 @@ def make_conversation(
     turns: list[tuple[float, float, int]] = []
     t = 0.5
     current = -1
+    said: list[str] = []
     while t < seconds:
         speaker = order.pop(0) if order else rng.choice([s for s in range(speakers) if s != current])
         kind = rng.random()
@@ -190,6 +192,7 @@ def make_conversation(
         # The peak level of flite and espeak-ng differ: bring each turn to the same peak before the voice gain.
         turn = (turn / max(1e-6, float(np.abs(np.concatenate(clips)).max())) * 0.5).astype(np.float32)
         turns.append((t, t + len(turn) / SAMPLE_RATE, speaker))
+        said += texts
         pieces.append(turn)
         t += len(turn) / SAMPLE_RATE
         gap = rng.uniform(0.05, 0.15) if rng.random() < 0.15 else rng.uniform(0.3, 1.2)
@@ -200,4 +203,4 @@ def make_conversation(
     # Faint room noise (about -60 dBFS), so silence is not digital zero.
     audio = (audio + 0.001 * noise_rng.standard_normal(len(audio))).astype(np.float32)
     names = [":".join(VOICES[v]) for v in voices]
-    return Conversation(seed=seed, voices=names, audio=audio, turns=turns)
+    return Conversation(seed=seed, voices=names, audio=audio, turns=turns, text=" ".join(said))

@@ -10,12 +10,13 @@ from __future__ import annotations
 import pytest
 
 from aitk.engine.media import SAMPLE_RATE, decode_audio
+from aitk.transcribe.backends.faster import window_is_suspect
 from aitk.transcribe.config import AUTO_BATCH, TranscribeConfig
 from aitk.transcribe.guards import clean_segments, is_stock, sentences
 from aitk.transcribe.metrics import normalise_words, word_error_rate
 from aitk.transcribe.result import Segment, Word
 from aitk.transcribe.run import Transcriber
-from aitk.transcribe.vad import speech_windows
+from aitk.transcribe.vad import speech_regions, speech_windows, uncovered
 from tests.conftest import require
 from tests.transcribe import evalset
 
@@ -84,6 +85,29 @@ def seg(text, start, end, logprob=-0.3, no_speech=0.05, words=None):
     return Segment(0, start, end, text, logprob, no_speech, words=words)
 
 
+def test_speech_no_segment_covers_is_found_and_breaths_are_not():
+    speech = [(0.0, 3.0), (3.4, 6.0), (6.3, 9.0), (12.0, 12.5)]
+    # A window that stopped after its first sentence: the rest of its speech is one uncovered run.
+    assert uncovered(speech, [(0.0, 3.1)]) == [(3.4, 9.0)]
+    assert uncovered(speech, [(0.0, 3.1), (3.4, 9.0)]) == []  # the 0.5 s at 12 s is too short to matter
+    assert uncovered(speech, [(0.0, 3.1), (3.4, 9.0)], min_seconds=0.4) == [(12.0, 12.5)]
+    # a segment that ends a little before VAD's region does still cover it (slack)
+    assert uncovered([(1.0, 4.0)], [(1.2, 3.8)]) == []
+    # a sentence skipped in the middle of a window
+    assert uncovered(speech, [(0.0, 3.0), (6.3, 9.0)]) == [(3.4, 6.0)]
+    assert uncovered([], [(0.0, 1.0)]) == [] and uncovered([(0.0, 2.0)], []) == [(0.0, 2.0)]
+
+
+def test_a_window_whose_text_does_not_fit_its_audio_is_suspect():
+    words = [Word(0.0, 0.4, " The", 0.9), Word(0.5, 1.0, " server", 0.9)]
+    fine = [seg(" The server", 0.0, 1.0, words=words)]
+    assert not window_is_suspect(fine, [(0.0, 1.0)])
+    assert window_is_suspect(fine, [(0.0, 1.0), (1.5, 6.0)])  # stopped early: 4.5 s of speech left out
+    # a word stretched over 6 s: text aligned to speech that does not say it
+    stretched = [seg(" Remember to", 0.0, 7.0, words=[Word(0.0, 0.5, " Remember", 0.9), Word(0.5, 7.0, " to", 0.4)])]
+    assert window_is_suspect(stretched, [(0.0, 7.0)])
+
+
 def test_invented_opening_before_speech_is_dropped_but_a_spoken_welcome_stays():
     speech = [(3.0, 6.0)]
     invented = seg(" Welcome to the show. The server restarted at 3.", 0.0, 6.0)
@@ -149,9 +173,12 @@ def test_default_is_no_less_accurate_than_faster_whisper_on_long_form(tiny, tmp_
     clip = evalset.long_form(tmp_path_factory.mktemp("long"), indices=range(1, len(evalset.ENGLISH), 2))
     audio = decode_audio(clip.path)
     assert len(audio) / SAMPLE_RATE >= 60 and tiny.config.batch_for(len(audio) / SAMPLE_RATE) > 1
-    ours = word_error_rate(clip.text, tiny.transcribe_audio(audio).text)
+    result = tiny.transcribe_audio(audio)
+    ours = word_error_rate(clip.text, result.text)
     theirs = word_error_rate(clip.text, baseline_text(tiny, audio))
     assert ours <= theirs + 1e-9, (ours, theirs)
+    # no sentence left out: every stretch of speech VAD hears is under some segment
+    assert uncovered(speech_regions(audio), [(s.start, s.end) for s in result.segments]) == []
 
 
 @pytest.mark.slow

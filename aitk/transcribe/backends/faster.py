@@ -22,7 +22,7 @@ from aitk.transcribe.config import TranscribeConfig
 from aitk.transcribe.cues import split_segments
 from aitk.transcribe.models import ResolvedModel, ct2_folder
 from aitk.transcribe.result import Segment, Transcript, Word
-from aitk.transcribe.vad import speech_regions, speech_windows
+from aitk.transcribe.vad import speech_regions, speech_windows, uncovered
 
 
 def default_compute_type(device: Device) -> str:
@@ -100,6 +100,7 @@ class FasterWhisperBackend:
         )
         duration = len(audio) / SAMPLE_RATE
         batch_size = c.batch_for(duration)
+        windows: list[dict] | None = None
         if batch_size > 1:
             # Windows of up to 30 s decoded side by side: no fallback or context across windows.
             # Word times are always taken here, to cut each window into subtitle-sized segments.
@@ -129,24 +130,11 @@ class FasterWhisperBackend:
             )
         out: list[Segment] = []
         for seg in segments:  # a generator: decoding happens while we iterate
-            words = None
-            if seg.words is not None:
-                words = [Word(round(w.start, 3), round(w.end, 3), w.word, round(w.probability, 4)) for w in seg.words]
-            out.append(
-                Segment(
-                    id=len(out),
-                    start=round(seg.start, 3),
-                    end=round(seg.end, 3),
-                    text=seg.text,
-                    avg_logprob=round(seg.avg_logprob, 4),
-                    no_speech_prob=round(seg.no_speech_prob, 4),
-                    compression_ratio=round(seg.compression_ratio, 3),
-                    temperature=seg.temperature,
-                    words=words,
-                )
-            )
+            out.append(_segment(seg, len(out)))
             on_progress(seg.end)
         if batch_size > 1:
+            if windows:
+                out = self._redecode_bad_windows(audio, out, windows, language, options)
             out = split_segments(out)
             if not c.word_timestamps:
                 out = [replace(seg, words=None) for seg in out]
@@ -158,3 +146,83 @@ class FasterWhisperBackend:
             backend=self.name,
             device=f"{self.device.torch} ({self.compute_type})",
         )
+
+    def _redecode_bad_windows(
+        self, audio: np.ndarray, segments: list[Segment], windows: list[dict], language, options: dict
+    ) -> list[Segment]:
+        """Decode again, sequentially, each batched window whose text does not fit its audio.
+
+        With no fallback and no context, a batched window can end its text early (end-of-text after
+        the first sentence, the rest of its speech lost) or repeat a sentence that is not there
+        (its words then stretched over seconds of other speech). A window is judged from its own
+        output (window_is_suspect) and decoded again as faster-whisper's sequential decoding would,
+        with temperature fallback and context, in place."""
+        c = self.config
+        regions = speech_regions(audio) if c.vad else []  # --no-vad: judged by the word lengths alone
+        out: list[Segment] = []
+        for window in windows:
+            lo, hi = window["start"], window["end"]
+            inside = [s for s in segments if lo <= (s.start + s.end) / 2 < hi]
+            speech = [r for r in regions if lo <= (r[0] + r[1]) / 2 < hi]
+            if not window_is_suspect(inside, speech):
+                out += inside
+                continue
+            redone = self._decode_slice(audio, lo, hi, language, options)
+            # A sequential pass can stop early too: what it left out is decoded on its own.
+            for _ in range(2):
+                gaps = uncovered(speech, [(s.start, s.end) for s in redone])
+                if not gaps:
+                    break
+                for a, b in gaps:
+                    redone += self._decode_slice(audio, max(lo, a - 0.2), min(hi, b + 0.2), language, options)
+                redone.sort(key=lambda s: s.start)
+            out += redone
+        return [replace(seg, id=i) for i, seg in enumerate(out)]
+
+    def _decode_slice(self, audio: np.ndarray, lo: float, hi: float, language, options: dict) -> list[Segment]:
+        """faster-whisper's sequential decoding (fallback, context) of audio[lo:hi] (seconds), in file time."""
+        c = self.config
+        first, last = int(lo * SAMPLE_RATE), min(len(audio), int(hi * SAMPLE_RATE))
+        found, _ = self.model.transcribe(
+            audio[first:last],
+            temperature=list(c.temperatures),
+            word_timestamps=True,
+            condition_on_previous_text=c.condition_on_previous_text,
+            **{**options, "language": language, "vad_filter": False},
+        )
+        return [_shifted(_segment(seg, 0), first / SAMPLE_RATE) for seg in found]
+
+
+def window_is_suspect(segments: list[Segment], speech: list[tuple[float, float]], longest_word: float = 2.0) -> bool:
+    """Whether one batched window's text looks wrong for its audio (pure): speech that no segment
+    covers (a sentence left out), or a word held for over `longest_word` s (text aligned to audio
+    that does not say it)."""
+    if uncovered(speech, [(s.start, s.end) for s in segments]):
+        return True
+    return any(w.end - w.start > longest_word for s in segments for w in s.words or [])
+
+
+def _segment(seg, index: int) -> Segment:
+    """Our Segment from one of faster-whisper's."""
+    words = None
+    if seg.words is not None:
+        words = [Word(round(w.start, 3), round(w.end, 3), w.word, round(w.probability, 4)) for w in seg.words]
+    return Segment(
+        id=index,
+        start=round(seg.start, 3),
+        end=round(seg.end, 3),
+        text=seg.text,
+        avg_logprob=round(seg.avg_logprob, 4),
+        no_speech_prob=round(seg.no_speech_prob, 4),
+        compression_ratio=round(seg.compression_ratio, 3),
+        temperature=seg.temperature,
+        words=words,
+    )
+
+
+def _shifted(seg: Segment, offset: float) -> Segment:
+    """`seg` moved `offset` s later (a piece decoded from a slice of the audio)."""
+    words = None
+    if seg.words is not None:
+        words = [replace(w, start=round(w.start + offset, 3), end=round(w.end + offset, 3)) for w in seg.words]
+    return replace(seg, start=round(seg.start + offset, 3), end=round(seg.end + offset, 3), words=words)
