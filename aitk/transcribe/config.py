@@ -46,6 +46,8 @@ class TranscribeConfig:
     vad: bool = True  # skip silence with Silero VAD before decoding
     word_timestamps: bool = False
     refine_words: bool = True  # move word times onto the pauses in the sound (Whisper's are ~0.1-0.5 s off)
+    # English words: forced alignment with PocketSphinx's acoustic model before the refinement (align.py)
+    align_words: bool = True
     condition_on_previous_text: bool = True
     # Guards against text on silence and repetition loops (whisper's own thresholds, then ours).
     no_speech_threshold: float = 0.6

@@ -23,6 +23,7 @@ from aitk.engine.record import Record
 from aitk.engine.watch import signature, watch_folder
 from aitk.transcribe.backends import Backend, choose_backend, load_backend
 from aitk.transcribe.config import TranscribeConfig
+from aitk.transcribe.align import align_words
 from aitk.transcribe.guards import clamp_times, clean_segments
 from aitk.transcribe.models import resolve_model
 from aitk.transcribe.result import Transcript
@@ -135,6 +136,8 @@ class Transcriber:
         segments = clean_segments(transcript.segments, c.no_speech_threshold, c.logprob_threshold, speech=speech)
         transcript.segments = clamp_times(segments, transcript.duration)
         if c.refine_words:
+            if c.align_words:
+                transcript.segments = align_words(transcript.segments, audio, SAMPLE_RATE, transcript.language)
             transcript.segments = refine_word_times(transcript.segments, audio, SAMPLE_RATE)
         transcript.model = c.model
         if c.diarize:

@@ -134,33 +134,66 @@ def test_word_time_errors_match_by_text():
     assert word_time_errors(reference[:1], [Segment(0, 5.5, 5.9, "", 0, 0, words=far)]).matched == 0
 
 
-# Bars for the generated set below, measured with tiny.en int8 on CPU (see docs/word-times-section.md):
-# with gap draws 7, 8, 9 raw faster-whisper |errors| have medians of 120-175 ms and 95th percentiles of
-# 390-490 ms; refined ones medians of 1.4-2 ms and 95th percentiles of 70-180 ms (the tail is Whisper's
-# misheard or dropped words, whose neighbours it times > 0.2 s off). The bars leave margin for other
-# CPUs' int8 kernels, which decode slightly differently.
+# Bars for the generated set below, measured with tiny.en int8 on CPU (docs/transcribe.md, word times):
+# raw faster-whisper |errors| have medians of 120-175 ms and 95th percentiles of 390-490 ms; refined
+# ones medians of 1.4-2 ms and 95th percentiles of 70-180 ms (the tail is Whisper's misheard or dropped
+# words, whose neighbours it times > 0.2 s off); aligned with PocketSphinx first, the 95th percentiles
+# fall to the figures printed in the assertion messages. The bars leave margin for other CPUs' int8
+# kernels, which decode slightly differently.
 MEDIAN_BAR_MS = 15.0
 P95_BAR_MS = 300.0
+ALIGNED_P95_BAR_MS = 150.0  # the issue's goal for word times you can cut on
 
 
 @pytest.mark.slow
-def test_refined_word_times_beat_faster_whisper_on_generated_speech():
+def test_aligned_and_refined_word_times_beat_faster_whisper_on_generated_speech():
     require("flite")
     require("espeak-ng")
+    from aitk.transcribe.align import align_words
     from aitk.transcribe.config import TranscribeConfig
     from aitk.transcribe.run import Transcriber
     from tests.transcribe.timed_speech import SENTENCES, make_timed_speech
 
     transcriber = Transcriber(TranscribeConfig(word_timestamps=True, device="cpu", refine_words=False))
-    raw, refined = [], []
-    for voice in (("flite", "rms"), ("espeak-ng", "en-gb")):
+    raw, refined, aligned = [], [], []
+    for voice in (("flite", "rms"), ("espeak-ng", "en-gb"), ("flite", "awb")):
         clip = make_timed_speech(SENTENCES[:2], voice, seed=7)  # ~12 s each
         segments = transcriber.transcribe_audio(clip.audio).segments
         raw.append(word_time_errors(clip.words, segments))
         refined.append(word_time_errors(clip.words, refine_word_times(segments, clip.audio, RATE)))
-    before, after = WordTimeErrors.combine(raw).summary(), WordTimeErrors.combine(refined).summary()
-    assert after["matched"] == before["matched"] >= 0.8, (before, after)
+        moved = align_words(segments, clip.audio, RATE, "en")
+        assert sum(a.words != b.words for a, b in zip(moved, segments)) >= len(segments) // 2, voice  # mostly aligned
+        aligned.append(word_time_errors(clip.words, refine_word_times(moved, clip.audio, RATE)))
+    before = WordTimeErrors.combine(raw).summary()
+    after = WordTimeErrors.combine(refined).summary()
+    best = WordTimeErrors.combine(aligned).summary()
+    assert after["matched"] == before["matched"] == best["matched"] >= 0.8, (before, after)
     for key in ("start_median_ms", "start_p95_ms", "end_median_ms", "end_p95_ms"):
         assert after[key] <= before[key], (key, before, after)
     assert after["start_median_ms"] <= MEDIAN_BAR_MS and after["end_median_ms"] <= MEDIAN_BAR_MS, after
     assert after["start_p95_ms"] <= P95_BAR_MS and after["end_p95_ms"] <= P95_BAR_MS, after
+    assert best["start_median_ms"] <= MEDIAN_BAR_MS and best["end_median_ms"] <= MEDIAN_BAR_MS, best
+    assert best["start_p95_ms"] <= ALIGNED_P95_BAR_MS and best["end_p95_ms"] <= ALIGNED_P95_BAR_MS, (best, after)
+
+
+def test_words_are_spelled_as_the_dictionary_spells_them():
+    from aitk.transcribe.align import dictionary_form
+
+    assert dictionary_form(" Hello,") == "hello" and dictionary_form(" don't") == "don't"
+    assert dictionary_form(" 'quoted'") == "quoted" and dictionary_form(" 40%") == ""
+
+
+def test_segments_the_aligner_cannot_read_keep_whispers_times():
+    from aitk.transcribe.align import align_words
+
+    audio = np.zeros(RATE * 2, dtype=np.float32)
+    digits = [
+        Segment(0, 0.2, 1.5, " 40 bugs", -0.2, 0.05, words=[Word(0.2, 0.6, " 40", 0.9), Word(0.6, 1.5, " bugs", 0.9)])
+    ]
+    assert align_words(digits, audio, RATE, "en") == digits  # "40" is not in CMUdict
+    german = [
+        Segment(
+            0, 0.2, 1.5, " Guten Tag", -0.2, 0.05, words=[Word(0.2, 0.6, " Guten", 0.9), Word(0.6, 1.5, " Tag", 0.9)]
+        )
+    ]
+    assert align_words(german, audio, RATE, "de") == german  # an English model aligns English only
