@@ -21,9 +21,9 @@ from aitk.engine.media import SAMPLE_RATE, decode_audio, is_media_path
 from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
 from aitk.engine.record import Record
 from aitk.engine.watch import signature, watch_folder
+from aitk.transcribe.align import align_words
 from aitk.transcribe.backends import Backend, choose_backend, load_backend
 from aitk.transcribe.config import TranscribeConfig
-from aitk.transcribe.align import align_words
 from aitk.transcribe.guards import clamp_times, clean_segments
 from aitk.transcribe.models import resolve_model
 from aitk.transcribe.result import Transcript
