@@ -15,6 +15,7 @@ is no letter-to-sound model here), or the aligner returns anything but one plaus
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import replace
 from functools import lru_cache
 
@@ -26,6 +27,8 @@ FRAME = 0.01  # seconds per PocketSphinx frame
 PAD = 0.3  # seconds of audio around a segment given to the aligner (Whisper's edges are that far off)
 MAX_SHIFT = 1.0  # an aligned word this far (seconds) from Whisper's is a failed alignment, not a better time
 _TOKEN = re.compile(r"[^a-z']")
+_NOT_WORDS = ("<s>", "</s>", "<sil>", "(NULL)")  # the segmentation's silences and markers
+_LOCK = threading.Lock()  # one decoder per process, and a decoder holds one utterance at a time
 
 
 def available() -> bool:
