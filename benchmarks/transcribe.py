@@ -8,12 +8,18 @@ to exit with its peak resident memory from the kernel, wait4):
 - long-tune / long-report: the evaluation set's English utterances (tests/transcribe/evalset.py,
   several flite and espeak-ng voices) joined into one recording each: even indices / odd indices;
 - short: the same 44 utterances as single clips of 3-10 s, speech touching both ends;
-- multilingual: German, French and Spanish clips (espeak-ng) with the `base` model.
+- multilingual: German, French and Spanish clips (espeak-ng) with the `base` model;
+- conv-tune / conv-report: generated conversations of 2-4 flite and espeak-ng voices taking turns,
+  60-180 s each (tests/transcribe/conversations.py, seeds 200-203 and 300-303): long-form speech
+  with several voices, quick back-and-forths and short replies; the `--diarize` row runs here.
 
 The word error rate is reported on the tuning half (even indices) and the report half (odd
 indices) separately: aitk's decoding rule was chosen on the first, the second shows it holds.
-All tools use the same weights (the openai-whisper CLI reads aitk's converted checkpoint) and
-their own default decoding (beam 5, temperature fallback), except rows that say otherwise.
+All tools use the same weights (the openai-whisper CLI reads aitk's converted checkpoint, the
+whisper-ctranslate2 CLI aitk's CTranslate2 folder) and their own default decoding (beam 5,
+temperature fallback), except rows that say otherwise. whisper-ctranslate2 is optional:
+`.venv/bin/pip install --no-deps -r benchmarks/requirements-transcribe.txt` (its row is left out
+when the command is missing).
 
     .venv/bin/python benchmarks/transcribe.py                       # every set
     .venv/bin/python benchmarks/transcribe.py --sets short,long --json
@@ -123,7 +129,7 @@ for f in files:
 
 def tools(
     model: str, files: list[Path], work: Path, language: str | None, full: bool | str
-) -> dict[str, tuple[list, Path]]:
+) -> dict[str, tuple[list, Path]]:  # full: True (batch sizes), "all" (every variant), "diarize"
     """Each tool's command over all `files`, and the folder where it writes FILE_STEM.txt."""
     from aitk.cli.catalogue import load
     from aitk.transcribe.models import ct2_folder, openai_checkpoint, resolve_model
@@ -154,8 +160,20 @@ def tools(
         + [language or "auto", str(out), *paths],
         out,
     )
+    ct2_cli = shutil.which("whisper-ctranslate2", path=str(bindir))
+    if ct2_cli:
+        out = work / "whisper-ctranslate2"
+        add(
+            "whisper-ctranslate2 CLI (its default: sequential, beam 5)",
+            [ct2_cli, *paths, "--model_directory", str(ct2_folder(resolve_model(model))), *lang]
+            + ["--device", "cpu", "--compute_type", "int8", "--threads", threads]
+            + ["--output_format", "txt", "--output_dir", str(out), "--verbose", "False"],
+            out,
+        )
     variants = [("aitk default (auto)", [])]
-    if full:
+    if full == "diarize":
+        variants += [("aitk --diarize", ["--diarize"])]
+    if full is True or full == "all":
         variants += [
             ("aitk --batch-size 1 (sequential)", ["--batch-size", "1"]),
             ("aitk --batch-size 8 (batched)", ["--batch-size", "8"]),
@@ -195,6 +213,19 @@ def make_sets(work: Path, wanted: set[str], audio: Path | None, text: str) -> di
             "parity": [c.index % 2 for c in clips],
             "language": "en",
         }
+    for name, first in (("conv-tune", 200), ("conv-report", 300)):
+        if name in wanted:
+            from tests.transcribe.conversations import make_conversation
+
+            files, refs = [], []
+            for seed in range(first, first + 4):
+                conv = make_conversation(seed, cache=work / "voices")
+                path = work / "conversations" / f"{name}-{seed}.wav"
+                evalset_write(path, conv.audio)
+                files.append(path)
+                refs.append(conv.text)
+            parity = 0 if name == "conv-tune" else 1
+            sets[name] = {"files": files, "refs": refs, "parity": [parity] * len(files), "language": "en"}
     if "multilingual" in wanted:
         clips = evalset.build(work / "eval", evalset.MULTILINGUAL, prefix="ml")
         sets["multilingual"] = {
@@ -207,11 +238,27 @@ def make_sets(work: Path, wanted: set[str], audio: Path | None, text: str) -> di
     return sets
 
 
+def evalset_write(path: Path, audio) -> None:
+    """16 kHz mono 16-bit WAV of a float32 array."""
+    import wave
+
+    import numpy as np
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--audio", type=Path, help="your own speech file instead of the sets")
     parser.add_argument("--text", type=Path, help="its reference transcript, for the word error rate")
-    parser.add_argument("--sets", default="long,long-tune,long-report,short,multilingual", help="comma list")
+    parser.add_argument(
+        "--sets", default="long,long-tune,long-report,conv-tune,conv-report,short,multilingual", help="comma list"
+    )
     parser.add_argument("--model", default="tiny.en", help="for the English sets (multilingual uses base)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per tool; the fastest is reported")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
@@ -225,7 +272,9 @@ def main() -> None:
         model = spec.get("model") or args.model
         seconds = sum(duration_of(f) for f in spec["files"])
         # aitk's variants: all on one long file, the batch sizes on the short clips, the default elsewhere
-        full = "all" if set_name in ("long", "file") else set_name == "short"
+        full = (
+            "all" if set_name in ("long", "file") else "diarize" if set_name.startswith("conv") else set_name == "short"
+        )
         runs = tools(model, spec["files"], work / "runs" / set_name, spec["language"], full)
         first = len(rows)
         for name, (cmd, out) in runs.items():
