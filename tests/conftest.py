@@ -225,6 +225,39 @@ def speech_dir(tmp_path_factory) -> Path:
     return folder
 
 
+CODE_LM = "qwen2.5-coder-0.5b-instruct"  # docqa's reader and passk's generator (their catalogues)
+
+
+def _seed_dequantized_lm() -> None:
+    """Hard-link the code LM's dequantized folder from the user's cache into the test cache.
+
+    scripts/setup.sh dequantizes the GGUF once into the user's cache (about a minute); without this
+    every test run would do it again in its fresh cache. The test cache still joins and checks the
+    GGUF itself. Where the user's cache has no dequantized folder, the first load builds one."""
+    from aitk.cli.catalogue import load
+    from aitk.engine.lm import TRANSFORMERS_FOLDER
+    from aitk.engine.models import materialise
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "aitk"
+    ready = cache / "models" / CODE_LM / TRANSFORMERS_FOLDER
+    if not ready.is_dir():
+        return
+    target = materialise(load().get(CODE_LM)) / TRANSFORMERS_FOLDER
+    if target.exists():
+        return
+    staging = target.with_name(target.name + ".seeding")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(ready, staging, copy_function=_link_or_copy)
+    staging.rename(target)
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system
+        shutil.copy2(src, dst)
+
+
 @pytest.fixture(scope="session")
 def shared_lm():
     """The causal LM (docqa's default reader, passk's offline generator) loaded once per run.
@@ -236,6 +269,7 @@ def shared_lm():
     """
     from aitk.engine import lm
 
+    _seed_dequantized_lm()
     original, loaded = lm.load_causal_lm, {}
 
     def load_once(name, device, *args, **kwargs):
