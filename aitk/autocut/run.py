@@ -390,9 +390,10 @@ def _sound(media: Path, opts: SilenceOptions) -> list[Span]:
     from aitk.autocut.edges import HOP, level_db
     from aitk.autocut.silence import auto_threshold, sound_spans
 
-    level = level_db(decode_audio(media), SAMPLE_RATE, HOP)
+    audio = decode_audio(media)
+    level = level_db(audio, SAMPLE_RATE, HOP)
     threshold = auto_threshold(level) if opts.threshold_db is None else opts.threshold_db
-    return sound_spans(level, HOP, threshold, opts.min_silence, opts.margin)
+    return sound_spans(level, HOP, threshold, opts.min_silence, opts.margin, len(audio) / SAMPLE_RATE)
 
 
 def _retimed(

@@ -21,14 +21,17 @@ def auto_threshold(level: np.ndarray) -> float:
     return float(max(np.percentile(level, 95) - 40, np.percentile(level, 10) + 10))
 
 
-def sound_spans(level: np.ndarray, hop: float, threshold: float, min_silence: float, margin: float) -> list[Span]:
+def sound_spans(
+    level: np.ndarray, hop: float, threshold: float, min_silence: float, margin: float, duration: float | None = None
+) -> list[Span]:
     """The kept spans of a recording whose (frames,) dBFS envelope is `level`, `hop` seconds a frame.
 
     Pauses of `min_silence` s or more (at or under `threshold`) go, less `margin` s at each side
     that touches sound; at the very start and end the pause goes up to the margin. A recording
-    that is all silence keeps nothing.
+    that is all silence keeps nothing. `duration`: the recording's length, when it ends inside
+    the last frame (default: the frames' length).
     """
-    duration = len(level) * hop
+    duration = max(len(level) * hop, duration or 0.0)
     quiet = np.concatenate([[False], level <= threshold, [False]])
     edges = np.flatnonzero(np.diff(quiet.astype(np.int8)))  # starts and ends of quiet runs, in frames
     cuts = []
