@@ -380,7 +380,7 @@ def _struck(
         holes += removed_ranges(own.words, removed, cue.start, cue.end, fps)
         removed_by_cue[cue.index] = removed
         text = kept_text(cue.text)
-        if split_speaker(text)[1]:
+        if split_speaker(text + " ")[1].strip():  # not every word struck
             out.append((Cue(cue.index, cue.start, cue.end, text), line_no))
     return out, holes, removed_by_cue
 
@@ -489,8 +489,8 @@ def edited_srt(md_path: Path, srt_path: Path | None = None) -> str:
             raise UsageError(
                 f"{md_path} line {line.line_no}: cue {line.index} is not in {srt_path}", hint="fix or remove that line"
             )
-        if cue.is_speech:
-            edited.append(Cue(cue.index, cue.start, cue.end, line.text or cue.text))
+        if cue.is_speech:  # struck words are still in the sound: only their marks go
+            edited.append(Cue(cue.index, cue.start, cue.end, line.text.replace("~~", "") or cue.text))
     return compose_srt(edited, reindex=True)
 
 

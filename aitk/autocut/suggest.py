@@ -110,7 +110,7 @@ def suggest_strikes(line_words: list[str]) -> set[int]:
             after = line_words[i + 1].rstrip().endswith((",", "..."))
             if before or after:
                 struck |= {i, i + 1}
-    for size in (4, 3, 2, 1):
+    for size in (6, 5, 4, 3, 2, 1):
         for i in range(len(flat) - 2 * size + 1):
             first, again = flat[i : i + size], flat[i + size : i + 2 * size]
             if first != again or not all(first) or set(range(i, i + 2 * size)) & struck:

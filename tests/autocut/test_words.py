@@ -89,6 +89,8 @@ def test_marked_line_and_word_level_suggestions():
     assert suggest_strikes("That is very very good.".split()) == set()  # meant
     assert suggest_strikes("Um, uh.".split()) == set()  # all fillers: the whole line is for suggest_drops
     assert suggest_strikes("I I think so.".split()) == {0}
+    restart = "So the main thing is— so the main thing is that we ship.".split()
+    assert suggest_strikes(restart) == {0, 1, 2, 3, 4}  # the abandoned first take
 
 
 def test_word_file_round_trip_and_bad_file(tmp_path):
