@@ -169,10 +169,12 @@ def cut(
         float, typer.Option(min=0.0, help="With --cut-silence: seconds of each pause kept next to the sound.")
     ] = 0.15,
     keep_speaker: Annotated[
-        list[str] | None, typer.Option("--keep-speaker", metavar="NAME", help="Keep only this speaker's sentences (repeatable).")
+        list[str] | None,
+        typer.Option("--keep-speaker", metavar="NAME", help="Keep only this speaker's sentences (repeatable)."),
     ] = None,
     drop_speaker: Annotated[
-        list[str] | None, typer.Option("--drop-speaker", metavar="NAME", help="Leave this speaker's sentences out (repeatable).")
+        list[str] | None,
+        typer.Option("--drop-speaker", metavar="NAME", help="Leave this speaker's sentences out (repeatable)."),
     ] = None,
     force: Force = False,
     json_out: Json = False,
