@@ -173,7 +173,18 @@ def test_strikes_without_word_times_name_the_fix(rec, tmp_path):
     assert result.returncode == 2
     assert "rec.words.json, which is missing" in result.stderr and "aitk autocut transcribe" in result.stderr
     assert not (tmp_path / "rec_cut.wav").exists()
+    # with the word times: --fast cannot cut words, and a cue re-timed in the srt no longer matches them
+    shutil.copy(folder / "rec.words.json", tmp_path / "rec.words.json")
+    fast = run_aitk("autocut", "cut", str(tmp_path / "rec.wav"), str(md), "--fast")
+    assert fast.returncode == 2 and "cannot be cut with --fast" in fast.stderr
+    srt_text = (folder / "rec.srt").read_text()
+    first = next(c for c in parse_srt(srt_text) if c.is_speech)
+    stamp = f"{int(first.start // 60):02d}:{first.start % 60:06.3f}".replace(".", ",")
+    (tmp_path / "rec.srt").write_text(srt_text.replace(f"00:{stamp} -->", "00:00:01,300 -->", 1))
+    moved = run_aitk("autocut", "cut", str(tmp_path / "rec.wav"), str(md))
+    assert moved.returncode == 2 and "re-timed in rec.srt" in moved.stderr, moved.stderr
     # an unstruck md from before word editing still cuts
+    (tmp_path / "rec.words.json").unlink()
     md.write_text(md.read_text().replace("~~", ""))
     assert run_aitk("autocut", "cut", str(tmp_path / "rec.wav"), str(md), "-q").returncode == 0
 
