@@ -212,13 +212,147 @@ def measure(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
+# --- Silence only: `aitk autocut cut --cut-silence` against auto-editor --------------------------------
+# The same recording (its testsrc2 video, stream-copied) with a speech track that has pauses: flite
+# sentences, seeded gaps, half of them short (0.15-0.45 s: they stay) and half long (0.6-3 s: pauses),
+# faint noise (-60 dBFS) in between. Both tools get the same settings: pauses of 0.5 s or more go,
+# 0.15 s of margin kept next to the sound. The expected kept length is the recording less each long gap
+# shortened to its two margins (each sentence's own sound is all kept: its inner pauses are short).
+
+SILENCE_SENTENCES = [
+    "The quarterly numbers look better than we expected.",
+    "Please send the final report to the finance team by Friday.",
+    "We moved the meeting to the second floor this morning.",
+    "Open the window and let some fresh air into the room.",
+    "The server crashed twice during the long weekend.",
+]
+MIN_SILENCE, MARGIN = 0.5, 0.15
+
+
+def make_pauses_media(work: Path, media: Path, seed: int) -> tuple[Path, float]:
+    """MEDIA_pauses.mp4 (MEDIA's video, a speech track with pauses) and its expected kept seconds."""
+    out = media.with_name(f"{media.stem}_pauses.mp4")
+    meta = out.with_suffix(".json")
+    if out.exists() and meta.exists():
+        return out, json.loads(meta.read_text())["expected_s"]
+    rate = 48000
+    clips = []
+    for i, text in enumerate(SILENCE_SENTENCES):
+        wav = work / f"sentence{i}.wav"
+        if not wav.exists():
+            subprocess.run(["flite", "-voice", "slt", "-t", text, "-o", str(wav)], check=True)
+        raw = subprocess.run(
+            ["ffmpeg", "-loglevel", "error", "-i", str(wav), "-f", "f32le", "-ac", "1", "-ar", str(rate), "-"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        clip = np.frombuffer(raw, dtype=np.float32)
+        loud = np.flatnonzero(np.abs(clip) > 0.01 * np.abs(clip).max())
+        clip = clip[loud[0] : loud[-1] + 1]
+        clips.append(0.5 * clip / np.abs(clip).max())
+    rng = random.Random(seed)
+    total = probe(media)["duration"]
+    lead = 1.0  # leading silence: all but the margin goes
+    pieces, t, removed = [np.zeros(int(lead * rate), dtype=np.float32)], lead, lead - MARGIN
+    while True:
+        clip = clips[rng.randrange(len(clips))]
+        gap = 0.0 if len(pieces) == 1 else (rng.uniform(0.15, 0.45) if rng.random() < 0.5 else rng.uniform(0.6, 3.0))
+        gap = round(gap * rate) / rate
+        if t + gap + len(clip) / rate + 1.0 > total:
+            break
+        pieces += [np.zeros(int(round(gap * rate)), dtype=np.float32), clip]
+        t += gap + len(clip) / rate
+        removed += gap - 2 * MARGIN if gap >= MIN_SILENCE else 0.0
+    tail = total - t  # trailing silence (>= 1 s): all but the margin goes
+    pieces.append(np.zeros(int(round(tail * rate)), dtype=np.float32))
+    removed += tail - MARGIN
+    audio = np.concatenate(pieces)
+    audio = (audio + 0.001 * np.random.default_rng(seed).standard_normal(len(audio))).astype(np.float32)
+    pcm = work / "pauses.f32"
+    pcm.write_bytes(audio.tobytes())
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-y", "-i", str(media), "-f", "f32le", "-ar", str(rate), "-ac", "1",
+         "-i", str(pcm), "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "128k",
+         "-shortest", str(out)],
+        check=True,
+    )  # fmt: skip
+    pcm.unlink()
+    expected = probe(out)["duration"] - removed
+    meta.write_text(json.dumps({"expected_s": expected}))
+    return out, expected
+
+
+def silence_rows(work: Path, media: Path, seed: int, auto_editor: str | None) -> tuple[dict, list[dict]]:
+    """Wall time and kept duration of aitk --cut-silence and auto-editor on the pauses recording."""
+    src, expected = make_pauses_media(work, media, seed)
+    aitk = str(Path(sys.executable).parent / "aitk")
+    runs = [
+        (
+            "aitk autocut cut --cut-silence",
+            [aitk, "autocut", "cut", str(src), "--cut-silence", "auto", "--min-silence", str(MIN_SILENCE),
+             "--margin", str(MARGIN), "--force"],
+            src.with_name(f"{src.stem}_cut.mp4"),
+        ),
+    ]  # fmt: skip
+    if auto_editor:
+        out = work / "out-auto-editor.mp4"
+        runs.append(
+            (
+                "auto-editor",
+                [auto_editor, str(src), "--edit", "audio", "--margin", f"{MARGIN}sec", "--min-cut",
+                 f"{MIN_SILENCE}sec", "--no-open", "-o", str(out)],
+                out,
+            )
+        )  # fmt: skip
+    rows = []
+    for name, cmd, out in runs:
+        out.unlink(missing_ok=True)
+        wall, peak = measure(cmd)
+        got = probe(out)
+        rows.append(
+            {
+                "tool": name,
+                "wall_s": round(wall, 2),
+                "peak_rss_mb": round(peak),
+                "output_mb": round(out.stat().st_size / 1e6, 1),
+                "kept_s": round(got["duration"], 2),
+                "kept_error_s": round(got["duration"] - expected, 2) + 0.0,
+                "av_drift_ms": round((got["audio_s"] - got["video_s"]) * 1000),
+            }
+        )
+    head = {"source_s": round(probe(src)["duration"], 1), "expected_kept_s": round(expected, 2), "work": str(work)}
+    return head, rows
+
+
+def print_silence(head: dict, rows: list[dict]) -> None:
+    print(
+        f"\nsilence only: {head['source_s']:.0f} s with pauses, expected kept {head['expected_kept_s']:.2f} s "
+        f"(pauses >= {MIN_SILENCE} s less {MARGIN} s margins)"
+    )
+    print(f"{'tool':<32}{'wall s':>8}{'peak MB':>9}{'out MB':>8}{'kept s':>9}{'error s':>9}{'A/V ms':>8}")
+    for r in rows:
+        print(
+            f"{r['tool']:<32}{r['wall_s']:>8.2f}{r['peak_rss_mb']:>9}{r['output_mb']:>8.1f}{r['kept_s']:>9.2f}"
+            f"{r['kept_error_s']:>9.2f}{r['av_drift_ms']:>8}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, help="folder for the media and outputs, reused (default: a temp dir)")
     parser.add_argument("--minutes", type=float, default=10, help="length of the recording")
     parser.add_argument("--spans", type=int, default=20, help="number of subtitle cues to keep")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--only", default="moviepy,aitk,aitk-fast", help="comma list of runs: moviepy, aitk, aitk-fast")
+    parser.add_argument(
+        "--only",
+        default="moviepy,aitk,aitk-fast,silence",
+        help="comma list of runs: moviepy, aitk, aitk-fast, silence (aitk --cut-silence against auto-editor)",
+    )
+    parser.add_argument(
+        "--auto-editor",
+        default=shutil.which("auto-editor"),
+        help="the auto-editor program for the silence case (default: the one on PATH; none: aitk alone)",
+    )
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args()
 
@@ -249,10 +383,12 @@ def main() -> None:
             None,
         ),
     }
+    chosen = [k.strip() for k in args.only.split(",") if k.strip()]
+    silence = silence_rows(work, media, args.seed, args.auto_editor) if "silence" in chosen else None
     rows = []
-    for key in args.only.split(","):
-        name, cmd, env = runs[key.strip()]
-        out = work / f"out-{key.strip()}.mp4"
+    for key in (k for k in chosen if k != "silence"):
+        name, cmd, env = runs[key]
+        out = work / f"out-{key}.mp4"
         out.unlink(missing_ok=True)
         cut.unlink(missing_ok=True)
         wall, peak = measure(cmd, env)
@@ -285,7 +421,8 @@ def main() -> None:
         "work": str(work),
     }
     if args.json:
-        print(json.dumps({**head, "rows": rows}, indent=2))
+        extra = {"silence": {**silence[0], "rows": silence[1]}} if silence else {}
+        print(json.dumps({**head, "rows": rows, **extra}, indent=2))
         return
     print(
         f"{head['media_s']:.0f} s 1080p{FPS} H.264/AAC, {len(spans)} cues = {expected:.2f} s "
@@ -304,6 +441,8 @@ def main() -> None:
     print(
         "goals: accurate mode >= 5x faster than moviepy; --fast >= 50x (frame error is expected there: keyframe snap)"
     )
+    if silence:
+        print_silence(*silence)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from aitk.engine.errors import UsageError
 
-EXPORTS = ("edl", "fcpxml")  # edit lists `--export` can write beside a cut
+EXPORTS = ("edl", "fcpxml", "otio")  # edit lists `--export` can write beside a cut
 X264_PRESETS = (
     "ultrafast",
     "superfast",
@@ -49,6 +49,36 @@ class EncodeOptions:
 
 
 @dataclass(frozen=True)
+class SilenceOptions:
+    """`--cut-silence [DB|auto] --min-silence S --margin S`: remove pauses by loudness."""
+
+    threshold_db: float | None = None  # dBFS at or under which a 10 ms frame is silent; None: set by the recording
+    min_silence: float = 0.5  # quiet stretches at least this long (s) are pauses and go
+    margin: float = 0.15  # seconds of each pause kept next to the sound on either side
+
+    def __post_init__(self) -> None:
+        if self.threshold_db is not None and not self.threshold_db < 0:
+            raise UsageError(
+                f"--cut-silence {self.threshold_db:g}: a level in dBFS is below 0", hint="e.g. -40, or auto"
+            )
+        if not self.min_silence > 0:
+            raise UsageError(f"--min-silence {self.min_silence:g}: must be more than 0 seconds", hint="e.g. 0.5")
+        if self.margin < 0:
+            raise UsageError(f"--margin {self.margin:g}: must be 0 seconds or more", hint="e.g. 0.15")
+
+
+def parse_silence_level(value: str) -> float | None:
+    """`--cut-silence` VALUE: "auto" -> None; "-40", "-40dB" -> -40.0; UsageError otherwise."""
+    text = value.strip().lower()
+    if text == "auto":
+        return None
+    try:
+        return float(text[:-2] if text.endswith("db") else text)
+    except ValueError:
+        raise UsageError(f"--cut-silence {value}: not a level", hint="give auto, or dBFS such as -40") from None
+
+
+@dataclass(frozen=True)
 class CutConfig:
     """How `aitk autocut cut`, `merge` and `watch` cut and write."""
 
@@ -57,7 +87,20 @@ class CutConfig:
     encode: EncodeOptions = field(default_factory=EncodeOptions)  # how the cut is encoded
     export: tuple[str, ...] = ()  # "edl", "fcpxml": edit lists beside the cut
     force: bool = False  # overwrite existing outputs
+    silence: SilenceOptions | None = None  # --cut-silence: also remove pauses (None: keep them)
+    keep_speakers: tuple[str, ...] = ()  # --keep-speaker: keep only these speakers' sentences
+    drop_speakers: tuple[str, ...] = ()  # --drop-speaker: leave these speakers' sentences out
+    fade: float = 0.005  # seconds of audio fade-out and fade-in at each join (no clicks); 0: hard cuts
 
     def __post_init__(self) -> None:
         if any(kind not in EXPORTS for kind in self.export):
-            raise UsageError(f"unknown --export {','.join(self.export)}", hint="use edl, fcpxml or edl,fcpxml")
+            raise UsageError(
+                f"unknown --export {','.join(self.export)}", hint="use edl, fcpxml, otio or a list: edl,fcpxml,otio"
+            )
+        both = set(self.keep_speakers) & set(self.drop_speakers)
+        if both:
+            raise UsageError(
+                f"--keep-speaker and --drop-speaker both name {sorted(both)[0]}", hint="give each speaker once"
+            )
+        if not 0 <= self.fade <= 0.05:
+            raise UsageError(f"fade {self.fade}: must be 0 to 0.05 seconds")

@@ -41,10 +41,28 @@ def cut_output_path(media: Path, info: MediaInfo) -> Path:
     return media.with_name(f"{media.stem}_cut{suffix}")
 
 
-def accurate_command(src: Path, dst: Path, spans: list[Span], info: MediaInfo, opts: EncodeOptions) -> list[str]:
+def join_fades(spans: list[Span], fade: float) -> list[str]:
+    """Per span, the audio filters (",afade=...") that fade its sound out and in over `fade` s at
+    each join, so a cut inside running sound never clicks; the first start and last end stay."""
+    out = []
+    for i, span in enumerate(spans):
+        chain = ""
+        if fade > 0 and span.duration > 2 * fade:
+            if i > 0:
+                chain += f",afade=t=in:st=0:d={fade:.6f}"
+            if i < len(spans) - 1:
+                chain += f",afade=t=out:st={span.duration - fade:.6f}:d={fade:.6f}"
+        out.append(chain)
+    return out
+
+
+def accurate_command(
+    src: Path, dst: Path, spans: list[Span], info: MediaInfo, opts: EncodeOptions, fade: float = 0.0
+) -> list[str]:
     half = 0.5 / info.fps if info.has_video and info.fps > 0 else 0.0
     cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     parts = []
+    fades = join_fades(spans, fade)
     for i, span in enumerate(spans):
         # Seek half a frame early so rounding can never drop the span's first frame.
         pre = min(half, span.start)
@@ -54,7 +72,8 @@ def accurate_command(src: Path, dst: Path, spans: list[Span], info: MediaInfo, o
             frames = round(span.duration * info.fps)
             chain += f"[{i}:v:0]trim=end_frame={frames},setpts=PTS-STARTPTS[v{i}];"
         if info.has_audio:
-            chain += f"[{i}:a:0]atrim=start={pre:.6f}:duration={span.duration:.6f},asetpts=PTS-STARTPTS[a{i}];"
+            trim = f"atrim=start={pre:.6f}:duration={span.duration:.6f}"
+            chain += f"[{i}:a:0]{trim},asetpts=PTS-STARTPTS{fades[i]}[a{i}];"
         parts.append(chain)
     labels = "".join(
         (f"[v{i}]" if info.has_video else "") + (f"[a{i}]" if info.has_audio else "") for i in range(len(spans))
@@ -156,8 +175,10 @@ def cut_media(
     info: MediaInfo,
     opts: EncodeOptions,
     on_progress: Callable[[float], None] = lambda seconds: None,
+    fade: float = 0.0,
 ) -> Path:
-    """Write the cut to `dst` atomically (a hidden temp file, then a rename)."""
+    """Write the cut to `dst` atomically (a hidden temp file, then a rename). `fade`: seconds of
+    audio fade at each join (accurate mode only; a stream copy cannot change the sound)."""
     if not spans:
         raise UsageError("nothing to keep", hint="tick at least one sentence")
     require_ffmpeg()
@@ -168,7 +189,7 @@ def cut_media(
                 listing.write_text(concat_listing(src, spans))
                 cmd = fast_command(src, tmp, listing)
             else:
-                cmd = accurate_command(src, tmp, spans, info, opts)
+                cmd = accurate_command(src, tmp, spans, info, opts, fade)
             _run_ffmpeg(cmd, src, on_progress, "cut it")
     finally:
         with contextlib.suppress(OSError):

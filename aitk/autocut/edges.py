@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from aitk.autocut.silence import auto_threshold
+
 HOP = 0.01  # seconds per loudness frame
 GAP = 0.06  # a quieter stretch this short is inside a word (a stop consonant), not a pause
 
@@ -21,14 +23,18 @@ def loud_frames(audio: np.ndarray, rate: int) -> np.ndarray:
     The threshold is 40 dB under the loud frames (95th percentile) or 10 dB over the noise floor
     (10th percentile), whichever is higher: quiet fricatives count, room noise does not.
     """
-    hop = max(1, int(rate * HOP))
-    frames = len(audio) // hop
-    if frames == 0:
+    level = level_db(audio, rate)
+    if len(level) == 0:
         return np.zeros(0, dtype=bool)
-    power = (audio[: frames * hop].astype(np.float64).reshape(frames, hop) ** 2).mean(axis=1)
-    level = 10 * np.log10(power + 1e-12)  # dBFS per frame
-    threshold = max(np.percentile(level, 95) - 40, np.percentile(level, 10) + 10)
-    return level > threshold
+    return level > auto_threshold(level)
+
+
+def level_db(audio: np.ndarray, rate: int, hop: float = HOP) -> np.ndarray:
+    """(frames,) the mean power of each `hop`-second frame of `audio`, in dBFS (the loudness envelope)."""
+    step = max(1, int(rate * hop))
+    frames = len(audio) // step
+    power = (audio[: frames * step].astype(np.float64).reshape(frames, step) ** 2).mean(axis=1)
+    return 10 * np.log10(power + 1e-12)
 
 
 def snap_to_sound(

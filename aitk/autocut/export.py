@@ -171,3 +171,50 @@ def export_fcpxml(
     ET.indent(root, space="    ")
     body = ET.tostring(root, encoding="unicode")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n\n{body}\n'
+
+
+def export_otio(
+    spans: list[Span],
+    media_path: Path,
+    fps: float,
+    duration: float,
+    title: str,
+    has_video: bool = True,
+    has_audio: bool = True,
+) -> str:
+    """OpenTimelineIO (.otio JSON): a timeline with one clip per span on a video track and on an
+    audio track, each referring to the source file; frame-snapped like the EDL and FCPXML."""
+    try:
+        import opentimelineio as otio
+    except ImportError as exc:
+        raise UsageError(
+            "--export otio needs the opentimelineio package", hint="pip install opentimelineio==0.18.1"
+        ) from exc
+    if not (has_video or has_audio):
+        raise UsageError("an OTIO clip needs video or audio: has_video and has_audio are both false")
+    rate = frame_rate(fps)
+    total = to_frames(duration, rate)
+    frame_spans = _frame_spans(spans, rate, limit=total if total > 0 else None)
+    total = max(total, frame_spans[-1][1])
+    path = Path(os.path.abspath(os.path.expanduser(media_path)))
+    per_second = float(rate)
+
+    def span_range(start: int, length: int):
+        return otio.opentime.TimeRange(
+            otio.opentime.RationalTime(start, per_second), otio.opentime.RationalTime(length, per_second)
+        )
+
+    timeline = otio.schema.Timeline(name=title)
+    timeline.global_start_time = otio.opentime.RationalTime(0, per_second)
+    kinds = ([otio.schema.TrackKind.Video] if has_video else []) + ([otio.schema.TrackKind.Audio] if has_audio else [])
+    for kind in kinds:
+        track = otio.schema.Track(name=kind, kind=kind)
+        for number, (start, end) in enumerate(frame_spans, start=1):
+            reference = otio.schema.ExternalReference(target_url=path.as_uri(), available_range=span_range(0, total))
+            track.append(
+                otio.schema.Clip(
+                    name=f"{path.stem} {number}", media_reference=reference, source_range=span_range(start, end - start)
+                )
+            )
+        timeline.tracks.append(track)
+    return otio.adapters.write_to_string(timeline, "otio_json")

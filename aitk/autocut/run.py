@@ -6,16 +6,19 @@ may have edited (X.srt, X.md and the _cut outputs) are never overwritten without
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from glob import escape as glob_escape
 from pathlib import Path
 
 from aitk.autocut.config import CutConfig
-from aitk.autocut.cues import NO_SPEECH, Cue, EditFileError, compose_srt, parse_srt
+from aitk.autocut.cues import NO_SPEECH, Cue, EditFileError, Span, compose_srt, parse_srt
 from aitk.autocut.cutter import cut_media, cut_output_path, keyframe_times, snap_to_keyframes
 from aitk.autocut.edges import snap_to_sound
 from aitk.autocut.markdown import parse_md, render_md
-from aitk.autocut.spans import retime, snap_to_frames, spans_for, total
+from aitk.autocut.plan import by_speaker, retimed, sound_of, take_struck_words
+from aitk.autocut.silence import intersect, subtract
+from aitk.autocut.spans import snap_to_frames, spans_for, total
+from aitk.autocut.words import CueWords, TimedWord, dump_words, load_words, marked_line, split_speaker, words_path
 from aitk.engine.errors import MediaError, OutputError, UsageError
 from aitk.engine.fileio import atomic_write_text, check_writable
 from aitk.engine.media import SAMPLE_RATE, decode_audio, probe
@@ -32,6 +35,7 @@ class CutResult:
     kept_seconds: float
     source_seconds: float
     spans: int
+    ranges: list[Span] = field(default_factory=list)  # the kept spans of the source, in order
 
 
 def read_edit_file(path: Path, kind: str) -> str:
@@ -83,27 +87,48 @@ def cues_with_gaps(segments: list[tuple[float, float, str]], duration: float) ->
     return cues
 
 
-def write_editing_files(media: Path, cues: list[Cue], force: bool, suggest: bool = False) -> list[Path]:
-    """X.srt and X.md beside the media."""
+def write_editing_files(
+    media: Path,
+    cues: list[Cue],
+    force: bool,
+    suggest: bool = False,
+    words: dict[int, CueWords] | None = None,
+) -> list[Path]:
+    """X.srt and X.md beside the media, and X.words.json when `words` (cue index -> its words) is
+    given. With `suggest`, filler words and restarts inside a kept line are struck (word level),
+    and whole filler lines, abandoned sentences and long silences are left unticked."""
     srt_path, md_path = editing_paths(media)
     refuse_overwrite([srt_path, md_path], force)
     ticked: set[int] = set()
     notes: dict[int, str] = {}
+    shown = cues
     if suggest:
-        from aitk.autocut.suggest import suggest_drops
+        from aitk.autocut.suggest import suggest_drops, suggest_strikes
 
-        notes = suggest_drops(cues)
+        notes = suggest_drops([replace(c, text=split_speaker(c.text)[1]) for c in cues])
         ticked = {c.index for c in cues if c.is_speech and c.index not in notes}
+        shown = []
+        for cue in cues:
+            own = (words or {}).get(cue.index)
+            strikes = suggest_strikes([w.text for w in own.words]) if own and cue.index in ticked else set()
+            if strikes and own is not None:
+                speaker = split_speaker(cue.text)[0]
+                line = marked_line(own.words, strikes)
+                cue = replace(cue, text=line if speaker is None else f"[{speaker}] {line}")
+            shown.append(cue)
+    if words is not None:
+        atomic_write_text(words_path(srt_path), dump_words(media.name, words))
     atomic_write_text(srt_path, compose_srt(cues))
-    atomic_write_text(md_path, render_md(media.name, srt_path.name, cues, ticked, notes))
-    return [srt_path, md_path]
+    atomic_write_text(md_path, render_md(media.name, srt_path.name, shown, ticked, notes))
+    return [srt_path, md_path] + ([words_path(srt_path)] if words is not None else [])
 
 
 def transcribe_for_editing(
     media: Path, transcriber, force: bool = False, suggest: bool = False, reporter: Reporter = null_reporter
 ) -> list[Path]:
-    """Transcribe `media` into X.srt and X.md. Without force an existing one is an OutputError:
-    callers skip media whose srt and md both exist (`is_transcribed`) before calling this."""
+    """Transcribe `media` into X.srt, X.md and X.words.json (the word times). Without force an
+    existing srt or md is an OutputError: callers skip media whose srt and md both exist
+    (`is_transcribed`) before calling this."""
     srt_path, md_path = editing_paths(media)
     if not force and srt_path.exists() != md_path.exists():  # one without the other: never guess
         there, missing = (srt_path, md_path) if srt_path.exists() else (md_path, srt_path)
@@ -119,15 +144,33 @@ def transcribe_for_editing(
     duration = len(audio) / SAMPLE_RATE
     reporter(TaskStarted(str(media), f"transcribe {media.name}", total=duration))
     transcript = transcriber.transcribe_audio(audio, lambda t: reporter(TaskAdvanced(str(media), min(t, duration))))
+    segments = [s for s in transcript.segments if s.text.strip()]
     # Whisper's word times often start a sentence late: widen each to its sound so cuts keep it whole.
-    segments = snap_to_sound([(s.start, s.end, s.text) for s in transcript.segments], audio, SAMPLE_RATE)
-    return write_editing_files(media, cues_with_gaps(segments, transcript.duration), force=True, suggest=suggest)
+    said = [(s.start, s.end, s.text if s.speaker is None else f"[{s.speaker}] {s.text.strip()}") for s in segments]
+    cues = cues_with_gaps(snap_to_sound(said, audio, SAMPLE_RATE), transcript.duration)
+    speech = [c for c in cues if c.text != NO_SPEECH]  # one per segment, in order
+    words = {
+        cue.index: CueWords(
+            cue.start,
+            cue.end,
+            tuple(TimedWord(w.start, w.end, w.word.strip()) for w in (seg.words or ()) if w.word.strip()),
+            seg.speaker,
+        )
+        for cue, seg in zip(speech, segments)
+    }
+    return write_editing_files(media, cues, force=True, suggest=suggest, words=words)
 
 
 def kept_cues(cues: list[Cue], md_text: str | None, md_name: str, srt_name: str) -> list[Cue]:
     """The cues to keep: ticked in the md (with the md's corrected text), or all cues of the srt."""
+    return [cue for cue, _ in kept_lines(cues, md_text, md_name, srt_name)]
+
+
+def kept_lines(cues: list[Cue], md_text: str | None, md_name: str, srt_name: str) -> list[tuple[Cue, int]]:
+    """(cue, md line number) to keep: ticked in the md (with the md's text, ~~strikes~~ and all),
+    or every cue of the srt (line 0)."""
     if md_text is None:
-        return cues
+        return [(cue, 0) for cue in cues]
     doc = parse_md(md_text, md_name)
     by_index = {c.index: c for c in cues}
     kept = []
@@ -138,7 +181,7 @@ def kept_cues(cues: list[Cue], md_text: str | None, md_name: str, srt_name: str)
                 f"{md_name} line {line.line_no}: cue {line.index} is not in {srt_name}", hint="fix or remove that line"
             )
         text = line.text if line.text and cue.is_speech else cue.text
-        kept.append(Cue(cue.index, cue.start, cue.end, text))
+        kept.append((Cue(cue.index, cue.start, cue.end, text), line.line_no))
     if not kept:
         raise UsageError(f"nothing is ticked in {md_name}", hint="tick the sentences to keep: '- [x]'")
     return kept
@@ -168,50 +211,78 @@ def cut(
     config: CutConfig = CutConfig(),
     reporter: Reporter = null_reporter,
 ) -> CutResult:
-    """Cut `media` to the kept cues; write X_cut.<ext>, X_cut.srt and X_cut.md (and exports)."""
+    """Cut `media` to the kept cues (less struck words, other speakers and pauses as `config` asks);
+    write X_cut.<ext>, X_cut.srt, X_cut.md, X_cut.words.json (when there are word times) and exports.
+    With `config.silence` and neither an md nor an srt, the cut is the whole recording less its pauses."""
     info = probe(media)
     if not info.has_audio and not info.has_video:
         raise MediaError("has no audio or video stream", path=media)
     srt_path = srt_path or media.with_suffix(".srt")
-    if not srt_path.exists():
-        raise UsageError(f"{srt_path}: no such subtitle file", hint=f"run 'aitk autocut transcribe {media}' first")
-    cues = read_srt(srt_path)
-    if not cues:
-        raise EditFileError(
-            "has no cues", path=srt_path, hint=f"restore it, or run 'aitk autocut transcribe {media} --force'"
-        )
-    md_text = read_edit_file(md_path, "Markdown") if md_path else None
-    if md_path is None:
-        _note_unused_md(media, srt_path, reporter)
-    kept = kept_cues(cues, md_text, str(md_path), str(srt_path))
-    beyond = next((c for c in kept if c.start >= info.duration), None)
-    if beyond is not None:
-        raise EditFileError(
-            f"cue {beyond.index} starts at {beyond.start:.1f} s, after the end of {media.name} ({info.duration:.1f} s)",
-            path=srt_path,
-            hint="is it the srt of another recording? fix or delete that cue",
-        )
-    spans = snap_to_frames(
-        spans_for(kept, info.duration, config.padding, config.merge_gap), info.fps if info.has_video else 0
-    )
+    silence_only = config.silence is not None and md_path is None and not srt_path.exists()
+    kept: list[tuple[Cue, int]] = []
+    words: dict[int, CueWords] | None = None
+    if silence_only:
+        spans = [Span(0.0, info.duration)]
+    else:
+        if not srt_path.exists():
+            raise UsageError(
+                f"{srt_path}: no such subtitle file",
+                hint=f"run 'aitk autocut transcribe {media}' first, or cut pauses only with --cut-silence",
+            )
+        cues = read_srt(srt_path)
+        if not cues:
+            raise EditFileError(
+                "has no cues", path=srt_path, hint=f"restore it, or run 'aitk autocut transcribe {media} --force'"
+            )
+        md_text = read_edit_file(md_path, "Markdown") if md_path else None
+        if md_path is None:
+            _note_unused_md(media, srt_path, reporter)
+        kept = kept_lines(cues, md_text, str(md_path), str(srt_path))
+        beyond = next((c for c, _ in kept if c.start >= info.duration), None)
+        if beyond is not None:
+            raise EditFileError(
+                f"cue {beyond.index} starts at {beyond.start:.1f} s, after the end of {media.name} "
+                f"({info.duration:.1f} s)",
+                path=srt_path,
+                hint="is it the srt of another recording? fix or delete that cue",
+            )
+        words = load_words(words_path(srt_path))
+        kept = by_speaker(kept, {c.index: c for c in cues}, words, config, srt_path, media)
+        spans = spans_for([c for c, _ in kept], info.duration, config.padding, config.merge_gap)
+    fps = info.fps if info.has_video else 0.0
+    kept, holes, removed = take_struck_words(kept, words, fps, config, media, md_path, srt_path)
+    spans = subtract(spans, holes)
+    if config.silence is not None:
+        spans = intersect(spans, sound_of(media, config.silence))
+    spans = [s for s in snap_to_frames(spans, fps) if s.duration >= 0.01]
+    if not spans:
+        raise UsageError("nothing left to keep", hint="tick more sentences, strike fewer words, or lower --cut-silence")
     if config.encode.fast and info.has_video:
         spans = snap_to_keyframes(spans, keyframe_times(media))  # the cut and its subtitles agree
     out_media = cut_output_path(media, info)
     out_srt, out_md = out_media.with_suffix(".srt"), out_media.with_suffix(".md")
+    out_words = words_path(out_srt)
     exports = [out_media.with_suffix("." + kind) for kind in config.export]
-    refuse_overwrite([out_media, out_srt, out_md, *exports], config.force)
+    subtitled = not silence_only
+    planned = [out_media, *([out_srt, out_md] if subtitled else []), *exports]
+    refuse_overwrite(planned + ([out_words] if subtitled and words is not None else []), config.force)
     check_writable(out_media.parent)  # before ffmpeg, whose message would name only its temp file
 
     task = str(media)
     reporter(TaskStarted(task, f"cut {media.name}", total=total(spans)))
-    cut_media(media, out_media, spans, info, config.encode, lambda t: reporter(TaskAdvanced(task, t)))
-    new_cues = retime([c for c in kept if c.is_speech], spans)
-    atomic_write_text(out_srt, compose_srt(new_cues))
-    atomic_write_text(out_md, render_md(out_media.name, out_srt.name, new_cues, {c.index for c in new_cues}))
+    cut_media(media, out_media, spans, info, config.encode, lambda t: reporter(TaskAdvanced(task, t)), fade=config.fade)
+    outputs = [out_media]
+    if subtitled:
+        new_cues, new_words = retimed([c for c, _ in kept if c.is_speech], words, removed, spans)
+        atomic_write_text(out_srt, compose_srt(new_cues))
+        atomic_write_text(out_md, render_md(out_media.name, out_srt.name, new_cues, {c.index for c in new_cues}))
+        outputs += [out_srt, out_md]
+        if words is not None:
+            outputs.append(atomic_write_text(out_words, dump_words(out_media.name, new_words)))
     for kind, path in zip(config.export, exports):
         atomic_write_text(path, export_text(kind, spans, media, info, out_media.stem))
     reporter(TaskFinished(task))
-    return CutResult(media, [out_media, out_srt, out_md, *exports], total(spans), info.duration, len(spans))
+    return CutResult(media, outputs + exports, total(spans), info.duration, len(spans), spans)
 
 
 def export_text(kind: str, spans, media: Path, info, title: str) -> str:
@@ -233,7 +304,13 @@ def export_text(kind: str, spans, media: Path, info, title: str) -> str:
             has_audio=info.has_audio,
             sample_rate=info.sample_rate or 48000,
         )
-    raise UsageError(f"unknown --export {kind}", hint="use edl or fcpxml")
+    if kind == "otio":
+        from aitk.autocut.export import export_otio
+
+        return export_otio(
+            spans, media.resolve(), fps, info.duration, title, has_video=info.has_video, has_audio=info.has_audio
+        )
+    raise UsageError(f"unknown --export {kind}", hint="use edl, fcpxml or otio")
 
 
 def _media_beside(srt_path: Path) -> Path:
@@ -278,8 +355,8 @@ def edited_srt(md_path: Path, srt_path: Path | None = None) -> str:
             raise UsageError(
                 f"{md_path} line {line.line_no}: cue {line.index} is not in {srt_path}", hint="fix or remove that line"
             )
-        if cue.is_speech:
-            edited.append(Cue(cue.index, cue.start, cue.end, line.text or cue.text))
+        if cue.is_speech:  # struck words are still in the sound: only their marks go
+            edited.append(Cue(cue.index, cue.start, cue.end, line.text.replace("~~", "") or cue.text))
     return compose_srt(edited, reindex=True)
 
 

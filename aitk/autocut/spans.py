@@ -32,21 +32,23 @@ def snap_to_frames(spans: list[Span], fps: float) -> list[Span]:
 
 
 def retime(cues: list[Cue], spans: list[Span]) -> list[Cue]:
-    """Each cue moved onto the cut's timeline (clipped to its span), renumbered from 1."""
+    """Each cue moved onto the cut's timeline, renumbered from 1: from where its first kept part
+    lands to where its last one ends (a cue cut in two by a removed word or pause spans the join).
+    Cues with nothing kept are left out."""
     out: list[Cue] = []
-    offset = 0.0
-    offsets = []
+    offsets, offset = [], 0.0
     for span in spans:
         offsets.append(offset)
         offset += span.duration
     for cue in sorted(cues, key=lambda c: c.start):
-        middle = (cue.start + cue.end) / 2
-        for span, base in zip(spans, offsets):
-            if span.start <= middle <= span.end:
-                start = base + max(cue.start, span.start) - span.start
-                end = base + min(cue.end, span.end) - span.start
-                out.append(Cue(len(out) + 1, round(start, 3), round(end, 3), cue.text))
-                break
+        pieces = [
+            (base + max(cue.start, span.start) - span.start, base + min(cue.end, span.end) - span.start)
+            for span, base in zip(spans, offsets)
+            if min(cue.end, span.end) > max(cue.start, span.start)
+            or (cue.end == cue.start and span.start <= cue.start < span.end)
+        ]
+        if pieces:
+            out.append(Cue(len(out) + 1, round(pieces[0][0], 3), round(pieces[-1][1], 3), cue.text))
     return out
 
 

@@ -87,3 +87,34 @@ def suggest_drops(cues: list[Cue], long_silence: float = 2.0) -> dict[int, str]:
         if is_restart(first, second):
             drops[first.index] = "restart"
     return drops
+
+
+# A single repeated word is a stumble only for these ("I I think", "the the"); "very very" or
+# "that that" can be meant, so they stay.
+_STUMBLE_WORDS = frozenset({"i", "a", "an", "the", "we", "you", "it", "to", "and", "so", "he", "she", "they", "is"})
+
+
+def suggest_strikes(line_words: list[str]) -> set[int]:
+    """Indices of the words of a kept line to strike: filler sounds ("um", "uh"), "you know" set
+    off by a comma ("um, you know, it works"), and the first take of a word or phrase said twice
+    in a row ("we should we should go", "I I think"). `line_words` are Whisper's words, with
+    their punctuation; a line that is all fillers is left to `suggest_drops`."""
+    toks = [words(w) for w in line_words]
+    flat = [t[0] if len(t) == 1 else " ".join(t) for t in toks]
+    if not flat or is_filler([t for t in flat if t]):
+        return set()
+    struck = {i for i, t in enumerate(flat) if t in FILLERS}
+    for i in range(len(flat) - 1):
+        if (flat[i], flat[i + 1]) == ("you", "know"):
+            before = i > 0 and (line_words[i - 1].rstrip().endswith(",") or flat[i - 1] in FILLERS)
+            after = line_words[i + 1].rstrip().endswith((",", "..."))
+            if before or after:
+                struck |= {i, i + 1}
+    for size in (6, 5, 4, 3, 2, 1):
+        for i in range(len(flat) - 2 * size + 1):
+            first, again = flat[i : i + size], flat[i + size : i + 2 * size]
+            if first != again or not all(first) or set(range(i, i + 2 * size)) & struck:
+                continue
+            if size > 1 or first[0] in _STUMBLE_WORDS:
+                struck |= set(range(i, i + size))
+    return struck if len(struck) < len(flat) else set()

@@ -35,11 +35,23 @@ Device = options.Device
 Language = Annotated[str | None, typer.Option("--language", "-l", help="Spoken language; default: detect.")]
 
 
-def _transcriber(model: str, device: str, language: str | None):
+Diarize = Annotated[
+    bool, typer.Option("--diarize", help="Label each sentence with its speaker ([SPEAKER_1] ...), offline.")
+]
+Speakers = Annotated[
+    int | None, typer.Option("--speakers", min=1, help="With --diarize: the number of speakers, when known.")
+]
+
+
+def _transcriber(model: str, device: str, language: str | None, diarize: bool = False, speakers: int | None = None):
     from aitk.transcribe.config import TranscribeConfig
     from aitk.transcribe.run import Transcriber
 
-    return Transcriber(TranscribeConfig(model=model, device=device, language=language, word_timestamps=False))
+    # Word times always: X.words.json lets the md strike single words (~~um~~).
+    config = TranscribeConfig(
+        model=model, device=device, language=language, word_timestamps=True, diarize=diarize, speakers=speakers
+    )
+    return Transcriber(config)
 
 
 @app.command("transcribe")
@@ -52,18 +64,25 @@ def transcribe(
     suggest: Annotated[
         bool,
         typer.Option(
-            "--suggest", help="Pre-tick every sentence except likely drops (fillers, restarts, long silences)."
+            "--suggest",
+            help=(
+                "Pre-tick every sentence except likely drops (filler lines, restarts, long silences); strike filler "
+                "words and restarts inside kept lines."
+            ),
         ),
     ] = False,
+    diarize: Diarize = False,
+    speakers: Speakers = None,
     force: Force = False,
     json_out: Json = False,
     quiet: Quiet = False,
 ) -> None:
-    """Write X.srt and X.md (one checkbox per sentence) beside each recording; skip those that have both."""
+    """Write X.srt, X.md (one checkbox per sentence) and X.words.json (word times) beside each recording;
+    skip those that have both srt and md."""
     from aitk.autocut.run import editing_paths, is_transcribed, transcribe_for_editing
     from aitk.engine.errors import MediaError, OutputError
 
-    transcriber = _transcriber(model, device, language)
+    transcriber = _transcriber(model, device, language, diarize, speakers)
     tally = Tally()
     with ProgressRenderer(quiet=quiet) as reporter:
         for path in media:
@@ -132,20 +151,55 @@ def cut(
     fast: Annotated[
         bool, typer.Option("--fast", help="Copy streams without re-encoding: much faster, but cuts snap to keyframes.")
     ] = False,
-    export: Annotated[str | None, typer.Option(help="Also write the edit list: edl, fcpxml, or edl,fcpxml.")] = None,
+    export: Annotated[
+        str | None, typer.Option(help="Also write the edit list: edl, fcpxml, otio, or a list (edl,fcpxml,otio).")
+    ] = None,
+    cut_silence: Annotated[
+        str | None,
+        typer.Option(
+            "--cut-silence",
+            metavar="DB|auto",
+            help="Also remove pauses: quieter than DB dBFS (e.g. -40), or auto (set by the recording).",
+        ),
+    ] = None,
+    min_silence: Annotated[
+        float, typer.Option(min=0.0, help="With --cut-silence: pauses at least this long (s) go.")
+    ] = 0.5,
+    margin: Annotated[
+        float, typer.Option(min=0.0, help="With --cut-silence: seconds of each pause kept next to the sound.")
+    ] = 0.15,
+    keep_speaker: Annotated[
+        list[str] | None,
+        typer.Option("--keep-speaker", metavar="NAME", help="Keep only this speaker's sentences (repeatable)."),
+    ] = None,
+    drop_speaker: Annotated[
+        list[str] | None,
+        typer.Option("--drop-speaker", metavar="NAME", help="Leave this speaker's sentences out (repeatable)."),
+    ] = None,
     force: Force = False,
     json_out: Json = False,
     quiet: Quiet = False,
 ) -> None:
-    """Cut MEDIA to the kept sentences: X_cut.mp4 (or the input's audio format), X_cut.srt, X_cut.md."""
-    from aitk.autocut.config import CutConfig, EncodeOptions
+    """Cut MEDIA to the kept sentences (less ~~struck~~ words): X_cut.mp4 (or the input's audio format),
+    X_cut.srt, X_cut.md."""
+    from aitk.autocut.config import CutConfig, EncodeOptions, SilenceOptions, parse_silence_level
     from aitk.autocut.run import cut as do_cut
 
     media, srt_path, md_path = _classify(files)
     if media is None:
         raise UsageError("no media file given", hint="aitk autocut cut talk.mp4 [talk.srt] [talk.md]")
     kinds = tuple(k.strip().lower() for k in export.split(",")) if export else ()
-    config = CutConfig(padding, merge_gap, EncodeOptions(crf, bitrate, preset, fast=fast), kinds, force)
+    silence = SilenceOptions(parse_silence_level(cut_silence), min_silence, margin) if cut_silence is not None else None
+    config = CutConfig(
+        padding,
+        merge_gap,
+        EncodeOptions(crf, bitrate, preset, fast=fast),
+        kinds,
+        force,
+        silence=silence,
+        keep_speakers=tuple(keep_speaker or ()),
+        drop_speakers=tuple(drop_speaker or ()),
+    )
     started = time.monotonic()
     with ProgressRenderer(quiet=quiet) as reporter, record_on_error(media, json_out):
         if fast and not quiet:
@@ -159,6 +213,7 @@ def cut(
             "kept_seconds": round(result.kept_seconds, 3),
             "source_seconds": round(result.source_seconds, 3),
             "spans": result.spans,
+            "ranges": [[round(r.start, 3), round(r.end, 3)] for r in result.ranges],
         }
         print_record(Record(media, "ok", result.outputs, seconds=time.monotonic() - started, result=payload))
     else:
@@ -284,6 +339,8 @@ def watch(
         ),
     ] = False,
     fast: Annotated[bool, typer.Option("--fast", help="Cut by stream copy.")] = False,
+    diarize: Diarize = False,
+    speakers: Speakers = None,
     json_out: Json = False,
     quiet: Quiet = False,
 ) -> None:
@@ -294,7 +351,7 @@ def watch(
     if not folder.is_dir():
         raise UsageError(f"{folder}: not a folder")
     stop = stop_on_signals()
-    transcriber = _transcriber(model, device, language)
+    transcriber = _transcriber(model, device, language, diarize, speakers)
     tally = Tally()
     with ProgressRenderer(quiet=quiet) as reporter:
         if not quiet:

@@ -169,3 +169,28 @@ def test_fcpxml_clamps_clips_to_the_media(tmp_path):
     root = _fcpxml(25, spans=[Span(8.0, 12.0)], duration=10.0)[1]
     clip = root.find(".//asset-clip")
     assert _time(clip.get("start")) + _time(clip.get("duration")) == 10
+
+
+@pytest.mark.parametrize("fps", [25, 29.97, 23.976])
+def test_otio_clips_are_the_frame_snapped_spans_on_both_tracks(fps):
+    otio = pytest.importorskip("opentimelineio")
+    from aitk.autocut.export import export_otio
+
+    text = export_otio(SPANS, Path("/media/my clip.mp4"), fps, 4000.0, "Interview cut")
+    timeline = otio.adapters.read_from_string(text, "otio_json")
+    rate = frame_rate(fps)
+    assert timeline.name == "Interview cut" and [t.kind for t in timeline.tracks] == ["Video", "Audio"]
+    for track in timeline.tracks:
+        clips = list(track)
+        assert [
+            (round(c.source_range.start_time.to_frames()), round(c.source_range.end_time_exclusive().to_frames()))
+            for c in clips
+        ] == [(round(s.start * rate), round(s.end * rate)) for s in SPANS]
+        assert all(c.source_range.start_time.rate == pytest.approx(float(rate)) for c in clips)
+        ref = clips[0].media_reference
+        assert unquote(urlparse(ref.target_url).path) == "/media/my clip.mp4"
+        assert round(ref.available_range.duration.to_frames()) == round(4000 * rate)
+    audio_only = otio.adapters.read_from_string(
+        export_otio(SPANS[:1], Path("/a.wav"), 25, 10.0, "t", has_video=False), "otio_json"
+    )
+    assert [t.kind for t in audio_only.tracks] == ["Audio"]

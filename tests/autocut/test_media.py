@@ -175,7 +175,8 @@ def test_cut_with_md_keeps_ticked_sentences_with_corrected_text(workdir):
     result = run_aitk("autocut", "cut", str(workdir / "rec.mp4"), str(md), "--export", "edl,fcpxml", "--json")
     assert result.returncode == 0, result.stderr
     row = json.loads(result.stdout)
-    assert row["status"] == "ok" and row["result"]["spans"] == 2 and len(row["outputs"]) == 5
+    assert row["status"] == "ok" and row["result"]["spans"] == 2 and len(row["outputs"]) == 6
+    assert str(workdir / "rec_cut.words.json") in row["outputs"]  # the kept words, re-timed
     cues = parse_srt((workdir / "rec.srt").read_text())
     last = [c for c in cues if c.is_speech][2].text.replace("Friday", "FRIDAY")
     check_cut(workdir, workdir / "rec_cut.mp4", [0, 2], [[c for c in cues if c.is_speech][0].text, last])
