@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from aitk.passk.config import EvaluateConfig, SandboxConfig
+from aitk.passk.config import EvaluateConfig, SandboxConfig, TimeLimits
 from aitk.passk.problems import load_problems
 from aitk.passk.run import evaluate
 from tests.passk.conftest import ADD, read_jsonl, run_sandboxed, sandbox_uids_alive, write_jsonl
@@ -151,7 +151,10 @@ def hostile_run(request, tmp_path_factory):
     )
     problems = load_problems(str(write_jsonl(base / "problems.jsonl", [ADD])))
     config = EvaluateConfig(
-        ks=(1,), workers=2, sandbox=SandboxConfig(level=request.param, timeout=1.5, memory_mb=256, require=True)
+        ks=(1,),
+        workers=2,
+        sandbox=SandboxConfig(level=request.param, memory_mb=256, require=True),
+        limits=TimeLimits(fixed=1.5),
     )
     summary = run_sandboxed(request.param, lambda: evaluate(samples, problems, config))
     results_text = summary.results.read_text()
@@ -212,7 +215,7 @@ def test_a_dead_worker_is_reported_and_replaced(tmp_path):
     from aitk.passk.workers import detect, start_workers
 
     problem = load_problems(str(write_jsonl(tmp_path / "p.jsonl", [ADD])))[ADD["task_id"]]
-    config = SandboxConfig(timeout=1.0, memory_mb=256)
+    config = SandboxConfig(memory_mb=256)
     (worker,) = run_sandboxed("strict", lambda: start_workers(1, config, detect(config)))
     try:
         job = make_job(problem, HONEST, 1.0)
