@@ -29,7 +29,7 @@ from aitk.engine.errors import DependencyError, UsageError
 
 REQUIRED = ("task_id", "prompt", "test", "entry_point")
 PYTHON3 = 3  # CodeContests' language code for Python 3 solutions
-DEMO = "stdio-demo"  # the stdin/stdout problems shipped in aitk/passk/stdio_demo.py
+DEMO = "stdio-demo"  # six stdin/stdout problems (CodeContests format) shipped beside this module
 
 
 @dataclass(frozen=True)
@@ -84,21 +84,20 @@ def humaneval_path() -> Path:
     return path
 
 
+def demo_path() -> Path:
+    return Path(__file__).with_name("stdio_demo.jsonl")
+
+
 def load_problems(source: str) -> dict[str, Problem]:
     """`humaneval`, `stdio-demo`, or a FILE.jsonl[.gz] in any format above -> {task_id: Problem}."""
-    if source.lower() == DEMO:
-        from aitk.passk.stdio_demo import PROBLEMS
-
-        records: Iterator[tuple[int, dict]] = iter(enumerate(PROBLEMS, start=1))
-        path = Path(DEMO)
-    else:
-        path = humaneval_path() if source.lower() == "humaneval" else Path(source)
-        if not path.is_file():
-            raise UsageError(
-                f"--problems {source}: no such file",
-                hint="give humaneval, stdio-demo or a FILE.jsonl[.gz] of problems (docs/passk.md#problem-formats)",
-            )
-        records = _records(path, "--problems")
+    named = {"humaneval": humaneval_path, DEMO: demo_path}.get(source.lower())
+    path = named() if named else Path(source)
+    if not path.is_file():
+        raise UsageError(
+            f"--problems {source}: no such file",
+            hint="give humaneval, stdio-demo or a FILE.jsonl[.gz] of problems (docs/passk.md#problem-formats)",
+        )
+    records = _records(path, "--problems")
     problems: dict[str, Problem] = {}
     reader = None
     for number, record in records:
