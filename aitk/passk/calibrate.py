@@ -190,6 +190,9 @@ def _reference_outputs(outcome: dict, count: int) -> dict:
         return {"seconds": None, "error": "no outputs from its run"}
     if len(outputs) != count or any(kind in ("timeout", "skipped") for kind, _ in outputs):
         return {"seconds": None, "error": f"did not answer every input within {REFERENCE_LIMIT:g} s"}
+    raised = next((i for i, (kind, _) in enumerate(outputs, start=1) if kind == "exc"), None)
+    if raised is not None:
+        return {"seconds": None, "error": f"raised {outputs[raised - 1][1]} on input {raised} of {count}"}
     return {"outputs": outcome["outputs"]}
 
 
