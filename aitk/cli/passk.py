@@ -123,9 +123,9 @@ def evaluate(
     """Run every sample in the sandbox; write SAMPLES_results.jsonl and print pass@k.
 
     Each result line is the sample plus passed, result (passed, failed: reason, timed out, out of memory, output \
-limit, sandbox violation) and time_limit. Limits are calibrated from the reference solutions (timed once per machine, \
-cached) unless --timeout is given. An interrupted run resumes. Exit 0 evaluated, 1 sandbox unavailable with --require-sandbox, \
-2 bad usage.
+limit, sandbox violation) and time_limit. Limits are calibrated from the reference solutions (timed once per \
+machine, cached) unless --timeout is given. An interrupted run resumes. Exit 0 evaluated, 1 sandbox unavailable \
+with --require-sandbox, 2 bad usage.
     """
     from aitk.passk.config import EvaluateConfig, SandboxConfig, TimeLimits
     from aitk.passk.problems import load_problems

@@ -140,8 +140,9 @@ def test_mbpp_evalplus_and_apps_samples_are_judged(tmp_path):
     }
     for name, (records, _) in files.items():
         problems = load_problems(str(write_jsonl(tmp_path / f"{name}.jsonl", records)))
-        samples = write_jsonl(tmp_path / f"{name}_s.jsonl", [{"task_id": t, "completion": c} for t, c, _ in rows[name]])
-        summary = run_sandboxed("strict", lambda: evaluate(samples, problems, EvaluateConfig(ks=(1,))))
+        rows_file = [{"task_id": t, "completion": c} for t, c, _ in rows[name]]
+        samples = write_jsonl(tmp_path / f"{name}_s.jsonl", rows_file)
+        summary = run_sandboxed("strict", lambda s=samples, p=problems: evaluate(s, p, EvaluateConfig(ks=(1,))))
         got = [r["result"] for r in read_jsonl(summary.results)]
         for result, (_, _, want) in zip(got, rows[name]):
             assert result.startswith(want), (name, got)

@@ -28,7 +28,9 @@ PROGRAM_EXPECTED = {"closes_stdout": "failed"}
 
 HUNT = (  # a program that looks through its memory for the hidden test's expected output ("777777\n")
     "import gc, sys\nfound, target = 0, str(7 * 111111) + chr(10)\nfor o in gc.get_objects():\n    try:\n"
-    "        items = list(o.values()) if type(o) is dict and o is not globals() else list(o) if type(o) in (list, tuple) else []\n"
+    "        mine = type(o) is dict and o is globals()\n"
+    "        seq = type(o) in (list, tuple)\n"
+    "        items = list(o.values()) if type(o) is dict and not mine else list(o) if seq else []\n"
     "    except Exception:\n        items = []\n"
     "    found += any(type(i) is str and i == target for i in items)\n"
     "a, b = map(int, input().split())\nprint(a + b + found)\n"
