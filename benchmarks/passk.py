@@ -83,11 +83,33 @@ def pass_at_1(results: Path) -> float:
 
 
 # --- fixed against calibrated limits on a throttled machine -------------------------------------------
+QUOTA = 0.25  # of one CPU, for the whole evaluation (its workers and their samples) when throttled
+
+
 @contextlib.contextmanager
 def throttle(on: bool):
-    """Yield a preexec_fn that pins a process to one core, with a busy neighbour on that core."""
+    """Yield a preexec_fn that throttles a process tree: a cgroup CPU quota where we may make one
+    (cgroup v1 `cpu`, as root), else one core shared with a busy neighbour."""
     if not on:
         yield None
+        return
+    group = Path("/sys/fs/cgroup/cpu") / f"aitk-bench-{os.getpid()}"
+    try:
+        group.mkdir()
+        (group / "cpu.cfs_period_us").write_text("100000")
+        (group / "cpu.cfs_quota_us").write_text(str(int(QUOTA * 100000)))
+    except OSError:
+        group = None
+    if group is not None:
+        try:
+            yield lambda: (group / "cgroup.procs").write_text(str(os.getpid()))
+        finally:
+            for _ in range(50):
+                try:
+                    group.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.1)
         return
     core = min(os.sched_getaffinity(0))
     neighbour = subprocess.Popen([sys.executable, "-c", "while True:\n    pass\n"])
@@ -99,11 +121,17 @@ def throttle(on: bool):
         neighbour.wait()
 
 
+def throttle_kind() -> str:
+    return (
+        f"cgroup CPU quota {QUOTA:g} CPU" if os.access("/sys/fs/cgroup/cpu", os.W_OK) else "one core + busy neighbour"
+    )
+
+
 def throttle_sets(problems_he, demo) -> dict[str, tuple[str, list[dict], list[str]]]:
     """name -> (problems, samples, the fixed-timeout flags)."""
     first = list(problems_he.values())[:10]
     he = [{"task_id": p.task_id, "completion": p.canonical_solution, "kind": "canonical"} for p in problems_he.values()]
-    for seconds in (0.3, 1.5):  # correct, plus this much CPU at load
+    for seconds in (0.1, 0.5, 1.0):  # correct, plus this much CPU at load
         he += [
             {
                 "task_id": p.task_id,
@@ -129,7 +157,7 @@ def run_throttle(args) -> list[dict]:
             path = Path(tmp) / f"{name}.jsonl"
             path.write_text("".join(json.dumps(r) + "\n" for r in samples))
             for mode, flags in (("fixed " + fixed[1] + " s", fixed), ("calibrated", [])):
-                row = {"set": name, "samples": len(samples), "limits": mode}
+                row = {"set": name, "samples": len(samples), "limits": mode, "throttle": throttle_kind()}
                 for condition in ("quiet", "throttled"):
                     with throttle(condition == "throttled") as pin:
                         command = [

@@ -5,8 +5,11 @@ machine (evalplus's users saw pass@1 drop from 0.40 to 0.23). Instead each probl
 run once through the very workers that will run the samples, and a sample gets
 max(floor, factor x the reference's seconds). The seconds are cached per machine, sandbox level and
 problem file under $AITK_HOME/passk/calibration/, so later runs start at once; a changed problem
-is timed again. evalplus problems need their reference's outputs in any mode: they come from the
-same runs and the same cache.
+is timed again. A machine that has become slower or busier since (or faster) is noticed by a
+yardstick, a fixed bit of work timed three times in the sandbox at every run (about 0.1 s): when it takes more
+than SPEED_CHANGE times as long as when the cache was written, or less than 1/SPEED_CHANGE, every
+reference is timed again. evalplus problems need their reference's outputs in any mode: they come
+from the same runs and the same cache.
 """
 
 from __future__ import annotations
@@ -30,6 +33,15 @@ from aitk.passk.sandbox import plaindata
 from aitk.passk.workers import Worker
 
 REFERENCE_LIMIT = 30.0  # seconds a reference may take while it is timed (per test for stdin/stdout)
+SPEED_CHANGE = 1.5  # the yardstick this many times slower (or faster) than in the cache: time everything again
+YARDSTICK = {  # a fixed bit of pure-Python work (about 50 ms on a quiet core here) run as a function sample
+    "id": 0,
+    "program": "def work():\n    total = 0\n    for i in range(600000):\n        total += i % 7\n    return total\n",
+    "prompt": "",
+    "test": "def check(candidate):\n    candidate()\n",
+    "entry_point": "work",
+    "timeout": REFERENCE_LIMIT,
+}
 TASK = "calibrate"
 VERSION = 1  # of the cache file's layout
 
@@ -46,6 +58,8 @@ class Calibration:
     cache: Path | None = None
     timed_now: int = 0  # references run in this call (the rest came from the cache)
     seconds: float = 0.0
+    yardstick: float | None = None  # seconds the yardstick took now
+    speed_change: float | None = None  # yardstick now / when the cache was written (None: no cache)
 
     def to_dict(self) -> dict:
         values = sorted(self.reference.values())
@@ -58,6 +72,8 @@ class Calibration:
             **({"reference_seconds": _spread(values)} if values else {}),
             "without_reference": {t: why for t, why in sorted(self.failed.items())},
             "timed_now": self.timed_now,
+            "yardstick_seconds": self.yardstick,
+            "speed_change": self.speed_change,
             "seconds": round(self.seconds, 2),
             "cache": str(self.cache) if self.cache else None,
         }
@@ -121,14 +137,26 @@ def calibrate(
     timing = limits.fixed is None
     wanted = [t for t in task_ids if timing or problems[t].plus_inputs is not None]
     path = cache_path(problems, level)
-    entries = {} if limits.recalibrate else _read(path)
+    entries, then = ({}, None) if limits.recalibrate else _read(path)
+    result = Calibration({}, "calibrated" if timing else "fixed", limits.floor, limits.factor, cache=path)
+    if timing and wanted:
+        result.yardstick = _yardstick(workers)
+        if then:
+            result.speed_change = round(result.yardstick / then, 2)
+            if not 1 / SPEED_CHANGE <= result.speed_change <= SPEED_CHANGE:
+                reporter(
+                    Log(
+                        f"this machine runs {result.speed_change:g} x as long as when the time limits were cached; "
+                        "timing the references again"
+                    )
+                )
+                entries, then = {}, None  # every time in the cache was taken at the other speed
     todo = [t for t in wanted if entries.get(t, {}).get("digest") != problems[t].digest()]
     if todo:
         reporter(TaskStarted(TASK, f"timing {len(todo)} reference solutions", float(len(todo))))
         entries.update(_time_references(problems, todo, workers, exact, reporter))
         reporter(TaskFinished(TASK))
-        _write(path, entries)
-    result = Calibration({}, "calibrated" if timing else "fixed", limits.floor, limits.factor, cache=path)
+        _write(path, entries, then if then is not None else result.yardstick)  # the speed its times were taken at
     result.timed_now = len(todo)
     for tid in task_ids:
         problem, entry = problems[tid], entries.get(tid, {})
@@ -196,14 +224,25 @@ def _reference_outputs(outcome: dict, count: int) -> dict:
     return {"outputs": outcome["outputs"]}
 
 
-def _read(path: Path) -> dict:
+def _yardstick(workers: list[Worker]) -> float | None:
+    """Median seconds of three runs of the yardstick in the sandbox (None when it fails)."""
+    runs = [outcome for _, outcome in run_jobs(workers, ((i, dict(YARDSTICK)) for i in range(3)), 3, close=False)]
+    seconds = sorted(o["seconds"] for o in runs if o["status"] == "passed" and o.get("seconds") is not None)
+    return seconds[len(seconds) // 2] if seconds else None
+
+
+def _read(path: Path) -> tuple[dict, float | None]:
+    """(task entries, the yardstick's seconds when they were timed)."""
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
-        return {}
-    return data.get("tasks", {}) if type(data) is dict and data.get("version") == VERSION else {}
+        return {}, None
+    if type(data) is not dict or data.get("version") != VERSION:
+        return {}, None
+    return data.get("tasks", {}), data.get("yardstick")
 
 
-def _write(path: Path, entries: dict) -> None:
+def _write(path: Path, entries: dict, yardstick: float | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, json.dumps({"version": VERSION, "machine": machine(), "tasks": entries}))
+    record = {"version": VERSION, "machine": machine(), "yardstick": yardstick, "tasks": entries}
+    atomic_write_text(path, json.dumps(record))

@@ -159,9 +159,19 @@ def _mbpp(record: dict) -> Problem:
         code,
         "mbpp",
         prefix=setup + "\n" if setup else "",
-        setup=setup,
+        setup=setup + "\n" + _imports_of(code),  # MBPP's tests ran beside the code: `math.isclose` needs its import
         notes=tuple(tests),
     )
+
+
+def _imports_of(code: str) -> str:
+    """The reference's top-level imports, each allowed to fail (the sandbox has the standard library only)."""
+    try:
+        body = ast.parse(code).body
+    except SyntaxError:
+        return ""
+    lines = [ast.unparse(n) for n in body if isinstance(n, ast.Import | ast.ImportFrom)]
+    return "".join(f"try:\n    {line}\nexcept ImportError:\n    pass\n" for line in lines)
 
 
 def _evalplus(record: dict) -> Problem:

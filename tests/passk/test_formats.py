@@ -37,6 +37,13 @@ MBPP = [
         "test_list": ["assert math.isclose(circle_area(2), 12.566370614359172)", "assert circle_area(0) == 0"],
         "test_setup_code": "import math",
     },
+    {
+        "task_id": 13,
+        "text": "Write a function to find the hypotenuse of a right triangle.",
+        "code": "import math\nimport numpy\ndef hypotenuse(a, b):\n    return math.sqrt(a * a + b * b)\n",
+        "test_list": ["assert math.isclose(hypotenuse(3, 4), 5)"],  # math: imported by the code, as in MBPP
+        "test_setup_code": "",
+    },
 ]
 
 HUMANEVAL_PLUS = {
@@ -107,7 +114,7 @@ def test_a_bad_problem_names_the_file_and_line(tmp_path, record, needle):
 
 def test_mbpp_evalplus_and_apps_samples_are_judged(tmp_path):
     files = {
-        "mbpp": (MBPP, ["11", "12"]),
+        "mbpp": (MBPP, ["11", "12", "13"]),
         "plus": ([HUMANEVAL_PLUS, MBPP_PLUS], ["HumanEval/0", "Mbpp/3"]),
         "apps": ([APPS], ["4001"]),
     }
@@ -116,6 +123,7 @@ def test_mbpp_evalplus_and_apps_samples_are_judged(tmp_path):
             ("11", MBPP[0]["code"], "passed"),
             ("11", "def remove_occ(s, ch):\n    return s.replace(ch, '', 1)\n", "failed: AssertionError"),
             ("12", "def circle_area(r):\n    return math.pi * r ** 2\n", "passed"),  # math from test_setup_code
+            ("13", "import math\ndef hypotenuse(a, b):\n    return math.hypot(a, b)\n", "passed"),
         ],
         "plus": [
             ("HumanEval/0", HUMANEVAL_PLUS["canonical_solution"], "passed"),
@@ -146,7 +154,9 @@ def test_mbpp_evalplus_and_apps_samples_are_judged(tmp_path):
         got = [r["result"] for r in read_jsonl(summary.results)]
         for result, (_, _, want) in zip(got, rows[name]):
             assert result.startswith(want), (name, got)
-        assert summary.calibration.mode == "calibrated" and not summary.calibration.failed
+        failed = summary.calibration.failed  # 13's reference imports numpy: not in the sandbox, so the 3 s default
+        assert summary.calibration.mode == "calibrated" and set(failed) == ({"13"} if name == "mbpp" else set())
+        assert name != "mbpp" or "No module named 'numpy'" in failed["13"] and summary.calibration.limits["13"] == 3.0
 
 
 def test_evalplus_outputs_come_from_the_reference_with_a_fixed_timeout_too(tmp_path):

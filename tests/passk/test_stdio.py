@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from aitk.passk.calibrate import SPEED_CHANGE
 from aitk.passk.config import EvaluateConfig, SandboxConfig, SelectConfig, TimeLimits
 from aitk.passk.problems import load_problems
 from aitk.passk.run import evaluate, results_path
@@ -67,8 +68,14 @@ def test_limits_are_calibrated_per_problem_and_recorded(demo_run):
 def test_cache_is_reused_and_recalibrate_times_again(demo_run):
     problems = load_problems("stdio-demo")
     again = evaluate(demo_run["samples"], problems, EvaluateConfig(ks=(1,), force=True))
-    assert again.calibration.timed_now == 0 and again.calibration.cache == demo_run["summary"].calibration.cache
-    assert again.calibration.limits == demo_run["summary"].calibration.limits
+    cache = demo_run["summary"].calibration.cache
+    assert again.calibration.cache == cache and again.calibration.speed_change is not None
+    if 1 / SPEED_CHANGE <= again.calibration.speed_change <= SPEED_CHANGE:  # the machine's load may have changed
+        assert again.calibration.timed_now == 0 and again.calibration.limits == demo_run["summary"].calibration.limits
+    record = json.loads(cache.read_text())
+    cache.write_text(json.dumps({**record, "yardstick": record["yardstick"] / 3}))  # as if timed on a faster machine
+    slower = evaluate(demo_run["samples"], problems, EvaluateConfig(ks=(1,), force=True))
+    assert slower.calibration.timed_now == 6 and slower.calibration.speed_change > SPEED_CHANGE
     one = write_jsonl(demo_run["base"] / "one.jsonl", [demo_run["results"][0]])
     fresh = evaluate(one, problems, EvaluateConfig(ks=(1,), limits=TimeLimits(recalibrate=True)))
     assert fresh.calibration.timed_now == 1
