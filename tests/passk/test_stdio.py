@@ -67,17 +67,18 @@ def test_limits_are_calibrated_per_problem_and_recorded(demo_run):
 
 def test_cache_is_reused_and_recalibrate_times_again(demo_run):
     problems = load_problems("stdio-demo")
-    again = evaluate(demo_run["samples"], problems, EvaluateConfig(ks=(1,), force=True))
-    cache = demo_run["summary"].calibration.cache
-    assert again.calibration.cache == cache and again.calibration.speed_change is not None
-    if 1 / SPEED_CHANGE <= again.calibration.speed_change <= SPEED_CHANGE:  # the machine's load may have changed
-        assert again.calibration.timed_now == 0 and again.calibration.limits == demo_run["summary"].calibration.limits
+    one = write_jsonl(demo_run["base"] / "one.jsonl", [demo_run["results"][1]])  # demo/prime-count's reference
+    cache, earlier = demo_run["summary"].calibration.cache, demo_run["summary"].calibration.limits
+    again = evaluate(one, problems, EvaluateConfig(ks=(1,), force=True)).calibration
+    assert again.cache == cache and again.speed_change is not None
+    if 1 / SPEED_CHANGE <= again.speed_change <= SPEED_CHANGE:  # (unless the machine's load changed meanwhile)
+        assert again.timed_now == 0 and again.limits == {"demo/prime-count": earlier["demo/prime-count"]}
     record = json.loads(cache.read_text())
     cache.write_text(json.dumps({**record, "yardstick": record["yardstick"] / 3}))  # as if timed on a faster machine
-    slower = evaluate(demo_run["samples"], problems, EvaluateConfig(ks=(1,), force=True))
-    assert slower.calibration.timed_now == 6 and slower.calibration.speed_change > SPEED_CHANGE
-    one = write_jsonl(demo_run["base"] / "one.jsonl", [demo_run["results"][0]])
-    fresh = evaluate(one, problems, EvaluateConfig(ks=(1,), limits=TimeLimits(recalibrate=True)))
+    slower = evaluate(one, problems, EvaluateConfig(ks=(1,), force=True)).calibration
+    assert slower.timed_now == 1 and slower.speed_change > SPEED_CHANGE
+    assert set(json.loads(cache.read_text())["tasks"]) == {"demo/prime-count"}  # times from the other speed: gone
+    fresh = evaluate(one, problems, EvaluateConfig(ks=(1,), force=True, limits=TimeLimits(recalibrate=True)))
     assert fresh.calibration.timed_now == 1
 
 
