@@ -153,7 +153,7 @@ def calibrate(
                 entries, then = {}, None  # every time in the cache was taken at the other speed
     todo = [t for t in wanted if entries.get(t, {}).get("digest") != problems[t].digest()]
     if todo:
-        reporter(TaskStarted(TASK, f"timing {len(todo)} reference solutions", float(len(todo))))
+        reporter(TaskStarted(TASK, "timing reference solutions", float(len(todo)), unit="references"))
         entries.update(_time_references(problems, todo, workers, exact, reporter))
         reporter(TaskFinished(TASK))
         _write(path, entries, then if then is not None else result.yardstick)  # the speed its times were taken at
