@@ -150,6 +150,16 @@ def hostile_samples(base: Path, port: int) -> dict[str, tuple[str, str]]:
             "        except OSError:\n            pass\n    return a - b\n",
             "failed",
         ),
+        "reads_the_test": (  # answers from the test's own asserts, if it can find them
+            "    import gc, re, sys\n    f, seen = sys._getframe(), []\n    while f is not None:\n"
+            "        seen += [v for v in f.f_locals.values() if type(v) is dict]\n        f = f.f_back\n"
+            "    seen += [o for o in gc.get_objects() if type(o) is dict]\n"
+            "    texts = [v for d in seen for v in list(d.values()) if type(v) is str and 'candidate(' in v]\n"
+            "    for x, y, want in re.findall(r'candidate\\((-?\\d+), (-?\\d+)\\) == (-?\\d+)', ''.join(texts)):\n"
+            "        if (int(x), int(y)) == (a, b):\n            return int(want)\n"
+            "    return a - b\n",
+            "failed",
+        ),
         "honest_after_all_that": (HONEST, "passed"),
     }
 

@@ -115,7 +115,7 @@ class Zygote:
         out_r, out_w = os.pipe()
         uid_c, uid_t = self.uids if self.uids else (None, None)
         cand = self._spawn(
-            lambda: harness.candidate_main(job["program"], job["entry_point"]),
+            lambda: _candidate(job),
             [req_r, rep_w],
             out_w,
             cand_dir,
@@ -378,6 +378,14 @@ def _classify(verdict, timed_out: bool, flooded: bool, statuses: dict, early: di
             reason = f"candidate crashed ({signal.Signals(os.WTERMSIG(cand_exit)).name})"
         return {"status": "failed", "reason": reason}
     return {"status": "failed", "reason": "no verdict from the test process"}
+
+
+def _candidate(job: dict) -> None:
+    """The candidate's process: drop its copy of the job before the sample runs, so the test (and the
+    values it expects) cannot be read back from the sample's stack or through live objects."""
+    program, entry_point = job["program"], job["entry_point"]
+    job.clear()
+    harness.candidate_main(program, entry_point)
 
 
 def _program_status(timed_out: bool, flooded: bool, statuses: dict, early: dict, pid: int, errors: bytes):
