@@ -35,7 +35,7 @@ BOOT = (
 CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER")
 GRACE = 10.0  # seconds past a sample's timeout before the host gives up on its worker
 PROBE_CPU_SECONDS = 60  # the start-up probe's CPU backstop (each sample gets its own from its time limit)
-WIRE = ("id", "kind", "program", "prompt", "test", "entry_point", "timeout", "inputs", "output_cap")  # what enters
+WIRE = ("id", "kind", "program", "prompt", "test", "entry_point", "timeout", "output_cap")  # what enters
 
 
 @dataclass
@@ -348,16 +348,21 @@ class Worker:
         return self._receive(float(job["timeout"]) + GRACE)
 
     def run_program(self, job: dict, judge) -> None:
-        """A stdin/stdout sample: one reply per input; `judge(index, reply)` says whether to run the next."""
+        """A stdin/stdout sample: its inputs go in one at a time; `judge(index, reply)` says whether to
+        run the next. An input too big for one message is judged as the sandbox error it is."""
         self._send({k: job[k] for k in WIRE if k in job})
-        count = len(job["inputs"])
-        for index in range(count):
-            go = judge(index, self._receive(float(job["timeout"]) + GRACE))
-            if index == count - 1:
-                return
-            self._send({"go": bool(go)})
-            if not go:
-                return
+        try:
+            for index, text in enumerate(job["inputs"]):
+                try:
+                    self._send({"input": text})
+                except plaindata.NotPlainData as exc:
+                    judge(index, {"status": "sandbox error", "reason": f"the test input is too big to send ({exc})"})
+                    return
+                if not judge(index, self._receive(float(job["timeout"]) + GRACE)):
+                    return
+        finally:
+            if self.proc is not None and self.proc.poll() is None:
+                self._send({})  # the sample is over
 
     def _send(self, message: dict) -> None:
         if self.proc is None or self.proc.poll() is not None:

@@ -132,3 +132,19 @@ def test_select_filters_on_examples_and_clusters_on_generated_inputs(tmp_path):
     chosen = {r["task_id"]: r for r in read_jsonl(result.output)}
     assert chosen["demo/big-product"]["cluster_size"] == 2 and chosen["demo/big-product"]["passed"]
     assert result.with_examples == 2 and result.pass_at_all == 1.0
+
+
+def test_an_input_too_big_for_the_sandbox_is_a_sandbox_error_and_the_worker_goes_on(tmp_path):
+    huge = {
+        "name": "huge",
+        "description": "count the bytes",
+        "public_tests": {"input": ["abc\n"], "output": ["4\n"]},
+        "private_tests": {"input": ["x" * (17 << 20)], "output": [str(17 << 20) + "\n"]},
+    }
+    problems = load_problems(str(write_jsonl(tmp_path / "p.jsonl", [huge])))
+    program = "import sys\nprint(len(sys.stdin.read()))\n"
+    samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "huge", "completion": program}] * 2)
+    config = EvaluateConfig(ks=(1,), workers=1, limits=TimeLimits(fixed=5.0))
+    results = read_jsonl(run_sandboxed("strict", lambda: evaluate(samples, problems, config)).results)
+    assert [r["result_status"] for r in results] == ["sandbox error", "sandbox error"]
+    assert results[1]["result"].startswith("sandbox error: test 2 of 2 (hidden): the test input is too big to send")

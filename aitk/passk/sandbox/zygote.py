@@ -35,6 +35,7 @@ PREIMPORT = (
     "abc io textwrap unicodedata queue keyword operator ast"
 ).split()
 EXIT_LAYER_FAILED = 70
+OUTPUT_MESSAGE_CAP = plaindata.MAX_MESSAGE // 3  # a program's output must fit one message, escaped as JSON
 
 
 class Zygote:
@@ -148,26 +149,24 @@ class Zygote:
 
     # --- one stdin/stdout sample: a fresh process per test -------------------------------------------
     def run_program(self, job: dict, proto_in: int, proto_out: int) -> bool:
-        """Run the program on each input; after each, send its output and wait for the host's go.
-
-        The host judges the outputs: the expected outputs never enter the sandbox. False when the
-        host went away.
+        """Run the program once per input the host sends ({"input": text}), answering each with its
+        output, until the host says stop ({}). The host judges the outputs: the expected outputs never
+        enter the sandbox. False when the host went away.
         """
         limit = float(job["timeout"])
         self.job_plan = {**self.plan, "cpu_seconds": math.ceil(limit) + 1}
-        inputs = job["inputs"]
-        for index, text in enumerate(inputs):
-            result = self._run_once(job["program"], text, limit, int(job.get("output_cap") or self.output_cap))
+        cap = min(int(job.get("output_cap") or self.output_cap), OUTPUT_MESSAGE_CAP)
+        index = 0
+        while True:
+            message = plaindata.recv(proto_in)
+            if message is None:
+                return False
+            if type(message.get("input")) is not str:
+                return True
+            result = self._run_once(job["program"], message["input"], limit, cap)
             result.update(id=job["id"], test=index)
             plaindata.send(proto_out, result)
-            if index == len(inputs) - 1:
-                return True
-            answer = plaindata.recv(proto_in)
-            if answer is None:
-                return False
-            if not answer.get("go"):
-                return True
-        return True
+            index += 1
 
     def _run_once(self, program: str, stdin_text: str, limit: float, cap: int) -> dict:
         started = time.monotonic()
