@@ -259,7 +259,14 @@ def select(
     problems: Problems = "humaneval",
     n: N = 10,
     inputs: Annotated[
-        int, typer.Option(min=1, help="Inputs per problem for clustering (docstring examples, then mutations of them).")
+        int,
+        typer.Option(
+            min=1,
+            help=(
+                "Inputs per problem for clustering (docstring examples, then mutations of them; stdin/stdout problems: "
+                "the example tests, then the generated tests' inputs)."
+            ),
+        ),
     ] = 20,
     workers: Workers = 2,
     timeout: Timeout = None,
@@ -273,7 +280,7 @@ def select(
     quiet: Quiet = False,
     old_n: options.OldN = None,
 ) -> None:
-    """AlphaCode-style selection: filter by the docstring's examples, cluster by behaviour, submit n.
+    """AlphaCode-style selection: filter by the problem's examples, cluster by behaviour, submit n.
 
     Writes SAMPLES_selected.jsonl (the submissions with rank, cluster_size, passed) and prints n@k beside pass@n and \
 pass@k. Every run happens in the sandbox. Exit 0 done, 1 sandbox unavailable with --require-sandbox, 2 bad usage.
@@ -313,7 +320,7 @@ pass@k. Every run happens in the sandbox. Exit 0 done, 1 sandbox unavailable wit
 
         stderr.print(
             f"k = {k} samples per problem; {result.problems} problems "
-            f"({result.with_examples} with docstring examples); "
+            f"({result.with_examples} with examples to filter on); "
             f"{result.survivors} of {result.samples} samples matched their examples; submissions in {result.output}",
             markup=False,
         )
