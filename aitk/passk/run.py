@@ -17,6 +17,7 @@ from aitk.engine.errors import OutputError, UsageError
 from aitk.engine.executor import ExecutorConfig, map_ordered
 from aitk.engine.fileio import Staged
 from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
+from aitk.passk.calibrate import Calibration, calibrate
 from aitk.passk.config import EvaluateConfig
 from aitk.passk.estimator import PassAtK, summarise
 from aitk.passk.jobs import make_job, run_jobs
@@ -38,6 +39,7 @@ class Summary:
     short_of_k: dict[int, list[str]] = field(default_factory=dict)  # k -> problems with fewer than k samples
     # on Ray: each distinct set of layers the workers reported (their nodes' sandboxes, not this machine's)
     worker_layers: list[Layers] = field(default_factory=list)
+    calibration: Calibration | None = None  # the time limits used (None: every sample came from an earlier run)
 
     def to_dict(self) -> dict:
         return {
@@ -50,6 +52,7 @@ class Summary:
             "statuses": self.statuses,
             "sandbox": (self.worker_layers[0] if self.worker_layers else self.layers).to_dict(),
             **({"sandbox_variants": [w.to_dict() for w in self.worker_layers]} if len(self.worker_layers) > 1 else {}),
+            "time_limits": self.calibration.to_dict() if self.calibration else None,
         }
 
 
@@ -98,6 +101,15 @@ def evaluate(
     workers = (
         start_workers(min(config.workers, total - done), config.sandbox, layers) if done < total and not remote else []
     )
+    calibration = None
+    if done < total:
+        try:
+            needed = sorted({sample["task_id"] for _, sample in iter_samples(samples, problems)})
+            calibration = _calibrate(problems, needed, config, layers, workers, reporter)
+        except BaseException:
+            for worker in workers:
+                worker.close()
+            raise
     # Only now, with the sandbox up, touch the files: earlier results become the partial's prefix.
     try:
         if source == target:
@@ -122,8 +134,19 @@ def evaluate(
                 reporter(Log(layers.describe()))
                 for note in layers.missing:
                     reporter(Log(f"sandbox: missing {note}", "warning"))
+            limits, expected = calibration.limits, calibration.expected
             jobs = (
-                (sample, make_job(problems[sample["task_id"]], sample["completion"], config.sandbox.timeout))
+                (
+                    sample,
+                    make_job(
+                        problems[sample["task_id"]],
+                        sample["completion"],
+                        limits[sample["task_id"]],
+                        expected=expected.get(sample["task_id"]),
+                        exact=config.exact,
+                        output_cap=config.sandbox.output_bytes,
+                    ),
+                )
                 for _, sample in stream
             )
             if remote:
@@ -147,7 +170,7 @@ def evaluate(
                     )
                     for note in worker_layers[-1].missing:
                         reporter(Log(f"sandbox: missing {note}", "warning"))
-                result = _result_line(sample, outcome)
+                result = _result_line(sample, outcome, limits[sample["task_id"]])
                 out.write(json.dumps(result, ensure_ascii=False) + "\n")
                 out.flush()
                 record(result)
@@ -160,6 +183,7 @@ def evaluate(
     staged.commit()
     reporter(TaskFinished(BATCH))
     summary = Summary(done, target, layers, counts, statuses, resumed=resumed, worker_layers=worker_layers)
+    summary.calibration = calibration
     for k in config.ks:
         short = sorted(t for t, (n, _) in counts.items() if n < k)
         if short:
@@ -168,6 +192,23 @@ def evaluate(
         if value is not None:
             summary.pass_at_k.append(value)
     return summary
+
+
+def _calibrate(problems, needed: list[str], config: EvaluateConfig, layers: Layers, workers, reporter) -> Calibration:
+    """The time limit of each problem; on Ray the references are timed here, in local sandboxes."""
+    local = workers or (
+        start_workers(min(config.workers, len(needed)), config.sandbox, layers)
+        if config.limits.fixed is None or any(problems[t].plus_inputs is not None for t in needed)
+        else []
+    )
+    try:
+        calibration = calibrate(problems, needed, config.limits, config.sandbox.level, local, config.exact, reporter)
+    finally:
+        if not workers:
+            for worker in local:
+                worker.close()
+    reporter(Log(calibration.describe()))
+    return calibration
 
 
 def _same_layers(node: dict, layers: Layers) -> bool:
@@ -208,7 +249,7 @@ def _resume(source: Path, stream: Iterator, record) -> tuple[int, int]:
     return kept, offset
 
 
-def _result_line(sample: dict, outcome: dict) -> dict:
+def _result_line(sample: dict, outcome: dict, limit: float) -> dict:
     status = outcome["status"]
     reason = outcome.get("reason") or ""
     text = status if status == "passed" or not reason else f"{status}: {reason}"
@@ -218,4 +259,5 @@ def _result_line(sample: dict, outcome: dict) -> dict:
         "result": text,
         "result_status": status,
         "seconds": outcome.get("seconds"),
+        "time_limit": limit,
     }

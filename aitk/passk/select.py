@@ -1,9 +1,10 @@
 """`aitk passk select`: AlphaCode-style selection of n submissions out of k samples per problem.
 
-1. Filter: run every sample on the examples of its prompt's docstring; keep those that match
-   (all runnable samples when none match, as AlphaCode falls back to).
-2. Cluster: run the survivors on generated inputs; samples that return the same outputs form a
-   cluster.
+1. Filter: run every sample on the examples of its prompt's docstring (MBPP: its test lines;
+   stdin/stdout problems: the example tests); keep those that match (all runnable samples when
+   none match, as AlphaCode falls back to).
+2. Cluster: run the survivors on generated inputs (stdin/stdout: the problem's generated tests'
+   inputs); samples that return or print the same outputs form a cluster.
 3. Submit one sample from each of the n largest clusters.
 
 n@k is the share of problems where a submission passes the real tests (k: every sample of the
@@ -22,10 +23,12 @@ from pathlib import Path
 from aitk.engine.errors import UsageError
 from aitk.engine.fileio import atomic_open
 from aitk.engine.progress import BATCH, Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
+from aitk.passk import compare
+from aitk.passk.calibrate import calibrate
 from aitk.passk.config import SelectConfig
 from aitk.passk.estimator import pass_at_k
 from aitk.passk.examples import Example, generate_inputs, parse_examples, probe_test, same_output, signature
-from aitk.passk.jobs import make_job, run_jobs
+from aitk.passk.jobs import make_job, program_job, run_jobs
 from aitk.passk.problems import Problem, iter_samples
 from aitk.passk.sandbox import plaindata
 from aitk.passk.workers import Layers, detect, start_workers
@@ -83,19 +86,35 @@ def select(
     plan = {tid: _plan(problems[tid], config.inputs) for tid in by_task}
     total = sum(len(v) for v in by_task.values())
     layers = detect(config.sandbox)
-    reporter(TaskStarted(BATCH, f"selecting from {samples.name}", float(2 * total)))
     workers = start_workers(min(config.workers, total), config.sandbox, layers)
     reporter(Log(layers.describe()))
     for note in layers.missing:
         reporter(Log(f"sandbox: missing {note}", "warning"))
-    timeout = config.sandbox.timeout
+    try:
+        calibration = calibrate(
+            problems, sorted(by_task), config.limits, config.sandbox.level, workers, config.exact, reporter
+        )
+    except BaseException:
+        for worker in workers:
+            worker.close()
+        raise
+    reporter(Log(calibration.describe()))
+    reporter(TaskStarted(BATCH, f"selecting from {samples.name}", float(2 * total)))
+    cap = config.sandbox.output_bytes
 
     def jobs():
         for tid, group in by_task.items():
-            probe = probe_test(plan[tid][1], timeout / 3)
+            problem, limit = problems[tid], calibration.limits[tid]
             for i, sample in enumerate(group):
-                yield (tid, i, "probe"), make_job(problems[tid], sample["completion"], timeout, probe)
-                yield (tid, i, "test"), make_job(problems[tid], sample["completion"], timeout)
+                if problem.kind == "program":
+                    probe = program_job(sample["completion"], plan[tid][1], limit, config.exact, cap, probe=True)
+                else:
+                    probe = make_job(problem, sample["completion"], limit, probe_test(plan[tid][1], limit / 3))
+                yield (tid, i, "probe"), probe
+                test = make_job(
+                    problem, sample["completion"], limit, expected=calibration.expected.get(tid), exact=config.exact
+                )
+                yield (tid, i, "test"), test
 
     outputs: dict[tuple[str, int], list | None] = {}
     passed: dict[tuple[str, int], bool] = {}
@@ -111,14 +130,24 @@ def select(
     return result
 
 
-def _plan(problem: Problem, count: int) -> tuple[list[Example], list[tuple]]:
-    examples = parse_examples(problem.prompt, problem.entry_point)
+def _plan(problem: Problem, count: int) -> tuple[list[Example], list]:
+    """The examples to filter on and the inputs to cluster on (the examples first)."""
+    if problem.kind == "program":  # an example's expected value is its output's signature
+        shown = [t for t in problem.tests if t.kind == "example"]
+        examples = [Example((t.input,), compare.signature(t.output), True) for t in shown]
+        more = [t for t in problem.tests if t.kind == "generated"]
+        return examples, (shown + more)[: max(count, len(shown))]
+    source = "\n".join(problem.notes) if problem.format == "mbpp" else problem.prompt  # mbpp: its test lines
+    examples = parse_examples(source, problem.entry_point)
     return examples, generate_inputs(examples, count, problem.task_id)
 
 
 def _decoded(outcome: dict) -> list | None:
     if outcome["status"] not in ("passed", "failed") or "outputs" not in outcome:
         return None  # timed out, crashed the probe, ran out of memory...
+    if type(outcome["outputs"]) is list and all(type(o) is list and len(o) == 2 for o in outcome["outputs"]):
+        if all(type(o[0]) is str and (o[1] is None or type(o[1]) is str) for o in outcome["outputs"]):
+            return outcome["outputs"]  # a stdin/stdout probe: [status, output signature] per input
     try:
         return plaindata.decode(outcome["outputs"])
     except (plaindata.NotPlainData, ValueError, TypeError):

@@ -34,6 +34,8 @@ BOOT = (
 )
 CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER")
 GRACE = 10.0  # seconds past a sample's timeout before the host gives up on its worker
+PROBE_CPU_SECONDS = 60  # the start-up probe's CPU backstop (each sample gets its own from its time limit)
+WIRE = ("id", "kind", "program", "prompt", "test", "entry_point", "timeout", "output_cap")  # what enters
 
 
 @dataclass
@@ -296,7 +298,7 @@ class Worker:
         return {
             "rlimits": True,
             "memory_bytes": self.config.memory_mb * 2**20,
-            "cpu_seconds": int(self.config.timeout) + 1,
+            "cpu_seconds": PROBE_CPU_SECONDS,
             "file_bytes": self.config.file_bytes,
             "nproc": self.config.nproc if os.geteuid() == 0 else None,
             "landlock": landlock.abi_version(),
@@ -342,13 +344,33 @@ class Worker:
         return args
 
     def run(self, job: dict) -> dict:
+        self._send({k: job[k] for k in WIRE if k in job})  # host-only keys (expected outputs) stay out
+        return self._receive(float(job["timeout"]) + GRACE)
+
+    def run_program(self, job: dict, judge) -> None:
+        """A stdin/stdout sample: its inputs go in one at a time; `judge(index, reply)` says whether to
+        run the next. An input too big for one message is judged as the sandbox error it is."""
+        self._send({k: job[k] for k in WIRE if k in job})
+        try:
+            for index, text in enumerate(job["inputs"]):
+                try:
+                    self._send({"input": text})
+                except plaindata.NotPlainData as exc:
+                    judge(index, {"status": "sandbox error", "reason": f"the test input is too big to send ({exc})"})
+                    return
+                if not judge(index, self._receive(float(job["timeout"]) + GRACE)):
+                    return
+        finally:
+            if self.proc is not None and self.proc.poll() is None:
+                self._send({})  # the sample is over
+
+    def _send(self, message: dict) -> None:
         if self.proc is None or self.proc.poll() is not None:
             raise WorkerDied("worker is not running")
         try:
-            plaindata.send(self.proc.stdin.fileno(), job)
+            plaindata.send(self.proc.stdin.fileno(), message)
         except OSError as exc:
             raise WorkerDied(str(exc)) from None
-        return self._receive(float(job["timeout"]) + GRACE)
 
     def _receive(self, timeout: float) -> dict:
         fd = self.proc.stdout.fileno()

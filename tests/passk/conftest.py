@@ -18,6 +18,13 @@ ADD = {
     "entry_point": "add",
 }
 
+ADD_STDIO = {  # the same problem as a stdin/stdout program (CodeContests format)
+    "name": "toy/add",
+    "description": "Read two integers a and b; print a + b.",
+    "public_tests": {"input": ["1 2\n"], "output": ["3\n"]},
+    "private_tests": {"input": ["-1 1\n", "123456 654321\n"], "output": ["0\n", "777777\n"]},
+}
+
 
 def write_jsonl(path: Path, rows) -> Path:
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))

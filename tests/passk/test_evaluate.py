@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aitk.passk.config import EvaluateConfig, SandboxConfig
+from aitk.passk.config import EvaluateConfig, SandboxConfig, TimeLimits
 from aitk.passk.problems import load_problems
 from aitk.passk.run import evaluate, results_path
 from tests.conftest import run_aitk, run_aitk_subprocess
@@ -172,7 +172,7 @@ def test_level_none_still_uses_processes_timeout_and_private_verdict(tmp_path, a
     summary = evaluate(
         samples,
         load_problems(str(add_problems)),
-        EvaluateConfig(ks=(1,), sandbox=SandboxConfig(level="none", timeout=0.5)),
+        EvaluateConfig(ks=(1,), sandbox=SandboxConfig(level="none"), limits=TimeLimits(fixed=0.5)),
     )
     assert [r["result_status"] for r in read_jsonl(summary.results)] == ["passed", "failed", "timed out"]
     assert summary.layers.describe().startswith("sandbox none")

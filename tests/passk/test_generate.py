@@ -45,6 +45,10 @@ class FakeCompletions(BaseHTTPRequestHandler):
         FakeCompletions.requests.append({**body, "auth": self.headers.get("Authorization")})
         op = "+" if "def add" in body["prompt"] else "-"
         text = f"    return a {op} b\n\ndef helper():\n    pass\n"
+        if "standard input" in body["prompt"]:  # a whole program, then the model rambles on
+            text = 'def main():\n    print(1)\n\nif __name__ == "__main__":\n    main()\n"""\nNext problem\n'
+        elif "assert remove_occ" in body["prompt"]:  # MBPP: the program, then tests of its own
+            text = "def remove_occ(s, ch):\n    return s\n\nassert remove_occ('a', 'b') == 'a'\n"
         payload = json.dumps({"choices": [{"index": i, "text": text} for i in range(body["n"])]}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -121,3 +125,23 @@ def test_offline_qwen_coder_writes_a_passing_sample(tmp_path, shared_lm):  # the
     assert len(rows) == 1 and "return" in rows[0]["completion"]
     summary = evaluate(out, one, EvaluateConfig(ks=(1,)))
     assert summary.pass_at_k[0].value == 1.0, rows[0]["completion"]
+
+
+def test_whole_program_formats_are_prompted_with_the_statement(tmp_path, server):
+    from tests.passk.test_formats import MBPP
+
+    demo = load_problems("stdio-demo")
+    problems = {
+        "demo/sum-pairs": demo["demo/sum-pairs"],
+        **load_problems(str(write_jsonl(tmp_path / "m.jsonl", MBPP[:1]))),
+    }
+    out = tmp_path / "samples.jsonl"
+    assert generate(problems, out, GenerateConfig(model="served", base_url=server, n=1)) == 2
+    program, mbpp = read_jsonl(out)
+    assert program["completion"] == 'def main():\n    print(1)\n\nif __name__ == "__main__":\n    main()'
+    assert mbpp["completion"] == "def remove_occ(s, ch):\n    return s\n"
+    stdio, function = FakeCompletions.requests
+    assert stdio["prompt"].startswith('"""\nSum of pairs') and "standard input" in stdio["prompt"]
+    assert stdio["stop"] == ['\n"""', "\n```", "\n'''"]
+    assert "remove the first and last occurrence" in function["prompt"]
+    assert 'assert remove_occ("PHP","P") == "H"' in function["prompt"] and "\nassert" in function["stop"]

@@ -1,7 +1,9 @@
 """Hostile samples: each is contained and scored correctly, honest samples still pass, nothing leaks.
 
 All samples answer `add(a, b)`. Several add the count of side effects that got through to their
-answer, so they pass exactly when every attempt was stopped. Everything runs under tiny limits
+answer, so they pass exactly when every attempt was stopped. Each runs twice: as a function
+completion (HumanEval style) and inside a stdin/stdout program that reads `a b` and prints the sum
+(CodeContests style), where the host judges the printed output. Everything runs under tiny limits
 (256 MiB, 1.5 s, 16 processes) and every side effect targets this test's own temp folder.
 """
 
@@ -14,12 +16,30 @@ from pathlib import Path
 
 import pytest
 
-from aitk.passk.config import EvaluateConfig, SandboxConfig
+from aitk.passk.config import EvaluateConfig, SandboxConfig, TimeLimits
 from aitk.passk.problems import load_problems
 from aitk.passk.run import evaluate
-from tests.passk.conftest import ADD, read_jsonl, run_sandboxed, sandbox_uids_alive, write_jsonl
+from tests.passk.conftest import ADD, ADD_STDIO, read_jsonl, run_sandboxed, sandbox_uids_alive, write_jsonl
 
 HONEST = "    return a + b\n"
+# In a program the same body behaves differently only where it touches the program's own output.
+PROGRAM_EXPECTED = {"closes_stdout": "failed"}
+
+
+HUNT = (  # a program that looks through its memory for the hidden test's expected output ("777777\n")
+    "import gc, sys\nfound, target = 0, str(7 * 111111) + chr(10)\nfor o in gc.get_objects():\n    try:\n"
+    "        mine = type(o) is dict and o is globals()\n"
+    "        seq = type(o) in (list, tuple)\n"
+    "        items = list(o.values()) if type(o) is dict and not mine else list(o) if seq else []\n"
+    "    except Exception:\n        items = []\n"
+    "    found += any(type(i) is str and i == target for i in items)\n"
+    "a, b = map(int, input().split())\nprint(a + b + found)\n"
+)
+
+
+def as_program(completion: str) -> str:
+    """The hostile body as a whole stdin/stdout program: define add, read a b, print the sum."""
+    return "def add(a, b):\n" + completion + "\na, b = map(int, input().split())\nprint(add(a, b))\n"
 
 
 def hostile_samples(base: Path, port: int) -> dict[str, tuple[str, str]]:
@@ -130,13 +150,27 @@ def hostile_samples(base: Path, port: int) -> dict[str, tuple[str, str]]:
             "        except OSError:\n            pass\n    return a - b\n",
             "failed",
         ),
+        "reads_the_test": (  # answers from the test's own asserts, if it can find them
+            "    import gc, re, sys\n    f, seen = sys._getframe(), []\n    while f is not None:\n"
+            "        seen += [v for v in f.f_locals.values() if type(v) is dict]\n        f = f.f_back\n"
+            "    seen += [o for o in gc.get_objects() if type(o) is dict]\n"
+            "    texts = [v for d in seen for v in list(d.values()) if type(v) is str and 'candidate(' in v]\n"
+            "    for x, y, want in re.findall(r'candidate\\((-?\\d+), (-?\\d+)\\) == (-?\\d+)', ''.join(texts)):\n"
+            "        if (int(x), int(y)) == (a, b):\n            return int(want)\n"
+            "    return a - b\n",
+            "failed",
+        ),
         "honest_after_all_that": (HONEST, "passed"),
     }
 
 
-@pytest.fixture(scope="module", params=["strict", "standard"])
+MODES = [("strict", "function"), ("standard", "function"), ("strict", "program"), ("standard", "program")]
+
+
+@pytest.fixture(scope="module", params=MODES, ids=[f"{level}-{mode}" for level, mode in MODES])
 def hostile_run(request, tmp_path_factory):
-    base = tmp_path_factory.mktemp(f"hostile-{request.param}")
+    level, mode = request.param
+    base = tmp_path_factory.mktemp(f"hostile-{level}-{mode}")
     (base / "secret.txt").write_text("TOP-SECRET")
     (base / "secret.txt").chmod(0o644)  # readable by anyone on the host: only the sandbox may stop it
     (base / "victim.txt").write_text("keep me")
@@ -146,14 +180,20 @@ def hostile_run(request, tmp_path_factory):
     listener.listen(5)
     listener.settimeout(0.2)
     cases = hostile_samples(base, listener.getsockname()[1])
+    if mode == "program":
+        cases = {n: (as_program(c), PROGRAM_EXPECTED.get(n, e)) for n, (c, e) in cases.items()}
+        cases["hunts_expected_outputs"] = (HUNT, "passed")  # finds nothing: the outputs stay on the host
     samples = write_jsonl(
         base / "samples.jsonl", [{"task_id": ADD["task_id"], "completion": c, "name": n} for n, (c, _) in cases.items()]
     )
-    problems = load_problems(str(write_jsonl(base / "problems.jsonl", [ADD])))
+    problems = load_problems(str(write_jsonl(base / "problems.jsonl", [ADD if mode == "function" else ADD_STDIO])))
     config = EvaluateConfig(
-        ks=(1,), workers=2, sandbox=SandboxConfig(level=request.param, timeout=1.5, memory_mb=256, require=True)
+        ks=(1,),
+        workers=2,
+        sandbox=SandboxConfig(level=level, memory_mb=256, require=True),
+        limits=TimeLimits(fixed=1.5),
     )
-    summary = run_sandboxed(request.param, lambda: evaluate(samples, problems, config))
+    summary = run_sandboxed(level, lambda: evaluate(samples, problems, config))
     results_text = summary.results.read_text()
     time.sleep(1.5)  # give any surviving orphan the time it asked for
     try:
@@ -178,8 +218,10 @@ def test_every_layer_is_in_force(hostile_run):
     assert bool(layers.namespaces) == (layers.level == "strict")
 
 
-@pytest.mark.parametrize("name", list(hostile_samples(Path("/x"), 1)))
+@pytest.mark.parametrize("name", [*hostile_samples(Path("/x"), 1), "hunts_expected_outputs"])
 def test_each_sample_is_scored_correctly(hostile_run, name):
+    if name not in hostile_run["cases"]:
+        pytest.skip("a stdin/stdout case")
     result = hostile_run["results"][name]
     expected = hostile_run["cases"][name][1]
     expected = {expected} if isinstance(expected, str) else expected
@@ -212,15 +254,16 @@ def test_a_dead_worker_is_reported_and_replaced(tmp_path):
     from aitk.passk.workers import detect, start_workers
 
     problem = load_problems(str(write_jsonl(tmp_path / "p.jsonl", [ADD])))[ADD["task_id"]]
-    config = SandboxConfig(timeout=1.0, memory_mb=256)
+    config = SandboxConfig(memory_mb=256)
+    program = load_problems(str(write_jsonl(tmp_path / "io.jsonl", [ADD_STDIO])))[ADD_STDIO["name"]]
     (worker,) = run_sandboxed("strict", lambda: start_workers(1, config, detect(config)))
     try:
-        job = make_job(problem, HONEST, 1.0)
-        assert run_one(worker, job)["status"] == "passed"
-        os.killpg(worker.proc.pid, signal.SIGKILL)
-        worker.proc.wait()
-        assert run_one(worker, job)["status"] == "sandbox error"
-        assert run_one(worker, job)["status"] == "passed"
+        for job in (make_job(problem, HONEST, 1.0), make_job(program, as_program(HONEST), 1.0)):
+            assert run_one(worker, job)["status"] == "passed"
+            os.killpg(worker.proc.pid, signal.SIGKILL)
+            worker.proc.wait()
+            assert run_one(worker, job)["status"] == "sandbox error"
+            assert run_one(worker, job)["status"] == "passed"
     finally:
         worker.close()
     assert sandbox_uids_alive() == []

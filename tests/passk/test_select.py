@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from aitk.passk.config import SelectConfig
+from aitk.passk.config import SelectConfig, TimeLimits
 from aitk.passk.examples import generate_inputs, mutate, parse_examples, same_output, signature
 from aitk.passk.problems import load_problems
 from aitk.passk.select import select
@@ -88,7 +88,10 @@ def test_select_submits_the_largest_cluster_of_example_passing_samples(tmp_path)
     ]
     samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "toy/add", "completion": c} for c in completions])
     problems = load_problems(str(write_jsonl(tmp_path / "p.jsonl", [ADD_WITH_EXAMPLE])))
-    result = run_sandboxed("strict", lambda: select(samples, problems, SelectConfig(n=2, inputs=8, sandbox=_fast())))
+    result = run_sandboxed(
+        "strict",
+        lambda: select(samples, problems, SelectConfig(n=2, inputs=8, sandbox=_fast(), limits=TimeLimits(fixed=1.0))),
+    )
     chosen = read_jsonl(result.output)
     assert [(c["completion"], c["cluster_size"], c["passed"]) for c in chosen] == [
         ("    return a + b\n", 3, True),
@@ -102,7 +105,7 @@ def test_select_submits_the_largest_cluster_of_example_passing_samples(tmp_path)
 def _fast():
     from aitk.passk.config import SandboxConfig
 
-    return SandboxConfig(timeout=1.0, memory_mb=256)
+    return SandboxConfig(memory_mb=256)
 
 
 def test_select_on_humaneval_beats_random_choice(tmp_path):
@@ -149,7 +152,10 @@ def test_select_takes_a_sample_that_exits_as_a_behaviour(tmp_path):
     completions = ["    import sys\n    sys.exit(0)\n", "    return a + b\n", "    import sys\n    sys.exit(3)\n"]
     samples = write_jsonl(tmp_path / "s.jsonl", [{"task_id": "toy/add", "completion": c} for c in completions])
     problems = load_problems(str(write_jsonl(tmp_path / "p.jsonl", [ADD_WITH_EXAMPLE])))
-    result = run_sandboxed("strict", lambda: select(samples, problems, SelectConfig(n=2, inputs=4, sandbox=_fast())))
+    result = run_sandboxed(
+        "strict",
+        lambda: select(samples, problems, SelectConfig(n=2, inputs=4, sandbox=_fast(), limits=TimeLimits(fixed=1.0))),
+    )
     chosen = read_jsonl(result.output)
     assert [(c["completion"], c["passed"]) for c in chosen] == [
         ("    return a + b\n", True)

@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from aitk.engine.executor import ExecutorConfig
-from aitk.passk.config import EvaluateConfig, SandboxConfig
+from aitk.passk.config import EvaluateConfig, SandboxConfig, TimeLimits
 from aitk.passk.problems import load_problems
 from aitk.passk.run import evaluate
 from tests.conftest import run_aitk, run_aitk_subprocess
@@ -49,7 +49,10 @@ def test_ray_results_equal_local_and_the_sandbox_holds(ray_local, tmp_path):
     rows.append({"task_id": ADD["task_id"], "completion": "    return a * b\n", "name": "wrong"})
     problems = load_problems(str(write_jsonl(tmp_path / "problems.jsonl", [ADD])))
     config = EvaluateConfig(
-        ks=(1,), workers=2, sandbox=SandboxConfig(level="strict", timeout=1.5, memory_mb=256, require=True)
+        ks=(1,),
+        workers=2,
+        sandbox=SandboxConfig(level="strict", memory_mb=256, require=True),
+        limits=TimeLimits(fixed=1.5),
     )
     local_dir, ray_dir = tmp_path / "local", tmp_path / "ray"
     local_dir.mkdir()

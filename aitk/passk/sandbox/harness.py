@@ -175,3 +175,51 @@ def _reason(reply: dict) -> str:
     )
     head = f"{where}: {name}" if where else f"candidate raised {name}"
     return f"{head}: {text}" if text else head
+
+
+# --- stdin/stdout programs ------------------------------------------------------------------------
+EXIT_MEMORY = 75  # the program ran out of memory (MemoryError): reported as "out of memory"
+
+
+def program_main(program: str) -> None:
+    """Run a whole program as __main__ on fds 0/1/2 (stdin: the test's input). Never returns.
+
+    Only the exit status and the output mean anything, and the host judges the output: nothing the
+    program could copy (the expected output) is in this process.
+    """
+    import sys
+
+    exit_now = os._exit  # held before the program runs: it may replace os._exit
+    streams = [
+        open(fd, mode, encoding="utf-8", errors="replace", closefd=False) for fd, mode in ((0, "r"), (1, "w"), (2, "w"))
+    ]
+    sys.stdin, sys.stdout, sys.stderr = streams
+    sys.argv = ["program"]
+    code = 0
+    try:
+        exec(compile(program, "<program>", "exec"), {"__name__": "__main__", "__builtins__": builtins})  # noqa: S102
+    except SystemExit as exc:
+        if exc.code is None or type(exc.code) is int:
+            code = exc.code or 0
+        else:
+            _say(streams[2], str(exc.code))
+            code = 1
+    except MemoryError:
+        code = EXIT_MEMORY
+    except BaseException as exc:  # noqa: BLE001 - a runtime error, named on stderr for the reason
+        info = _describe(exc)
+        _say(streams[2], info["exc"] + (f": {info['msg']}" if info["msg"] else ""))
+        code = 1
+    for stream in (sys.stdout, streams[1], streams[2]):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 - closed or replaced by the program
+            pass
+    exit_now(code & 0xFF)
+
+
+def _say(stream, text: str) -> None:
+    try:
+        stream.write("\n" + text[:TEXT_LIMIT] + "\n")
+    except BaseException:  # noqa: BLE001
+        pass

@@ -15,6 +15,7 @@ import ctypes
 import errno
 import fcntl
 import json
+import math
 import os
 import random
 import resource
@@ -34,6 +35,7 @@ PREIMPORT = (
     "abc io textwrap unicodedata queue keyword operator ast"
 ).split()
 EXIT_LAYER_FAILED = 70
+OUTPUT_MESSAGE_CAP = plaindata.MAX_MESSAGE // 3  # a program's output must fit one message, escaped as JSON
 
 
 class Zygote:
@@ -44,6 +46,7 @@ class Zygote:
         self.output_cap = setup["output_cap"]
         self.devnull = os.open("/dev/null", os.O_RDWR)
         self.seq = 0
+        self.job_plan = self.plan  # the plan with this sample's CPU-seconds backstop
         self.statuses: dict[int, int] = {}  # wait status of every process reaped during the current sample
 
     # --- start-up ------------------------------------------------------------------------------
@@ -104,6 +107,7 @@ class Zygote:
     def run(self, job: dict) -> dict:
         started = time.monotonic()
         self.statuses = {}
+        self.job_plan = {**self.plan, "cpu_seconds": math.ceil(float(job["timeout"])) + 1}
         deadline = started + float(job["timeout"])
         cand_dir, test_dir = self._make_dirs()
         req_r, req_w = os.pipe()
@@ -112,7 +116,7 @@ class Zygote:
         out_r, out_w = os.pipe()
         uid_c, uid_t = self.uids if self.uids else (None, None)
         cand = self._spawn(
-            lambda: harness.candidate_main(job["program"], job["entry_point"]),
+            lambda: _candidate(job),
             [req_r, rep_w],
             out_w,
             cand_dir,
@@ -143,6 +147,110 @@ class Zygote:
             result["outputs"] = verdict["outputs"]
         return result
 
+    # --- one stdin/stdout sample: a fresh process per test -------------------------------------------
+    def run_program(self, job: dict, proto_in: int, proto_out: int) -> bool:
+        """Run the program once per input the host sends ({"input": text}), answering each with its
+        output, until the host says stop ({}). The host judges the outputs: the expected outputs never
+        enter the sandbox. False when the host went away.
+        """
+        limit = float(job["timeout"])
+        self.job_plan = {**self.plan, "cpu_seconds": math.ceil(limit) + 1}
+        cap = min(int(job.get("output_cap") or self.output_cap), OUTPUT_MESSAGE_CAP)
+        index = 0
+        while True:
+            message = plaindata.recv(proto_in)
+            if message is None:
+                return False
+            if type(message.get("input")) is not str:
+                return True
+            result = self._run_once(job["program"], message["input"], limit, cap)
+            result.update(id=job["id"], test=index)
+            plaindata.send(proto_out, result)
+            index += 1
+
+    def _run_once(self, program: str, stdin_text: str, limit: float, cap: int) -> dict:
+        started = time.monotonic()
+        self.statuses = {}
+        cand_dir, _ = self._make_dirs()
+        path = os.path.join(cand_dir, "stdin")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(stdin_text)
+        os.chmod(path, 0o444)
+        in_fd = os.open(path, os.O_RDONLY)
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        cand = self._spawn(
+            lambda: harness.program_main(program),
+            [],
+            out_w,
+            cand_dir,
+            self.uids[0] if self.uids else None,
+            True,
+            stdin=in_fd,
+            stderr=err_w,
+        )
+        for fd in (in_fd, out_w, err_w):
+            os.close(fd)
+        output, errors, timed_out, flooded = self._collect(out_r, err_r, cand, started + limit, cap)
+        self._reap(block=False)
+        died_early = dict(self.statuses)
+        self._kill_all([cand])
+        self._reap(block=True)
+        for fd in (out_r, err_r):
+            os.close(fd)
+        shutil.rmtree(os.path.dirname(cand_dir), ignore_errors=True)
+        status, reason = _program_status(timed_out, flooded, self.statuses, died_early, cand, errors)
+        return {
+            "status": status,
+            "reason": reason,
+            "output": output.decode("utf-8", "replace") if status == "ok" else "",
+            "seconds": round(time.monotonic() - started, 4),
+        }
+
+    def _collect(self, out_r: int, err_r: int, pid: int, deadline: float, cap: int):
+        """Read stdout (up to the cap) and stderr's tail until the program exits or the deadline."""
+        poller = select.poll()
+        poller.register(out_r, select.POLLIN)
+        poller.register(err_r, select.POLLIN)
+        try:
+            exit_fd = os.pidfd_open(pid)
+            poller.register(exit_fd, select.POLLIN)
+        except (AttributeError, OSError):
+            exit_fd = -1  # no pidfd: look with waitpid between short polls
+        chunks, size, tail, open_pipes, exited = [], 0, b"", 2, False
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return b"", tail, True, False
+                wait = left if exit_fd >= 0 else min(left, 0.005)
+                for fd, _ in poller.poll(wait * 1000):
+                    if fd == exit_fd:
+                        exited = True
+                        poller.unregister(fd)
+                        continue
+                    chunk = os.read(fd, 1 << 16)
+                    if not chunk:
+                        poller.unregister(fd)
+                        open_pipes -= 1
+                    elif fd == out_r:
+                        size += len(chunk)
+                        if size > cap:
+                            return b"", tail, False, True
+                        chunks.append(chunk)
+                    else:
+                        tail = (tail + chunk)[-2 * harness.TEXT_LIMIT :]
+                if exit_fd < 0 and not exited:
+                    done, status = os.waitpid(pid, os.WNOHANG)
+                    if done:
+                        self.statuses[done] = status
+                        exited = True
+                if exited and (open_pipes == 0 or not poller.poll(0)):
+                    return b"".join(chunks), tail, False, False  # a process it left may hold the pipes open
+        finally:
+            if exit_fd >= 0:
+                os.close(exit_fd)
+
     def _make_dirs(self) -> tuple[str, str]:
         self.seq += 1
         base = os.path.join(self.work_root, f"s{self.seq}")
@@ -154,7 +262,9 @@ class Zygote:
                 os.chown(path, uid, uid)
         return dirs
 
-    def _spawn(self, body, keep: list[int], stdout: int, cwd: str, uid, dumpable: bool) -> int:
+    def _spawn(
+        self, body, keep: list[int], stdout: int, cwd: str, uid, dumpable: bool, stdin: int = -1, stderr: int = -1
+    ) -> int:
         pid = os.fork()
         if pid:
             return pid
@@ -162,15 +272,16 @@ class Zygote:
         try:
             os.setsid()  # a fresh session and process group per process
             moved = [fcntl.fcntl(fd, fcntl.F_DUPFD, 256) for fd in keep]
-            os.dup2(self.devnull, 0)
-            os.dup2(stdout, 1)
-            os.dup2(stdout, 2)
+            streams = [fcntl.fcntl(fd, fcntl.F_DUPFD, 256) for fd in (stdin, stdout, stderr) if fd >= 0]
+            os.dup2(streams.pop(0) if stdin >= 0 else self.devnull, 0)
+            os.dup2(streams[0], 1)
+            os.dup2(streams[-1], 2)
             for target, fd in enumerate(moved, start=3):
                 os.dup2(fd, target)
             os.closerange(3 + len(moved), 1 << 16)
             os.chdir(cwd)
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-            layers.apply(self.plan, uid, cwd, dumpable)
+            layers.apply(self.job_plan, uid, cwd, dumpable)
             random.seed()  # every sample gets its own random state, not the zygote's
             code = 0
             body()
@@ -268,6 +379,40 @@ def _classify(verdict, timed_out: bool, flooded: bool, statuses: dict, early: di
     return {"status": "failed", "reason": "no verdict from the test process"}
 
 
+def _candidate(job: dict) -> None:
+    """The candidate's process: drop its copy of the job before the sample runs, so the test (and the
+    values it expects) cannot be read back from the sample's stack or through live objects."""
+    program, entry_point = job["program"], job["entry_point"]
+    job.clear()
+    harness.candidate_main(program, entry_point)
+
+
+def _program_status(timed_out: bool, flooded: bool, statuses: dict, early: dict, pid: int, errors: bytes):
+    """(status, reason) of one run of a stdin/stdout program; "ok" leaves the verdict to the host."""
+    signals = {p: os.WTERMSIG(s) for p, s in statuses.items() if os.WIFSIGNALED(s)}
+    if timed_out or signals.get(pid) == signal.SIGXCPU:
+        return "timed out", ""
+    if flooded:
+        return "output limit", ""
+    if signal.SIGSYS in signals.values():
+        return "sandbox violation", "blocked system call"
+    status = statuses.get(pid)
+    code = os.WEXITSTATUS(status) if status is not None and os.WIFEXITED(status) else None
+    if code == EXIT_LAYER_FAILED:
+        return "sandbox error", "a sandbox layer could not be applied; the sample did not run"
+    if code == harness.EXIT_MEMORY:
+        return "out of memory", "MemoryError"
+    before = early.get(pid)
+    if before is not None and os.WIFSIGNALED(before) and os.WTERMSIG(before) == signal.SIGKILL:
+        return "out of memory", "killed by the memory limit"
+    if code == 0:
+        return "ok", ""
+    last = errors.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+    if code is None and status is not None:
+        return "failed", f"crashed ({signal.Signals(os.WTERMSIG(status)).name})"
+    return "failed", f"runtime error (exit {code})" + (f": {last[0][: harness.TEXT_LIMIT]}" if last[0] else "")
+
+
 def _descendants(root: int) -> list[int]:
     """Every descendant of `root` (zombies too), from /proc/PID/task/*/children or, lacking it, every /proc/PID/stat."""
     if not os.path.exists(f"/proc/{root}/task/{root}/children"):
@@ -334,4 +479,8 @@ def main() -> None:
         job = plaindata.recv(proto_in)
         if job is None:
             return
+        if job.get("kind") == "program":
+            if not zygote.run_program(job, proto_in, proto_out):
+                return
+            continue
         plaindata.send(proto_out, zygote.run(job))
