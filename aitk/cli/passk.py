@@ -52,7 +52,12 @@ Timeout = Annotated[
         show_default=False,
     ),
 ]
-TimeoutFloor = Annotated[float, typer.Option(min=0.01, help="Calibrated limits: never below this many seconds.")]
+TimeoutFloor = Annotated[
+    float,
+    typer.Option(
+        min=0.01, help="Calibrated limits: never below this many seconds (scaled up on a slower or busier machine)."
+    ),
+]
 TimeoutFactor = Annotated[
     float, typer.Option(min=1.0, help="Calibrated limits: this many times the reference solution's seconds.")
 ]
@@ -103,7 +108,7 @@ def evaluate(
     k: Annotated[str, typer.Option("-k", help="Comma list of k for pass@k.")] = "1,10,100",
     workers: Workers = 2,
     timeout: Timeout = None,
-    timeout_floor: TimeoutFloor = 1.0,
+    timeout_floor: TimeoutFloor = 3.0,
     timeout_factor: TimeoutFactor = 4.0,
     recalibrate: Recalibrate = False,
     exact: Exact = False,
@@ -270,7 +275,7 @@ def select(
     ] = 20,
     workers: Workers = 2,
     timeout: Timeout = None,
-    timeout_floor: TimeoutFloor = 1.0,
+    timeout_floor: TimeoutFloor = 3.0,
     timeout_factor: TimeoutFactor = 4.0,
     recalibrate: Recalibrate = False,
     exact: Exact = False,

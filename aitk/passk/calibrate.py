@@ -33,6 +33,9 @@ from aitk.passk.sandbox import plaindata
 from aitk.passk.workers import Worker
 
 REFERENCE_LIMIT = 30.0  # seconds a reference may take while it is timed (per test for stdin/stdout)
+YARDSTICK_SECONDS = (
+    0.04  # the yardstick in the sandbox on this project's 2-core EPYC (about 0.03 s, busy or not): slowdown 1
+)
 SPEED_CHANGE = 1.5  # the yardstick this many times slower (or faster) than in the cache: time everything again
 YARDSTICK = {  # a fixed bit of pure-Python work (about 50 ms on a quiet core here) run as a function sample
     "id": 0,
@@ -50,8 +53,9 @@ VERSION = 1  # of the cache file's layout
 class Calibration:
     limits: dict[str, float]  # task_id -> seconds per sample (per test for stdin/stdout)
     mode: str = "calibrated"  # or "fixed"
-    floor: float = 1.0
+    floor: float = 3.0
     factor: float = 4.0
+    slowdown: float = 1.0  # the floor's scale here: yardstick now / YARDSTICK_SECONDS, at least 1
     reference: dict[str, float] = field(default_factory=dict)  # task_id -> the reference's seconds here
     expected: dict[str, list] = field(default_factory=dict)  # evalplus: the reference's outputs (plain data)
     failed: dict[str, str] = field(default_factory=dict)  # task_id -> why it has no reference time
@@ -66,7 +70,11 @@ class Calibration:
         limits = sorted(self.limits.values())
         return {
             "mode": self.mode,
-            **({"floor": self.floor, "factor": self.factor} if self.mode == "calibrated" else {}),
+            **(
+                {"floor": self.floor, "factor": self.factor, "slowdown": self.slowdown}
+                if self.mode == "calibrated"
+                else {}
+            ),
             "problems": len(self.limits),
             "limit_seconds": _spread(limits),
             **({"reference_seconds": _spread(values)} if values else {}),
@@ -84,7 +92,8 @@ class Calibration:
         spread = _spread(sorted(self.limits.values()))
         came = f"{self.timed_now} timed now" if self.timed_now else "all from the cache"
         return (
-            f"time limits: calibrated, max({self.floor:g} s, {self.factor:g} x reference) = {spread['min']:g} to "
+            f"time limits: calibrated, max({self.floor * self.slowdown:.3g} s, {self.factor:g} x reference)"
+            f" = {spread['min']:g} to "
             f"{spread['max']:g} s over {len(self.limits)} problems ({came})"
         )
 
@@ -141,6 +150,8 @@ def calibrate(
     result = Calibration({}, "calibrated" if timing else "fixed", limits.floor, limits.factor, cache=path)
     if timing and wanted:
         result.yardstick = _yardstick(workers)
+        if result.yardstick:
+            result.slowdown = round(max(1.0, result.yardstick / YARDSTICK_SECONDS), 2)
         if then:
             result.speed_change = round(result.yardstick / then, 2)
             if not 1 / SPEED_CHANGE <= result.speed_change <= SPEED_CHANGE:
@@ -173,11 +184,14 @@ def calibrate(
             result.failed[tid] = entry.get("error", "no reference solution")
         if seconds is not None:
             result.reference[tid] = seconds
-        result.limits[tid] = round(limits.limit(seconds, problem.time_limit), 4)
+        result.limits[tid] = round(limits.limit(seconds, problem.time_limit, result.slowdown), 4)
     if result.failed and timing:
         shown = ", ".join(sorted(result.failed)[:3]) + (" ..." if len(result.failed) > 3 else "")
         reporter(
-            Log(f"{len(result.failed)} problem(s) without a working reference get {DEFAULT_TIMEOUT:g} s ({shown})")
+            Log(
+                f"{len(result.failed)} problem(s) without a working reference get"
+                f" {DEFAULT_TIMEOUT * result.slowdown:.3g} s ({shown})"
+            )
         )
     result.seconds = time.monotonic() - started
     return result

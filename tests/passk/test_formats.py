@@ -156,7 +156,11 @@ def test_mbpp_evalplus_and_apps_samples_are_judged(tmp_path):
             assert result.startswith(want), (name, got)
         failed = summary.calibration.failed  # 13's reference imports numpy: not in the sandbox, so the 3 s default
         assert summary.calibration.mode == "calibrated" and set(failed) == ({"13"} if name == "mbpp" else set())
-        assert name != "mbpp" or "No module named 'numpy'" in failed["13"] and summary.calibration.limits["13"] == 3.0
+        assert (
+            name != "mbpp"
+            or "No module named 'numpy'" in failed["13"]
+            and summary.calibration.limits["13"] == pytest.approx(3.0 * summary.calibration.slowdown)
+        )
 
 
 def test_evalplus_outputs_come_from_the_reference_with_a_fixed_timeout_too(tmp_path):

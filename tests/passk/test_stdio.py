@@ -39,8 +39,16 @@ def demo_run(tmp_path_factory):
     rows += [{"task_id": t, "completion": c, "kind": "wrong"} for t, (c, _) in WRONG.items()]
     rows.append({"task_id": "demo/circle-area", "completion": CIRCLE_LONG, "kind": "long"})
     samples = write_jsonl(base / "samples.jsonl", rows)
-    summary = run_sandboxed("strict", lambda: evaluate(samples, problems, EvaluateConfig(ks=(1,))))
-    return {"base": base, "samples": samples, "summary": summary, "results": read_jsonl(summary.results)}
+    # a 1 s floor: the endless sample waits out its limit, and the rule is the same at any floor
+    config = EvaluateConfig(ks=(1,), limits=TimeLimits(floor=1.0))
+    summary = run_sandboxed("strict", lambda: evaluate(samples, problems, config))
+    return {
+        "base": base,
+        "problems": problems,
+        "samples": samples,
+        "summary": summary,
+        "results": read_jsonl(summary.results),
+    }
 
 
 def test_demo_references_pass_and_wrong_programs_fail_with_their_reason(demo_run):
@@ -58,8 +66,11 @@ def test_limits_are_calibrated_per_problem_and_recorded(demo_run):
     assert calibration["mode"] == "calibrated" and calibration["problems"] == 6 and not calibration["without_reference"]
     limits = {r["task_id"]: r["time_limit"] for r in results}
     references = summary.calibration.reference
+    floor = calibration["floor"] * calibration["slowdown"]  # scaled up where the yardstick ran slow
+    assert calibration["floor"] == 1.0 and calibration["slowdown"] >= 1.0
     for task_id, limit in limits.items():
-        assert limit == pytest.approx(max(1.0, 4 * references[task_id]), abs=1e-3)
+        own = demo_run["problems"][task_id].time_limit or 0.0
+        assert limit == pytest.approx(max(floor, 4 * references[task_id], own), abs=1e-3)
     assert limits["demo/sum-pairs"] >= 1.0  # its own time limit (1 s) is a floor too
     timed_out = next(r for r in results if r["task_id"] == "demo/prime-count" and r["kind"] == "wrong")
     assert timed_out["seconds"] == pytest.approx(limits["demo/prime-count"], abs=0.5)
@@ -69,16 +80,16 @@ def test_cache_is_reused_and_recalibrate_times_again(demo_run):
     problems = load_problems("stdio-demo")
     one = write_jsonl(demo_run["base"] / "one.jsonl", [demo_run["results"][1]])  # demo/prime-count's reference
     cache, earlier = demo_run["summary"].calibration.cache, demo_run["summary"].calibration.limits
-    again = evaluate(one, problems, EvaluateConfig(ks=(1,), force=True)).calibration
+    again = evaluate(one, problems, EvaluateConfig(ks=(1,), force=True, limits=TimeLimits(floor=1.0))).calibration
     assert again.cache == cache and again.speed_change is not None
     if 1 / SPEED_CHANGE <= again.speed_change <= SPEED_CHANGE:  # (unless the machine's load changed meanwhile)
         assert again.timed_now == 0 and again.limits == {"demo/prime-count": earlier["demo/prime-count"]}
     record = json.loads(cache.read_text())
     cache.write_text(json.dumps({**record, "yardstick": record["yardstick"] / 3}))  # as if timed on a faster machine
-    slower = evaluate(one, problems, EvaluateConfig(ks=(1,), force=True)).calibration
+    slower = evaluate(one, problems, EvaluateConfig(ks=(1,), force=True, limits=TimeLimits(floor=1.0))).calibration
     assert slower.timed_now == 1 and slower.speed_change > SPEED_CHANGE
     assert set(json.loads(cache.read_text())["tasks"]) == {"demo/prime-count"}  # times from the other speed: gone
-    fresh = evaluate(one, problems, EvaluateConfig(ks=(1,), force=True, limits=TimeLimits(recalibrate=True)))
+    fresh = evaluate(one, problems, EvaluateConfig(ks=(1,), force=True, limits=TimeLimits(floor=1.0, recalibrate=True)))
     assert fresh.calibration.timed_now == 1
 
 
