@@ -32,15 +32,28 @@ class EncodeOptions:
 
     crf: int = 20  # x264 quality (lower is better); 20 with ultrafast stays above 45 dB PSNR on screen recordings
     bitrate: str | None = None  # e.g. "6M": a target video bitrate instead of --crf
-    preset: str = "ultrafast"  # x264 speed/size trade-off: fastest; "veryfast" or "medium" give smaller files
+    # x264 speed/size trade-off. "auto": ultrafast (the fastest) for a full re-encode, veryfast (as OBS
+    # records, files about a third the size) for the few frames the smart cut re-encodes beside copied ones
+    preset: str = "auto"
     audio_bitrate: str = "192k"  # AAC bitrate of the re-encoded sound
     fast: bool = False  # stream copy; cuts snap to keyframes
+    smart: bool = (
+        True  # accurate mode: copy whole GOPs and re-encode only the frames at the cuts, where the source allows
+    )
+
+    def x264_preset(self, smart: bool) -> str:
+        """The preset to run x264 with: `smart` for the frames a smart cut re-encodes."""
+        if self.preset != "auto":
+            return self.preset
+        return "veryfast" if smart else "ultrafast"
 
     def __post_init__(self) -> None:
         """Bad values fail here, naming the flag, rather than inside ffmpeg after the probing."""
-        if self.preset not in X264_PRESETS:
+        if self.fast and not self.smart:
+            raise UsageError("--fast and --reencode contradict each other", hint="give one of them")
+        if self.preset != "auto" and self.preset not in X264_PRESETS:
             raise UsageError(
-                f"--preset {self.preset}: not an x264 preset", hint=f"use one of {', '.join(X264_PRESETS)}"
+                f"--preset {self.preset}: not an x264 preset", hint=f"use auto or one of {', '.join(X264_PRESETS)}"
             )
         if self.bitrate is not None and not (_BITRATE.match(self.bitrate) and float(self.bitrate.rstrip("kKMG")) > 0):
             raise UsageError(

@@ -1,10 +1,13 @@
-"""Cut media to spans with one ffmpeg run.
+"""Cut media to spans.
 
-Accurate mode re-encodes: each span is its own input, seeked by ffmpeg (frame-exact after
-decoding) and joined with the concat filter. Spans are whole frames long, video keeps exactly
-that many frames and audio exactly that many seconds, so picture and sound stay in sync to well
-under a frame however many cuts there are. `fast` copies the streams through the concat demuxer
-instead: no re-encoding, but each cut starts at the keyframe before it.
+Accurate mode is frame-exact. Video is smart-cut where the source allows (smartcut.py plans it,
+splice.py runs it): whole GOPs are stream-copied and only the frames between each cut and the
+nearest keyframe are re-encoded. Otherwise, and with `--reencode`, one ffmpeg run re-encodes
+everything: each span is its own input, seeked by ffmpeg (frame-exact after decoding) and joined
+with the concat filter. Spans are whole frames long, video keeps exactly that many frames and
+audio exactly that many seconds, so picture and sound stay in sync to well under a frame however
+many cuts there are. `fast` copies the streams through the concat demuxer instead: no
+re-encoding, but each cut starts at the keyframe before it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from aitk.autocut.config import EncodeOptions
@@ -31,6 +35,9 @@ AUDIO_CODECS = {
     ".oga": ["-c:a", "libvorbis", "-q:a", "5"],
     ".opus": ["-c:a", "libopus", "-b:a", "128k"],
 }
+
+
+SEEK_LEAD = 0.5  # seconds seeked before each span in a full re-encode: more than any B-frame delay
 
 
 def cut_output_path(media: Path, info: MediaInfo) -> Path:
@@ -64,15 +71,22 @@ def accurate_command(
     parts = []
     fades = join_fades(spans, fade)
     for i, span in enumerate(spans):
-        # Seek half a frame early so rounding can never drop the span's first frame.
+        # Seek SEEK_LEAD early: ffmpeg's seek lands on the keyframe whose decode time is before the
+        # target, and with B-frames (open GOPs above all) the frames shown just before that keyframe
+        # cannot be decoded from it, so the span would start a frame late. Then trim to half a frame
+        # before the span (rounding can never drop its first frame) and keep exactly its frames.
+        lead = min(SEEK_LEAD, span.start) if info.has_video else 0.0
         pre = min(half, span.start)
-        cmd += ["-ss", f"{span.start - pre:.6f}", "-t", f"{span.duration + pre:.6f}", "-i", str(src)]
+        cmd += ["-ss", f"{span.start - lead:.6f}", "-t", f"{span.duration + lead:.6f}", "-i", str(src)]
         chain = ""
         if info.has_video:
             frames = round(span.duration * info.fps)
-            chain += f"[{i}:v:0]trim=end_frame={frames},setpts=PTS-STARTPTS[v{i}];"
+            chain += (
+                f"[{i}:v:0]trim=start={lead - pre:.6f},setpts=PTS-STARTPTS,trim=end_frame={frames},"
+                f"setpts=PTS-STARTPTS[v{i}];"
+            )
         if info.has_audio:
-            trim = f"atrim=start={pre:.6f}:duration={span.duration:.6f}"
+            trim = f"atrim=start={lead:.6f}:duration={span.duration:.6f}"
             chain += f"[{i}:a:0]{trim},asetpts=PTS-STARTPTS{fades[i]}[a{i}];"
         parts.append(chain)
     labels = "".join(
@@ -83,7 +97,7 @@ def accurate_command(
     cmd += ["-filter_complex", graph]
     if v:
         quality = ["-b:v", opts.bitrate] if opts.bitrate else ["-crf", str(opts.crf)]
-        cmd += ["-map", "[v]", "-c:v", "libx264", "-preset", opts.preset, *quality, "-pix_fmt", "yuv420p"]
+        cmd += ["-map", "[v]", "-c:v", "libx264", "-preset", opts.x264_preset(False), *quality, "-pix_fmt", "yuv420p"]
         cmd += ["-r", f"{info.fps:.6f}"] if info.fps > 0 else []
     if a:
         cmd += ["-map", "[a]"]
@@ -176,9 +190,12 @@ def cut_media(
     opts: EncodeOptions,
     on_progress: Callable[[float], None] = lambda seconds: None,
     fade: float = 0.0,
+    on_note: Callable[[str], None] = lambda message: None,
 ) -> Path:
-    """Write the cut to `dst` atomically (a hidden temp file, then a rename). `fade`: seconds of
-    audio fade at each join (accurate mode only; a stream copy cannot change the sound)."""
+    """Write the cut to `dst` atomically (a hidden temp file, then a rename). Video in accurate
+    mode is smart-cut where the source allows it; `on_note` hears how it was cut, or why not.
+    `fade`: seconds of audio fade at each join (accurate mode only; a stream copy cannot change
+    the sound)."""
     if not spans:
         raise UsageError("nothing to keep", hint="tick at least one sentence")
     require_ffmpeg()
@@ -187,14 +204,58 @@ def cut_media(
         with atomic_path(dst) as tmp:
             if opts.fast:
                 listing.write_text(concat_listing(src, spans))
-                cmd = fast_command(src, tmp, listing)
-            else:
-                cmd = accurate_command(src, tmp, spans, info, opts, fade)
-            _run_ffmpeg(cmd, src, on_progress, "cut it")
+                _run_ffmpeg(fast_command(src, tmp, listing), src, on_progress, "cut it")
+            elif not (
+                opts.smart and info.has_video and smart_cut(src, tmp, spans, info, opts, on_progress, on_note, fade)
+            ):
+                _run_ffmpeg(accurate_command(src, tmp, spans, info, opts, fade), src, on_progress, "cut it")
     finally:
         with contextlib.suppress(OSError):
             listing.unlink()
     return dst
+
+
+def smart_cut(
+    src: Path,
+    dst: Path,
+    spans: list[Span],
+    info: MediaInfo,
+    opts: EncodeOptions,
+    on_progress: Callable[[float], None],
+    on_note: Callable[[str], None],
+    fade: float = 0.0,
+) -> bool:
+    """Copy whole GOPs and re-encode only the frames at the cuts (see smartcut.py); the audio is
+    re-encoded whole, sample-exact, as in the full re-encode. False (having said why) when the
+    source does not allow it, and the caller re-encodes everything."""
+    from aitk.autocut.smartcut import copied_share, frame_range
+    from aitk.autocut.splice import SpliceError, prepare, splice
+
+    def frame_spans(tl, scan) -> list[tuple[int, int]]:
+        return [frame_range(s.start, s.end, scan.start_offset, tl, scan.time_base) for s in spans]
+
+    smart = prepare(src, frame_spans)
+    if isinstance(smart, str):
+        on_note(f"smart cut not possible: {smart}; re-encoding the whole cut")
+        return False
+    audio = dst.with_name(TEMP_PREFIX + dst.stem + ".audio.m4a") if info.has_audio else None
+    try:
+        if audio is not None:
+            sound = replace(info, has_video=False)
+            cmd = accurate_command(src, audio, spans, sound, opts, fade)
+            _run_ffmpeg(cmd, src, lambda t: None, "cut its audio")
+        splice(src, dst, smart, opts, audio, on_progress)
+    except SpliceError as exc:
+        on_note(f"smart cut failed part-way ({exc}); re-encoding the whole cut")
+        return False
+    finally:
+        if audio is not None:
+            with contextlib.suppress(OSError):
+                audio.unlink()
+    share = copied_share(smart.pieces)
+    encoded = sum(p.frames for p in smart.pieces if p.kind != "copy")
+    on_note(f"smart cut: {share:.0%} of the frames stream-copied, {encoded} re-encoded at the cuts")
+    return True
 
 
 def _run_ffmpeg(cmd: list[str], src: Path, on_progress: Callable[[float], None], action: str) -> None:
@@ -245,7 +306,7 @@ def merge_media(medias: list[Path], infos: list[MediaInfo], dst: Path, opts: Enc
             "-c:v",
             "libx264",
             "-preset",
-            opts.preset,
+            opts.x264_preset(False),
             *quality,
             "-pix_fmt",
             "yuv420p",

@@ -36,6 +36,7 @@ class CutResult:
     source_seconds: float
     spans: int
     ranges: list[Span] = field(default_factory=list)  # the kept spans of the source, in order
+    video: str = ""  # how the video was cut: smart cut (share copied), or why it was re-encoded whole
 
 
 def read_edit_file(path: Path, kind: str) -> str:
@@ -270,7 +271,14 @@ def cut(
 
     task = str(media)
     reporter(TaskStarted(task, f"cut {media.name}", total=total(spans)))
-    cut_media(media, out_media, spans, info, config.encode, lambda t: reporter(TaskAdvanced(task, t)), fade=config.fade)
+    notes: list[str] = []
+
+    def note(message: str) -> None:
+        notes.append(message)
+        reporter(Log(message))
+
+    progress = lambda t: reporter(TaskAdvanced(task, t))  # noqa: E731
+    cut_media(media, out_media, spans, info, config.encode, progress, fade=config.fade, on_note=note)
     outputs = [out_media]
     if subtitled:
         new_cues, new_words = retimed([c for c, _ in kept if c.is_speech], words, removed, spans)
@@ -282,7 +290,7 @@ def cut(
     for kind, path in zip(config.export, exports):
         atomic_write_text(path, export_text(kind, spans, media, info, out_media.stem))
     reporter(TaskFinished(task))
-    return CutResult(media, outputs + exports, total(spans), info.duration, len(spans), spans)
+    return CutResult(media, outputs + exports, total(spans), info.duration, len(spans), spans, "; ".join(notes))
 
 
 def export_text(kind: str, spans, media: Path, info, title: str) -> str:

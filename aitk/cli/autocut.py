@@ -146,10 +146,22 @@ def cut(
     crf: Annotated[int, typer.Option(min=0, max=51, help="x264 quality (lower is better).")] = 20,
     bitrate: Annotated[str | None, typer.Option(help="Target video bitrate (e.g. 6M) instead of --crf.")] = None,
     preset: Annotated[
-        str, typer.Option(help="x264 preset: ultrafast (fastest) ... veryfast, medium (smaller files, slower).")
-    ] = "ultrafast",
+        str,
+        typer.Option(
+            help=(
+                "x264 preset: ultrafast (fastest) ... veryfast, medium (smaller files, slower); auto: veryfast for "
+                "the frames the smart cut re-encodes, ultrafast for a full re-encode."
+            )
+        ),
+    ] = "auto",
     fast: Annotated[
         bool, typer.Option("--fast", help="Copy streams without re-encoding: much faster, but cuts snap to keyframes.")
+    ] = False,
+    reencode: Annotated[
+        bool,
+        typer.Option(
+            "--reencode", help="Re-encode the whole cut instead of the smart cut (which re-encodes only at the cuts)."
+        ),
     ] = False,
     export: Annotated[
         str | None, typer.Option(help="Also write the edit list: edl, fcpxml, otio, or a list (edl,fcpxml,otio).")
@@ -193,7 +205,7 @@ def cut(
     config = CutConfig(
         padding,
         merge_gap,
-        EncodeOptions(crf, bitrate, preset, fast=fast),
+        EncodeOptions(crf, bitrate, preset, fast=fast, smart=not reencode),
         kinds,
         force,
         silence=silence,
@@ -214,6 +226,7 @@ def cut(
             "source_seconds": round(result.source_seconds, 3),
             "spans": result.spans,
             "ranges": [[round(r.start, 3), round(r.end, 3)] for r in result.ranges],
+            **({"video": result.video} if result.video else {}),
         }
         print_record(Record(media, "ok", result.outputs, seconds=time.monotonic() - started, result=payload))
     else:

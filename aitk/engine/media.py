@@ -9,7 +9,9 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -176,3 +178,69 @@ def _rate(value: str | None) -> float:
         return float(num) / float(den or 1) if float(den or 1) else 0.0
     except ValueError:
         return 0.0
+
+
+@dataclass(frozen=True)
+class VideoPackets:
+    """A video stream's coding parameters and its packet table (read by demuxing; nothing decoded)."""
+
+    codec: str  # "h264", "hevc", ...
+    profile: str  # "High", "Main", ... ("" when unknown)
+    level: int  # as the codec numbers it (H.264: 40 is level 4.0); 0 when unknown
+    pix_fmt: str
+    width: int
+    height: int
+    time_base: Fraction  # seconds per timestamp tick
+    frame_rate: Fraction | None  # the stream's average rate
+    extradata: bytes  # codec configuration (H.264 in MP4/Matroska: the avcC record)
+    interlaced: bool  # coded as fields (field_order other than progressive or unknown)
+    color: dict[str, int]  # color_range, colorspace, color_primaries, color_trc
+    start_offset: float  # seconds from the container's start to the stream's first timestamp
+    packets: list[tuple[int, int, bool, bool]]  # (pts, dts, keyframe, marked), decode order
+    discarded: int  # packets an edit list hides (not shown by players)
+
+
+def video_packets(
+    path: str | os.PathLike, mark_key: Callable[[bytes], bool] | None = None, read_packets: bool = True
+) -> VideoPackets:
+    """The first video stream's packet table; `mark_key(data)` is asked of each keyframe's bytes
+    (e.g. whether it is an IDR), so one pass over the file answers it. Without `read_packets`, only
+    the coding parameters (the table is left empty; nothing is read past the header). MediaError
+    when unreadable."""
+    import av
+
+    path = Path(path)
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            ctx = stream.codec_context
+            packets, discarded = [], 0
+            for packet in container.demux(stream) if read_packets else ():
+                if packet.pts is None or packet.size == 0:
+                    continue  # the demuxer's end-of-stream marker, or a packet without timing
+                if packet.is_discard:
+                    discarded += 1
+                    continue
+                marked = bool(mark_key and packet.is_keyframe and mark_key(bytes(packet)))
+                dts = packet.dts if packet.dts is not None else packet.pts
+                packets.append((packet.pts, dts, packet.is_keyframe, marked))
+            start = (container.start_time or 0) / 1e6
+            first = min((p[0] for p in packets), default=0)
+            return VideoPackets(
+                codec=ctx.name,
+                profile=ctx.profile or "",
+                level=ctx.level if ctx.level and ctx.level > 0 else 0,
+                pix_fmt=ctx.pix_fmt or "",
+                width=ctx.width,
+                height=ctx.height,
+                time_base=Fraction(stream.time_base),
+                frame_rate=Fraction(stream.average_rate) if stream.average_rate else None,
+                extradata=bytes(ctx.extradata or b""),
+                interlaced=int(ctx.field_order or 0) > 1,  # AVFieldOrder: 0 unknown, 1 progressive
+                color={k: int(getattr(ctx, k)) for k in ("color_range", "colorspace", "color_primaries", "color_trc")},
+                start_offset=float(first * stream.time_base) - start,
+                packets=packets,
+                discarded=discarded,
+            )
+    except (av.FFmpegError, IndexError) as exc:
+        raise MediaError(f"cannot read its video packets: {exc}", path=path) from exc
