@@ -93,14 +93,14 @@ def align_slice(audio: np.ndarray, words: list[Word]) -> list[tuple[float, float
         return None
     pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
     try:
-        decoder.set_align_text(" ".join(tokens))
-        decoder.start_utt()
-        decoder.process_raw(pcm, full_utt=True)
-        decoder.end_utt()
-        found = [
-            (s.start_frame, s.end_frame) for s in decoder.seg() if s.word not in ("<s>", "</s>", "<sil>", "(NULL)")
-        ]
-    except RuntimeError:  # no path through the words (the slice is too short for them)
+        with _LOCK:
+            decoder.set_align_text(" ".join(tokens))
+            decoder.start_utt()
+            decoder.process_raw(pcm, full_utt=True)
+            decoder.end_utt()
+            # no path through the words at all (audio that does not say them): no segmentation
+            found = [(s.start_frame, s.end_frame) for s in decoder.seg() or () if s.word not in _NOT_WORDS]
+    except RuntimeError:  # the slice is too short for the words
         return None
     if len(found) != len(tokens):
         return None

@@ -197,3 +197,13 @@ def test_segments_the_aligner_cannot_read_keep_whispers_times():
         )
     ]
     assert align_words(german, audio, RATE, "de") == german  # an English model aligns English only
+
+
+def test_audio_that_does_not_say_the_words_keeps_whispers_times():
+    from aitk.transcribe.align import align_words
+
+    noise = (0.3 * np.random.default_rng(0).standard_normal(RATE * 2)).astype(np.float32)
+    words = [Word(0.2, 0.6, " hello", 0.9), Word(0.6, 1.5, " world", 0.9)]
+    segments = [Segment(0, 0.2, 1.5, " hello world", -0.2, 0.05, words=words)]
+    for audio in (noise, np.zeros(RATE * 2, dtype=np.float32), np.zeros(RATE // 20, dtype=np.float32)):
+        assert align_words(segments, audio, RATE, "en") == segments  # the aligner finds no path: nothing raised
