@@ -29,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from aitk.engine.device import cpu_model, usable_cpus  # noqa: E402
 from aitk.transcribe import diarize as dz  # noqa: E402
 from aitk.transcribe.der import diarization_error  # noqa: E402
 from aitk.transcribe.speaker_encoder import load_encoder  # noqa: E402
@@ -44,16 +45,9 @@ def seed_range(text: str) -> list[int]:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return f"{cpu}, {os.cpu_count()} CPUs (load {load:.1f}), Python {platform.python_version()}, {platform.system()}"
+    system = f"Python {platform.python_version()}, {platform.system()}"
+    return f"{cpu_model()}, {usable_cpus()} CPUs (load {load:.1f}), {system}"
 
 
 def whisper_model():

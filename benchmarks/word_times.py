@@ -32,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from aitk.engine.device import cpu_model, usable_cpus  # noqa: E402
 from aitk.transcribe.align import align_words  # noqa: E402
 from aitk.transcribe.config import TranscribeConfig  # noqa: E402
 from aitk.transcribe.run import Transcriber  # noqa: E402
@@ -49,17 +50,8 @@ KEYS = ("start_median_ms", "start_p95_ms", "end_median_ms", "end_p95_ms")
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return f"{cpu}, {cpus} CPUs (load {load:.1f}), no GPU used, Python {platform.python_version()}"
+    return f"{cpu_model()}, {usable_cpus()} CPUs (load {load:.1f}), no GPU used, Python {platform.python_version()}"
 
 
 def transcribe_half(transcriber: Transcriber, voices, sentences, seeds: list[int]) -> list[tuple]:

@@ -82,3 +82,22 @@ def resolve_device(spec: str = "auto", devices: list[Device] | None = None) -> D
             return device
     here = ", ".join(d.torch for d in devices)
     raise DeviceError(f"--device {spec}: no such device here (found: {here})", hint="use --device auto or --device cpu")
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux /proc/cpuinfo), else what the platform says."""
+    import platform
+    from pathlib import Path
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity), else the machine's count."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

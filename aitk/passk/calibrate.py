@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aitk.engine.device import cpu_model, usable_cpus
 from aitk.engine.errors import UsageError
 from aitk.engine.fileio import atomic_write_text
 from aitk.engine.progress import Log, Reporter, TaskAdvanced, TaskFinished, TaskStarted, null_reporter
@@ -106,19 +106,10 @@ def _spread(values: list[float]) -> dict:
 
 def machine() -> dict:
     """What makes reference times from one run valid for another: this machine as the samples see it."""
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {
         "host": platform.node(),
-        "cpu": cpu or platform.processor(),
-        "cpus": usable,
+        "cpu": cpu_model(),
+        "cpus": usable_cpus(),
         "arch": platform.machine(),
         "python": platform.python_version(),
     }

@@ -177,8 +177,15 @@ def probe_test(inputs: list[tuple], budget: float) -> str:
     back before the sample's own timeout: a call that runs out records "timeout" and the rest
     "skipped" (the zygote kills the busy candidate afterwards).
     """
+    return calls_harness(f"import signal, time\n__aitk_inputs__ = {inputs!r}\n", budget)
+
+
+def calls_harness(setup: str, budget: float) -> str:
+    """The test text that calls the candidate on each argument list of `__aitk_inputs__` (made by
+    `setup`, which imports signal and time) and records in `__aitk_outputs__` what came back:
+    ['ok', value], ['exc', name], ['timeout', None] or ['skipped', None] once `budget` s are spent."""
     return (
-        f"import signal, time\n__aitk_inputs__ = {inputs!r}\n__aitk_outputs__ = []\n\n"
+        f"{setup}__aitk_outputs__ = []\n\n"
         "class _OutOfTime(BaseException):\n    pass\n\n"
         "def _alarm(signum, frame):\n    raise _OutOfTime()\n\n"
         "def check(candidate):\n"

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator
 
 from aitk.passk import compare
+from aitk.passk.examples import calls_harness
 from aitk.passk.problems import Problem
 from aitk.passk.sandbox import plaindata
 from aitk.passk.workers import Worker, WorkerDied
@@ -80,30 +81,8 @@ def value_probe(inputs: list, budget: float) -> str:
     seconds, after which the rest are recorded as skipped.
     """
     encoded = json.dumps(json.dumps(plaindata.encode(inputs)))
-    return (
-        "import json, signal, time\nfrom passk_sandbox import plaindata as _plain\n"
-        f"__aitk_inputs__ = _plain.decode(json.loads({encoded}))\n__aitk_outputs__ = []\n\n"
-        "class _OutOfTime(BaseException):\n    pass\n\n"
-        "def _alarm(signum, frame):\n    raise _OutOfTime()\n\n"
-        "def check(candidate):\n"
-        f"    stop = time.monotonic() + {budget!r}\n"
-        "    signal.signal(signal.SIGALRM, _alarm)\n"
-        "    for args in __aitk_inputs__:\n"
-        "        left = stop - time.monotonic()\n"
-        "        if left <= 0:\n"
-        "            __aitk_outputs__.append(['skipped', None])\n"
-        "            continue\n"
-        "        try:\n"
-        "            signal.setitimer(signal.ITIMER_REAL, left)\n"
-        "            __aitk_outputs__.append(['ok', candidate(*args)])\n"
-        "        except _OutOfTime:\n"
-        "            __aitk_outputs__.append(['timeout', None])\n"
-        "            stop = 0\n"
-        "        except BaseException as exc:\n"
-        "            __aitk_outputs__.append(['exc', type(exc).__name__])\n"
-        "        finally:\n"
-        "            signal.setitimer(signal.ITIMER_REAL, 0)\n"
-    )
+    setup = "import json, signal, time\nfrom passk_sandbox import plaindata as _plain\n"
+    return calls_harness(f"{setup}__aitk_inputs__ = _plain.decode(json.loads({encoded}))\n", budget)
 
 
 def same_value(got, expected, atol: float = 0.0) -> bool:
