@@ -135,7 +135,9 @@ class Transcriber:
         speech = speech_regions(audio) if c.vad else None
         segments = clean_segments(transcript.segments, c.no_speech_threshold, c.logprob_threshold, speech=speech)
         transcript.segments = clamp_times(segments, transcript.duration)
-        if c.refine_words:
+        # Word times are aligned and refined only when they are output: --diarize alone uses them to
+        # give each word its speaker, where turns from 0.75 s embedding steps set the precision.
+        if c.refine_words and c.word_timestamps:
             if c.align_words:
                 transcript.segments = align_words(transcript.segments, audio, SAMPLE_RATE, transcript.language)
             transcript.segments = refine_word_times(transcript.segments, audio, SAMPLE_RATE)
