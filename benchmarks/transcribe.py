@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,6 +42,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aitk.transcribe.metrics import word_error_rate  # noqa: E402
+
+SPEAKER_LABEL = re.compile(r"^\[[^\]\n]+\] ", re.M)
 
 PARAGRAPH = [
     "Good morning, and welcome to the weekly planning meeting.",
@@ -282,7 +285,8 @@ def main() -> None:
             errors = {0: [], 1: [], None: []}
             for f, ref, parity in zip(spec["files"], spec["refs"], spec["parity"]):
                 if ref:
-                    errors[parity].append(word_error_rate(ref, (out / f"{f.stem}.txt").read_text()))
+                    text = SPEAKER_LABEL.sub("", (out / f"{f.stem}.txt").read_text())  # --diarize's "[SPEAKER_1] "
+                    errors[parity].append(word_error_rate(ref, text))
             wer = {k: round(sum(v) / len(v), 4) if v else None for k, v in errors.items()}
             rows.append(
                 {
