@@ -103,7 +103,7 @@ class CutConfig:
     silence: SilenceOptions | None = None  # --cut-silence: also remove pauses (None: keep them)
     keep_speakers: tuple[str, ...] = ()  # --keep-speaker: keep only these speakers' sentences
     drop_speakers: tuple[str, ...] = ()  # --drop-speaker: leave these speakers' sentences out
-    fade: float = 0.005  # seconds of audio fade-out and fade-in at each join (no clicks); 0: hard cuts
+    fade: float = 0.005  # seconds of audio crossfade at each join, half from each side (no clicks); 0: hard cuts
 
     def __post_init__(self) -> None:
         if any(kind not in EXPORTS for kind in self.export):

@@ -48,36 +48,58 @@ def cut_output_path(media: Path, info: MediaInfo) -> Path:
     return media.with_name(f"{media.stem}_cut{suffix}")
 
 
-def join_fades(spans: list[Span], fade: float) -> list[str]:
-    """Per span, the audio filters (",afade=...") that fade its sound out and in over `fade` s at
-    each join, so a cut inside running sound never clicks; the first start and last end stay."""
+def crossfade_extensions(spans: list[Span], fade: float, duration: float) -> list[tuple[float, float]]:
+    """Per span, the seconds of sound taken (before its start, after its end) so that each join
+    can overlap the two sides by `fade` s and the whole stays exactly as long as the spans (pure).
+    Half of the overlap comes from each side, from what the cut removes; none where the source
+    ends there, or where a span is too short to share."""
     out = []
     for i, span in enumerate(spans):
-        chain = ""
-        if fade > 0 and span.duration > 2 * fade:
-            if i > 0:
-                chain += f",afade=t=in:st=0:d={fade:.6f}"
-            if i < len(spans) - 1:
-                chain += f",afade=t=out:st={span.duration - fade:.6f}:d={fade:.6f}"
-        out.append(chain)
+        usable = fade > 0 and span.duration > 2 * fade
+        before = min(fade / 2, span.start) if usable and i > 0 else 0.0
+        after = min(fade / 2, max(0.0, duration - span.end)) if usable and i < len(spans) - 1 else 0.0
+        out.append((before, after))
+    for i in range(len(spans) - 1):  # a join overlaps only where both sides give their half
+        if out[i][1] == 0.0 or out[i + 1][0] == 0.0:
+            out[i] = (out[i][0], 0.0)
+            out[i + 1] = (0.0, out[i + 1][1])
     return out
+
+
+def _audio_joins(labels: list[str], overlaps: list[float]) -> str:
+    """Filter text joining the audio labels in order into [a]: acrossfade where a join overlaps."""
+    if len(labels) == 1:
+        return f"{labels[0]}anull[a]"
+    graph, last = "", labels[0]
+    for i, (label, overlap) in enumerate(zip(labels[1:], overlaps), start=1):
+        out = "[a]" if i == len(labels) - 1 else f"[x{i}]"
+        if overlap > 0:
+            graph += f"{last}{label}acrossfade=d={overlap:.6f}:c1=tri:c2=tri{out};"
+        else:
+            graph += f"{last}{label}concat=n=2:v=0:a=1{out};"
+        last = out
+    return graph.rstrip(";")
 
 
 def accurate_command(
     src: Path, dst: Path, spans: list[Span], info: MediaInfo, opts: EncodeOptions, fade: float = 0.0
 ) -> list[str]:
+    """One ffmpeg run for the full re-encode (and the smart cut's sound). Joins in the sound are
+    crossfaded over `fade` s (no click where a cut falls inside running sound); the picture is cut
+    hard, on the frame."""
     half = 0.5 / info.fps if info.has_video and info.fps > 0 else 0.0
     cmd = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
     parts = []
-    fades = join_fades(spans, fade)
+    extend = crossfade_extensions(spans, fade, info.duration) if info.has_audio else [(0.0, 0.0)] * len(spans)
     for i, span in enumerate(spans):
         # Seek SEEK_LEAD early: ffmpeg's seek lands on the keyframe whose decode time is before the
         # target, and with B-frames (open GOPs above all) the frames shown just before that keyframe
         # cannot be decoded from it, so the span would start a frame late. Then trim to half a frame
         # before the span (rounding can never drop its first frame) and keep exactly its frames.
-        lead = min(SEEK_LEAD, span.start) if info.has_video else 0.0
+        before, after = extend[i]
+        lead = min(SEEK_LEAD, span.start) if info.has_video else before
         pre = min(half, span.start)
-        cmd += ["-ss", f"{span.start - lead:.6f}", "-t", f"{span.duration + lead:.6f}", "-i", str(src)]
+        cmd += ["-ss", f"{span.start - lead:.6f}", "-t", f"{span.duration + lead + after:.6f}", "-i", str(src)]
         chain = ""
         if info.has_video:
             frames = round(span.duration * info.fps)
@@ -86,14 +108,17 @@ def accurate_command(
                 f"setpts=PTS-STARTPTS[v{i}];"
             )
         if info.has_audio:
-            trim = f"atrim=start={lead:.6f}:duration={span.duration:.6f}"
-            chain += f"[{i}:a:0]{trim},asetpts=PTS-STARTPTS{fades[i]}[a{i}];"
+            trim = f"atrim=start={lead - before:.6f}:duration={span.duration + before + after:.6f}"
+            chain += f"[{i}:a:0]{trim},asetpts=PTS-STARTPTS[a{i}];"
         parts.append(chain)
-    labels = "".join(
-        (f"[v{i}]" if info.has_video else "") + (f"[a{i}]" if info.has_audio else "") for i in range(len(spans))
-    )
     v, a = int(info.has_video), int(info.has_audio)
-    graph = "".join(parts) + f"{labels}concat=n={len(spans)}:v={v}:a={a}" + ("[v]" if v else "") + ("[a]" if a else "")
+    graph = "".join(parts)
+    if v:
+        graph += "".join(f"[v{i}]" for i in range(len(spans))) + f"concat=n={len(spans)}:v=1:a=0[v]"
+        graph += ";" if a else ""
+    if a:
+        overlaps = [extend[i][1] + extend[i + 1][0] for i in range(len(spans) - 1)]
+        graph += _audio_joins([f"[a{i}]" for i in range(len(spans))], overlaps)
     cmd += ["-filter_complex", graph]
     if v:
         quality = ["-b:v", opts.bitrate] if opts.bitrate else ["-crf", str(opts.crf)]

@@ -183,3 +183,21 @@ def test_file_names_with_spaces_stay_links_and_playable():
     assert "[my talk é.srt](<my talk é.srt>)" in text  # a bare space would end a CommonMark link
     assert 'src="my%20talk%20%C3%A9.mp4"' in text
     assert [line.index for line in parse_md(text).lines] == [1, 2, 3, 4]
+
+
+def test_joins_take_half_the_crossfade_from_each_side_and_keep_the_length():
+    from aitk.autocut.cutter import _audio_joins, crossfade_extensions
+
+    spans = [Span(0.0, 1.0), Span(2.0, 3.0), Span(4.0, 4.004), Span(5.0, 6.0)]
+    ext = crossfade_extensions(spans, 0.01, duration=6.0)
+    # the outer edges take nothing; the 4 ms span is too short to share, so its joins are hard
+    assert ext == [(0.0, 0.005), (0.005, 0.0), (0.0, 0.0), (0.0, 0.0)]
+    taken = sum(b + a for b, a in ext)
+    overlaps = [ext[i][1] + ext[i + 1][0] for i in range(len(spans) - 1)]
+    assert taken == pytest.approx(sum(overlaps))  # each crossfade gives back exactly what was taken
+    graph = _audio_joins(["[a0]", "[a1]", "[a2]", "[a3]"], overlaps)
+    assert graph.count("acrossfade=d=0.010000") == 1 and graph.count("concat=n=2") == 2 and graph.endswith("[a]")
+    # a source that ends at the last span's end: nothing past it to take
+    assert crossfade_extensions([Span(0.0, 1.0), Span(2.0, 3.0)], 0.01, duration=3.0)[1] == (0.005, 0.0)
+    assert crossfade_extensions([Span(0.0, 1.0)], 0.01, duration=3.0) == [(0.0, 0.0)]
+    assert _audio_joins(["[a0]"], []) == "[a0]anull[a]"

@@ -136,7 +136,7 @@ def test_struck_words_are_cut_exactly_and_the_rest_kept_whole(rec, tmp_path):
             assert kept > end - start - 0.005, (text, start, end, ranges)  # never cut inside a kept word
     source, cut = decode_audio(tmp_path / "rec.wav"), decode_audio(tmp_path / "rec_cut.wav")
     assert abs(len(cut) / SAMPLE_RATE - sum(b - a for a, b in ranges)) < 0.002
-    # the cut's samples are the source's (away from the 5 ms fades at the joins), each span where
+    # the cut's samples are the source's (away from the 5 ms crossfades at the joins), each span where
     # planned to within a millisecond (today's accurate cut runs up to 0.5 ms long at some joins)
     offset, fade = 0, int(0.006 * SAMPLE_RATE)
     for a, b in ranges:
