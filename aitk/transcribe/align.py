@@ -18,9 +18,11 @@ import re
 import threading
 from dataclasses import replace
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
+from aitk.engine.errors import ModelError
 from aitk.transcribe.result import Segment, Word
 
 FRAME = 0.01  # seconds per PocketSphinx frame
@@ -39,19 +41,36 @@ def available() -> bool:
     return True
 
 
-@lru_cache(maxsize=1)
-def _decoder():
+@lru_cache(maxsize=2)
+def _decoder(model: str | None = None):
+    """A PocketSphinx decoder: the wheel's US English model, or `model`, a folder holding an
+    acoustic model (its `mdef` and the other files) and one `*.dict` pronunciation dictionary."""
     import os
 
     from pocketsphinx import Decoder, get_model_path
 
-    root = os.path.join(get_model_path(), "en-us")
-    return Decoder(
-        hmm=os.path.join(root, "en-us"),
-        dict=os.path.join(root, "cmudict-en-us.dict"),
-        samprate=16000,
-        loglevel="FATAL",
-    )
+    if model is None:
+        root = os.path.join(get_model_path(), "en-us")
+        hmm, words = os.path.join(root, "en-us"), os.path.join(root, "cmudict-en-us.dict")
+    else:
+        hmm, words = _user_model(Path(model))
+    try:
+        return Decoder(hmm=hmm, dict=words, samprate=16000, loglevel="FATAL")
+    except (RuntimeError, ValueError) as exc:
+        raise ModelError(f"cannot load the alignment model {model}: {exc}", hint=_HINT) from None
+
+
+_HINT = "give a folder with a PocketSphinx acoustic model (mdef, means, ...) and one .dict file"
+
+
+def _user_model(folder: Path) -> tuple[str, str]:
+    """(acoustic model folder, dictionary file) of a user's alignment model folder."""
+    if not (folder / "mdef").is_file():
+        raise ModelError(f"{folder}: no PocketSphinx acoustic model here (no mdef file)", hint=_HINT)
+    dictionaries = sorted(folder.glob("*.dict"))
+    if len(dictionaries) != 1:
+        raise ModelError(f"{folder}: {len(dictionaries)} .dict files, one is needed", hint=_HINT)
+    return str(folder), str(dictionaries[0])
 
 
 def dictionary_form(word: str) -> str:
@@ -59,12 +78,21 @@ def dictionary_form(word: str) -> str:
     return _TOKEN.sub("", word.lower()).strip("'")
 
 
-def align_words(segments: list[Segment], audio: np.ndarray, sample_rate: int, language: str | None) -> list[Segment]:
+def align_words(
+    segments: list[Segment],
+    audio: np.ndarray,
+    sample_rate: int,
+    language: str | None,
+    model: str | None = None,
+    model_language: str = "en",
+) -> list[Segment]:
     """Segments whose words carry PocketSphinx's times where the alignment succeeded (see the module doc).
 
-    `audio` is mono float32 at `sample_rate` (16 kHz, PocketSphinx's model rate)."""
-    if language not in (None, "en") or sample_rate != 16000 or not available():
+    `audio` is mono float32 at `sample_rate` (16 kHz, PocketSphinx's model rate). `model`: a user's
+    alignment model folder (see _decoder) for `model_language`; None: the wheel's US English one."""
+    if language not in (None, model_language) or sample_rate != 16000 or not available():
         return segments
+    decoder = _decoder(model)
     out: list[Segment] = []
     for i, seg in enumerate(segments):
         if not seg.words:
@@ -73,7 +101,7 @@ def align_words(segments: list[Segment], audio: np.ndarray, sample_rate: int, la
         # The slice reaches PAD s past the segment, never into the neighbours' words.
         lo = max(seg.start - PAD, segments[i - 1].end if i else 0.0, 0.0)
         hi = min(seg.end + PAD, segments[i + 1].start if i + 1 < len(segments) else len(audio) / sample_rate)
-        times = align_slice(audio[int(lo * sample_rate) : int(hi * sample_rate)], seg.words)
+        times = align_slice(audio[int(lo * sample_rate) : int(hi * sample_rate)], seg.words, decoder)
         if times is None:
             out.append(seg)
             continue
@@ -85,9 +113,9 @@ def align_words(segments: list[Segment], audio: np.ndarray, sample_rate: int, la
     return out
 
 
-def align_slice(audio: np.ndarray, words: list[Word]) -> list[tuple[float, float]] | None:
+def align_slice(audio: np.ndarray, words: list[Word], decoder=None) -> list[tuple[float, float]] | None:
     """(start, end) in seconds from the slice's start for each word, or None where it cannot be aligned."""
-    decoder = _decoder()
+    decoder = decoder or _decoder()
     tokens = [dictionary_form(w.word) for w in words]
     if not tokens or any(not t or decoder.lookup_word(t) is None for t in tokens):
         return None

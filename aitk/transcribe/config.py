@@ -48,6 +48,10 @@ class TranscribeConfig:
     refine_words: bool = True  # move word times onto the pauses in the sound (Whisper's are ~0.1-0.5 s off)
     # English words: forced alignment with PocketSphinx's acoustic model before the refinement (align.py)
     align_words: bool = True
+    # A user's own PocketSphinx model for the alignment: a folder with the acoustic model and one .dict
+    # file, for words in `align_language`. None: the US English model inside the pocketsphinx wheel.
+    align_model: str | None = None
+    align_language: str = "en"
     condition_on_previous_text: bool = True
     # Guards against text on silence and repetition loops (whisper's own thresholds, then ours).
     no_speech_threshold: float = 0.6

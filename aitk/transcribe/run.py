@@ -139,7 +139,9 @@ class Transcriber:
         # give each word its speaker, where turns from 0.75 s embedding steps set the precision.
         if c.refine_words and c.word_timestamps:
             if c.align_words:
-                transcript.segments = align_words(transcript.segments, audio, SAMPLE_RATE, transcript.language)
+                transcript.segments = align_words(
+                    transcript.segments, audio, SAMPLE_RATE, transcript.language, c.align_model, c.align_language
+                )
             transcript.segments = refine_word_times(transcript.segments, audio, SAMPLE_RATE)
         transcript.model = c.model
         if c.diarize:

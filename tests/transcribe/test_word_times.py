@@ -4,10 +4,12 @@ generated speech whose word times are known (tests/transcribe/timed_speech.py)."
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from aitk.engine.media import decode_audio
 from aitk.transcribe.result import Segment, Word
 from aitk.transcribe.word_times import (
     HOP,
@@ -17,7 +19,7 @@ from aitk.transcribe.word_times import (
     snap_boundaries,
     word_time_errors,
 )
-from tests.conftest import require
+from tests.conftest import require, speak
 
 RATE = 16_000
 
@@ -207,3 +209,29 @@ def test_audio_that_does_not_say_the_words_keeps_whispers_times():
     segments = [Segment(0, 0.2, 1.5, " hello world", -0.2, 0.05, words=words)]
     for audio in (noise, np.zeros(RATE * 2, dtype=np.float32), np.zeros(RATE // 20, dtype=np.float32)):
         assert align_words(segments, audio, RATE, "en") == segments  # the aligner finds no path: nothing raised
+
+
+def test_a_users_own_alignment_model_folder_is_used_and_a_bad_one_named(tmp_path):
+    import os
+
+    from pocketsphinx import get_model_path
+
+    from aitk.engine.errors import ModelError
+    from aitk.transcribe.align import align_words
+
+    # the wheel's model laid out as a user's folder: the acoustic model's files and one .dict beside them
+    root = Path(get_model_path()) / "en-us"
+    own = tmp_path / "my-model"
+    own.mkdir()
+    for f in (root / "en-us").iterdir():
+        os.symlink(f, own / f.name)
+    os.symlink(root / "cmudict-en-us.dict", own / "words.dict")
+    speech = speak("open the window", tmp_path / "s.wav")
+    audio = decode_audio(speech)
+    words = [Word(0.0, 0.3, " open", 0.9), Word(0.3, 0.6, " the", 0.9), Word(0.6, 1.4, " window", 0.9)]
+    segments = [Segment(0, 0.0, 1.4, " open the window", -0.2, 0.05, words=words)]
+    ours = align_words(segments, audio, RATE, "en", model=str(own))
+    assert ours == align_words(segments, audio, RATE, "en") != segments  # the same model, found in the folder
+    assert align_words(segments, audio, RATE, "en", model=str(own), model_language="de") == segments
+    with pytest.raises(ModelError, match="no mdef"):
+        align_words(segments, audio, RATE, "en", model=str(tmp_path))
