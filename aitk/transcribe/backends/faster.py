@@ -134,7 +134,7 @@ class FasterWhisperBackend:
             on_progress(seg.end)
         if batch_size > 1:
             if windows:
-                out = self._redecode_bad_windows(audio, out, windows, language, options)
+                out = self._redecode_bad_windows(audio, out, windows, options)
             out = split_segments(out)
             if not c.word_timestamps:
                 out = [replace(seg, words=None) for seg in out]
@@ -148,7 +148,7 @@ class FasterWhisperBackend:
         )
 
     def _redecode_bad_windows(
-        self, audio: np.ndarray, segments: list[Segment], windows: list[dict], language, options: dict
+        self, audio: np.ndarray, segments: list[Segment], windows: list[dict], options: dict
     ) -> list[Segment]:
         """Decode again, sequentially, each batched window whose text does not fit its audio.
 
@@ -167,19 +167,19 @@ class FasterWhisperBackend:
             if not window_is_suspect(inside, speech):
                 out += inside
                 continue
-            redone = self._decode_slice(audio, lo, hi, language, options)
+            redone = self._decode_slice(audio, lo, hi, options)
             # A sequential pass can stop early too: what it left out is decoded on its own.
             for _ in range(2):
                 gaps = uncovered(speech, [(s.start, s.end) for s in redone])
                 if not gaps:
                     break
                 for a, b in gaps:
-                    redone += self._decode_slice(audio, max(lo, a - 0.2), min(hi, b + 0.2), language, options)
+                    redone += self._decode_slice(audio, max(lo, a - 0.2), min(hi, b + 0.2), options)
                 redone.sort(key=lambda s: s.start)
             out += redone
         return [replace(seg, id=i) for i, seg in enumerate(out)]
 
-    def _decode_slice(self, audio: np.ndarray, lo: float, hi: float, language, options: dict) -> list[Segment]:
+    def _decode_slice(self, audio: np.ndarray, lo: float, hi: float, options: dict) -> list[Segment]:
         """faster-whisper's sequential decoding (fallback, context) of audio[lo:hi] (seconds), in file time."""
         c = self.config
         first, last = int(lo * SAMPLE_RATE), min(len(audio), int(hi * SAMPLE_RATE))
@@ -188,9 +188,9 @@ class FasterWhisperBackend:
             temperature=list(c.temperatures),
             word_timestamps=True,
             condition_on_previous_text=c.condition_on_previous_text,
-            **{**options, "language": language, "vad_filter": False},
+            **{**options, "vad_filter": False},  # decoded whole, as the window it stands in for
         )
-        return [_shifted(_segment(seg, 0), first / SAMPLE_RATE) for seg in found]
+        return [_segment(seg, 0, offset=first / SAMPLE_RATE) for seg in found]
 
 
 def window_is_suspect(segments: list[Segment], speech: list[tuple[float, float]], longest_word: float = 2.0) -> bool:
@@ -202,15 +202,18 @@ def window_is_suspect(segments: list[Segment], speech: list[tuple[float, float]]
     return any(w.end - w.start > longest_word for s in segments for w in s.words or [])
 
 
-def _segment(seg, index: int) -> Segment:
-    """Our Segment from one of faster-whisper's."""
+def _segment(seg, index: int, offset: float = 0.0) -> Segment:
+    """Our Segment from one of faster-whisper's; `offset` s later when it was decoded from a slice."""
     words = None
     if seg.words is not None:
-        words = [Word(round(w.start, 3), round(w.end, 3), w.word, round(w.probability, 4)) for w in seg.words]
+        words = [
+            Word(round(w.start + offset, 3), round(w.end + offset, 3), w.word, round(w.probability, 4))
+            for w in seg.words
+        ]
     return Segment(
         id=index,
-        start=round(seg.start, 3),
-        end=round(seg.end, 3),
+        start=round(seg.start + offset, 3),
+        end=round(seg.end + offset, 3),
         text=seg.text,
         avg_logprob=round(seg.avg_logprob, 4),
         no_speech_prob=round(seg.no_speech_prob, 4),
@@ -218,11 +221,3 @@ def _segment(seg, index: int) -> Segment:
         temperature=seg.temperature,
         words=words,
     )
-
-
-def _shifted(seg: Segment, offset: float) -> Segment:
-    """`seg` moved `offset` s later (a piece decoded from a slice of the audio)."""
-    words = None
-    if seg.words is not None:
-        words = [replace(w, start=round(w.start + offset, 3), end=round(w.end + offset, 3)) for w in seg.words]
-    return replace(seg, start=round(seg.start + offset, 3), end=round(seg.end + offset, 3), words=words)
