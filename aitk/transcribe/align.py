@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from aitk.engine.errors import ModelError
+from aitk.engine.media import SAMPLE_RATE
 from aitk.transcribe.result import Segment, Word
 
 FRAME = 0.01  # seconds per PocketSphinx frame
@@ -30,7 +31,8 @@ PAD = 0.3  # seconds of audio around a segment given to the aligner (Whisper's e
 MAX_SHIFT = 1.0  # an aligned word this far (seconds) from Whisper's is a failed alignment, not a better time
 _TOKEN = re.compile(r"[^a-z']")
 _NOT_WORDS = ("<s>", "</s>", "<sil>", "(NULL)")  # the segmentation's silences and markers
-_LOCK = threading.Lock()  # one decoder per process, and a decoder holds one utterance at a time
+_HINT = "give a folder with a PocketSphinx acoustic model (mdef, means, ...) and one .dict file"
+_LOCK = threading.Lock()  # the decoders are shared by the process's threads; each holds one utterance at a time
 
 
 def available() -> bool:
@@ -55,12 +57,9 @@ def _decoder(model: str | None = None):
     else:
         hmm, words = _user_model(Path(model))
     try:
-        return Decoder(hmm=hmm, dict=words, samprate=16000, loglevel="FATAL")
+        return Decoder(hmm=hmm, dict=words, samprate=SAMPLE_RATE, loglevel="FATAL")
     except (RuntimeError, ValueError) as exc:
         raise ModelError(f"cannot load the alignment model {model}: {exc}", hint=_HINT) from None
-
-
-_HINT = "give a folder with a PocketSphinx acoustic model (mdef, means, ...) and one .dict file"
 
 
 def _user_model(folder: Path) -> tuple[str, str]:
@@ -88,9 +87,9 @@ def align_words(
 ) -> list[Segment]:
     """Segments whose words carry PocketSphinx's times where the alignment succeeded (see the module doc).
 
-    `audio` is mono float32 at `sample_rate` (16 kHz, PocketSphinx's model rate). `model`: a user's
+    `audio` is mono float32 at `sample_rate` (engine.media.SAMPLE_RATE, PocketSphinx's model rate). `model`: a user's
     alignment model folder (see _decoder) for `model_language`; None: the wheel's US English one."""
-    if language not in (None, model_language) or sample_rate != 16000 or not available():
+    if language not in (None, model_language) or sample_rate != SAMPLE_RATE or not available():
         return segments
     decoder = _decoder(model)
     out: list[Segment] = []
