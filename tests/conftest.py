@@ -236,7 +236,7 @@ def _seed_dequantized_lm() -> None:
     GGUF itself. Where the user's cache has no dequantized folder, the first load builds one."""
     from aitk.cli.catalogue import load
     from aitk.engine.lm import TRANSFORMERS_FOLDER
-    from aitk.engine.models import materialise
+    from aitk.engine.models import link_or_copy, materialise
 
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "aitk"
     ready = cache / "models" / CODE_LM / TRANSFORMERS_FOLDER
@@ -247,15 +247,8 @@ def _seed_dequantized_lm() -> None:
         return
     staging = target.with_name(target.name + ".seeding")
     shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(ready, staging, copy_function=_link_or_copy)
+    shutil.copytree(ready, staging, copy_function=link_or_copy)
     staging.rename(target)
-
-
-def _link_or_copy(src: str, dst: str) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:  # another file system
-        shutil.copy2(src, dst)
 
 
 @pytest.fixture(scope="session")

