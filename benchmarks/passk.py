@@ -77,6 +77,12 @@ def timed(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float
     return seconds, result
 
 
+def evaluate_command(aitk_cli: str, samples: Path, source: str, workers: int, *flags: str) -> list[str]:
+    """`aitk passk evaluate` of `samples` against `source` for pass@1, quiet, JSON, from scratch."""
+    common = ["-k", "1", "--force", "--json", "-q", "--workers", str(workers)]
+    return [aitk_cli, "passk", "evaluate", str(samples), "-p", source, *common, *flags]
+
+
 def pass_at_1(results: Path) -> float:
     rows = [json.loads(line) for line in results.read_text().splitlines()]
     return sum(r["passed"] for r in rows) / len(rows)
@@ -160,22 +166,7 @@ def run_throttle(args) -> list[dict]:
                 row = {"set": name, "samples": len(samples), "limits": mode, "throttle": throttle_kind()}
                 for condition in ("quiet", "throttled"):
                     with throttle(condition == "throttled") as pin:
-                        command = [
-                            aitk_cli,
-                            "passk",
-                            "evaluate",
-                            str(path),
-                            "-p",
-                            source,
-                            "-k",
-                            "1",
-                            "--force",
-                            "--json",
-                            "-q",
-                            "--workers",
-                            str(args.workers),
-                            *flags,
-                        ]
+                        command = evaluate_command(aitk_cli, path, source, args.workers, *flags)
                         start = time.perf_counter()
                         done = subprocess.run(command, capture_output=True, text=True, env=env, preexec_fn=pin)
                         seconds = time.perf_counter() - start
@@ -233,21 +224,7 @@ def run_stdio(args) -> list[dict]:
             path.write_text("".join(json.dumps(r) + "\n" for r in samples))
             problems = load(source)
             tests = sum(len(problems[s["task_id"]].tests) for s in samples)
-            warm = [
-                aitk_cli,
-                "passk",
-                "evaluate",
-                str(path),
-                "-p",
-                source,
-                "-k",
-                "1",
-                "--json",
-                "-q",
-                "--force",
-                "--workers",
-                str(args.workers),
-            ]
+            warm = evaluate_command(aitk_cli, path, source, args.workers)
             subprocess.run(
                 warm, capture_output=True, env=env, check=True
             )  # calibrates once; the timed run reads the cache

@@ -224,7 +224,8 @@ def make_sets(work: Path, wanted: set[str], audio: Path | None, text: str) -> di
             for seed in range(first, first + 4):
                 conv = make_conversation(seed, cache=work / "voices")
                 path = work / "conversations" / f"{name}-{seed}.wav"
-                evalset_write(path, conv.audio)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                evalset.write_wav(path, conv.audio)
                 files.append(path)
                 refs.append(conv.text)
             parity = 0 if name == "conv-tune" else 1
@@ -239,20 +240,6 @@ def make_sets(work: Path, wanted: set[str], audio: Path | None, text: str) -> di
             "model": "base",
         }
     return sets
-
-
-def evalset_write(path: Path, audio) -> None:
-    """16 kHz mono 16-bit WAV of a float32 array."""
-    import wave
-
-    import numpy as np
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16000)
-        out.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
 
 
 def main() -> None:

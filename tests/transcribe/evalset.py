@@ -158,7 +158,7 @@ def _silence(seconds: float, rng: np.random.Generator) -> np.ndarray:
     return (rng.standard_normal(int(round(seconds * SAMPLE_RATE))) * NOISE).astype(np.float32)
 
 
-def _write(path: Path, audio: np.ndarray) -> None:
+def write_wav(path: Path, audio: np.ndarray) -> None:
     pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2")
     tmp = path.with_suffix(".tmp")
     with wave.open(str(tmp), "wb") as w:
@@ -200,7 +200,7 @@ def build(
         path = folder / f"{prefix}{i:02d}{'-pad' if pad else ''}.wav"
         if not path.exists():
             rng = np.random.default_rng(_seed(u.text) + 1)
-            _write(path, np.concatenate([_silence(pad, rng), speech_of(u), _silence(pad, rng)]))
+            write_wav(path, np.concatenate([_silence(pad, rng), speech_of(u), _silence(pad, rng)]))
         with wave.open(str(path)) as w:
             seconds = w.getnframes() / w.getframerate()
         clips.append(Clip(path, u.text, u.language, i, (round(pad, 3), round(seconds - pad, 3))))
@@ -221,7 +221,7 @@ def long_form(
             if pieces:
                 pieces.append(_silence(gap, rng))
             pieces.append(speech_of(utterances[i]))
-        _write(path, np.concatenate(pieces))
+        write_wav(path, np.concatenate(pieces))
     with wave.open(str(path)) as w:
         seconds = w.getnframes() / w.getframerate()
     text = " ".join(utterances[i].text for i in chosen)
